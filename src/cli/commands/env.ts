@@ -1,0 +1,223 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { parseDotenv } from '../../environments/dotenv.js';
+import { ApiClient } from '../client.js';
+import { resolveCredentials } from '../credentials.js';
+import { CliError } from '../errors.js';
+import { table, type Io } from '../io.js';
+
+interface Environment {
+  id: string;
+  name: string;
+  networkLevel: string;
+  allowlist: string[];
+  includeDefaults: boolean;
+  envVars: string;
+  setupScript: string;
+  isDefault: boolean;
+  archived: boolean;
+}
+
+interface SettingsFlags {
+  name?: string;
+  network?: string;
+  allow?: string[];
+  includeDefaults?: boolean;
+  envFile?: string;
+  setupScript?: string;
+}
+
+const LEVELS = ['none', 'trusted', 'full', 'custom'];
+
+export function registerEnv(program: Command, io: Io): void {
+  const env = program
+    .command('env')
+    .description('manage environments: network level, allowlist, env vars, setup script');
+  const client = () => new ApiClient(resolveCredentials(io.env));
+
+  env
+    .command('list')
+    .description('list environments (* marks the default)')
+    .option('--archived', 'include archived environments')
+    .option('--json', 'print JSON')
+    .action(async (options: { archived?: boolean; json?: boolean }) => {
+      const query = options.archived ? '?archived=true' : '';
+      const { environments } = await client().get<{ environments: Environment[] }>(
+        `/environments${query}`,
+      );
+      if (options.json) {
+        io.out(JSON.stringify(environments, null, 2));
+        return;
+      }
+      io.out(
+        table(
+          ['', 'NAME', 'NETWORK', 'ID', 'STATE'],
+          environments.map((e) => [
+            e.isDefault ? '*' : '',
+            e.name,
+            describeNetwork(e),
+            e.id,
+            e.archived ? 'archived' : 'active',
+          ]),
+        ),
+      );
+    });
+
+  env
+    .command('show')
+    .description('show one environment in full')
+    .argument('<env>', 'environment name or id')
+    .option('--json', 'print JSON')
+    .action(async (ref: string, options: { json?: boolean }) => {
+      const api = client();
+      const found = await findEnvironment(api, ref);
+      if (options.json) {
+        io.out(JSON.stringify(found, null, 2));
+        return;
+      }
+      io.out(describe(found));
+    });
+
+  settingsFlags(
+    env
+      .command('create')
+      .description('create an environment')
+      .requiredOption('--name <name>', 'environment name')
+      .option('--default', 'make it the default for new sessions'),
+  ).action(async (options: SettingsFlags & { default?: boolean }) => {
+    const api = client();
+    let created = await api.post<Environment>('/environments', settingsBody(options));
+    if (options.default)
+      created = await api.post<Environment>(`/environments/${created.id}/default`);
+    io.out(`Created environment "${created.name}" (${created.id}).`);
+  });
+
+  settingsFlags(
+    env
+      .command('edit')
+      .description('change an environment (--allow replaces the whole allowlist)')
+      .argument('<env>', 'environment name or id')
+      .option('--name <name>', 'new name'),
+  ).action(async (ref: string, options: SettingsFlags) => {
+    const body = settingsBody(options);
+    if (Object.keys(body).length === 0) {
+      throw new CliError(
+        'Nothing to change: give at least one flag (see `hangar env edit --help`).',
+      );
+    }
+    const api = client();
+    const found = await findEnvironment(api, ref);
+    const updated = await api.patch<Environment>(`/environments/${found.id}`, body);
+    io.out(`Updated environment "${updated.name}" (${updated.id}).`);
+  });
+
+  env
+    .command('archive')
+    .description('archive an environment: hidden from lists; sessions using it keep running')
+    .argument('<env>', 'environment name or id')
+    .action(async (ref: string) => {
+      const api = client();
+      const found = await findEnvironment(api, ref);
+      await api.post<Environment>(`/environments/${found.id}/archive`);
+      io.out(`Archived environment "${found.name}".`);
+    });
+
+  env
+    .command('default')
+    .description('make an environment the default for new sessions (no argument: show it)')
+    .argument('[env]', 'environment name or id')
+    .action(async (ref: string | undefined) => {
+      const api = client();
+      if (ref === undefined) {
+        const { environments } = await api.get<{ environments: Environment[] }>('/environments');
+        const current = environments.find((e) => e.isDefault);
+        io.out(current ? describe(current) : 'No default environment is set.');
+        return;
+      }
+      const found = await findEnvironment(api, ref);
+      await api.post<Environment>(`/environments/${found.id}/default`);
+      io.out(`"${found.name}" is now the default environment.`);
+    });
+}
+
+function settingsFlags(command: Command): Command {
+  return command
+    .option('--network <level>', `network level: ${LEVELS.join(' | ')}`)
+    .option(
+      '--allow <pattern>',
+      'allowed host for the custom level, e.g. *.example.com (repeatable)',
+      collect,
+    )
+    .option('--include-defaults', 'custom level: also allow the trusted default list')
+    .option('--no-include-defaults', 'custom level: allow only the --allow patterns')
+    .option('--env-file <file>', 'environment variables in .env format (- for stdin)')
+    .option('--setup-script <file>', 'bash script run as root when a session starts (- for stdin)');
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Only the flags that were given, so an edit changes nothing else. */
+function settingsBody(flags: SettingsFlags): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  if (flags.name !== undefined) body.name = flags.name;
+  if (flags.network !== undefined) {
+    if (!LEVELS.includes(flags.network)) {
+      throw new CliError(
+        `--network "${flags.network}" is not a level: use one of ${LEVELS.join(', ')}.`,
+      );
+    }
+    body.networkLevel = flags.network;
+  }
+  if (flags.allow !== undefined) body.allowlist = flags.allow;
+  if (flags.includeDefaults !== undefined) body.includeDefaults = flags.includeDefaults;
+  if (flags.envFile !== undefined) body.envVars = readText(flags.envFile, '--env-file');
+  if (flags.setupScript !== undefined)
+    body.setupScript = readText(flags.setupScript, '--setup-script');
+  return body;
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return readFileSync(file === '-' ? 0 : file, 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new CliError(`Cannot read ${flag} ${file}: ${reason}`);
+  }
+}
+
+/** Finds an environment by id, or by name (a live one before an archived one). */
+async function findEnvironment(api: ApiClient, ref: string): Promise<Environment> {
+  if (/^env_[0-9a-z]+$/.test(ref)) return api.get<Environment>(`/environments/${ref}`);
+  const { environments } = await api.get<{ environments: Environment[] }>(
+    '/environments?archived=true',
+  );
+  const named = environments.filter((e) => e.name.toLowerCase() === ref.toLowerCase());
+  const found = named.find((e) => !e.archived) ?? named[0];
+  if (!found)
+    throw new CliError(`No environment named "${ref}": see \`hangar env list --archived\`.`);
+  return found;
+}
+
+function describeNetwork(e: Environment): string {
+  if (e.networkLevel !== 'custom') return e.networkLevel;
+  const extra = e.includeDefaults ? ' + trusted defaults' : '';
+  return `custom (${e.allowlist.length} allowed${extra})`;
+}
+
+function describe(e: Environment): string {
+  const lines = [
+    `${e.name}${e.isDefault ? ' (default)' : ''}${e.archived ? ' (archived)' : ''}`,
+    `  id:       ${e.id}`,
+    `  network:  ${describeNetwork(e)}`,
+  ];
+  if (e.allowlist.length > 0) lines.push(`  allow:    ${e.allowlist.join(', ')}`);
+  // Names only: values are often secrets.
+  const names = Object.keys(parseDotenv(e.envVars).vars);
+  lines.push(`  env vars: ${names.length === 0 ? 'none' : names.join(', ')}`);
+  lines.push(
+    `  setup:    ${e.setupScript.trim() === '' ? 'none' : `${e.setupScript.split('\n').length} lines`}`,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,43 @@
+import type { Command } from 'commander';
+import { serverConfigFrom } from '../../config.js';
+import { startServer } from '../../server/serve.js';
+import type { Io } from '../io.js';
+
+export function registerServe(program: Command, io: Io): void {
+  program
+    .command('serve')
+    .description('start the Hangar server (HTTP API) with its embedded store')
+    .option('--port <port>', 'port to listen on (HANGAR_PORT, default 8080)')
+    .option('--host <address>', 'address to listen on (HANGAR_HOST, default 127.0.0.1)')
+    .action(async (options: { port?: string; host?: string }) => {
+      const env = { ...io.env };
+      if (options.port !== undefined) env.HANGAR_PORT = options.port;
+      if (options.host !== undefined) env.HANGAR_HOST = options.host;
+      const config = serverConfigFrom(env);
+      const server = await startServer(config);
+
+      const where =
+        server.store.kind === 'pglite'
+          ? `PGlite in ${config.dataDir}/db`
+          : 'Postgres (DATABASE_URL)';
+      io.err(`Hangar is running at ${server.url}`);
+      io.err(`Store: ${where}`);
+      io.err(
+        server.firstStart
+          ? `Admin token written to ${server.adminTokenFile} (mode 0600).`
+          : `Admin token: ${server.adminTokenFile}`,
+      );
+      io.err(
+        `Log in: hangar login --server ${server.url} --token "$(cat ${server.adminTokenFile})"`,
+      );
+
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          io.err(`Received ${signal}, shutting down.`);
+          server.close().then(resolve, resolve);
+        };
+        process.once('SIGTERM', stop);
+        process.once('SIGINT', stop);
+      });
+    });
+}

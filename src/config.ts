@@ -1,0 +1,62 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+
+/** How `hangar serve` is configured: every field comes from an environment variable. */
+export interface ServerConfig {
+  /** HANGAR_DATA_DIR: the store, admin token and sandboxes live here. */
+  dataDir: string;
+  /** HANGAR_HOST: the address to listen on (loopback unless exposed on purpose). */
+  host: string;
+  /** HANGAR_PORT */
+  port: number;
+  /** DATABASE_URL: use this Postgres instead of the embedded PGlite store. */
+  databaseUrl: string | undefined;
+  /** HANGAR_LOG_LEVEL */
+  logLevel: string;
+}
+
+const Env = z.object({
+  HANGAR_DATA_DIR: z.string().min(1).optional(),
+  HANGAR_HOST: z.string().min(1).default('127.0.0.1'),
+  HANGAR_PORT: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a port number')
+    .transform(Number)
+    .refine((port) => port >= 0 && port <= 65_535, 'must be from 0 to 65535')
+    .default(8080),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  HANGAR_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
+});
+
+/** The data dir: HANGAR_DATA_DIR, else `~/.hangar`. */
+export function dataDirFrom(env: NodeJS.ProcessEnv): string {
+  return resolve(env.HANGAR_DATA_DIR || join(homedir(), '.hangar'));
+}
+
+/** Reads the server's configuration, naming the variable that is wrong. */
+export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
+  const parsed = Env.safeParse(
+    Object.fromEntries(
+      Object.entries(env).filter(([key, value]) => key in Env.shape && value !== ''),
+    ),
+  );
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(issue?.message ?? 'invalid', String(issue?.path[0] ?? 'environment'));
+  }
+  const vars = parsed.data;
+  return {
+    dataDir: dataDirFrom(env),
+    host: vars.HANGAR_HOST,
+    port: vars.HANGAR_PORT,
+    databaseUrl: vars.DATABASE_URL,
+    logLevel: vars.HANGAR_LOG_LEVEL,
+  };
+}

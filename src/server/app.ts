@@ -1,0 +1,88 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { sql } from 'drizzle-orm';
+import { bodyLimit } from 'hono/body-limit';
+import type { Logger } from 'pino';
+import { HangarError } from '../errors.js';
+import type { TrustedGroup } from '../environments/trusted-domains.js';
+import type { Store } from '../store/store.js';
+import { requireToken } from './auth.js';
+import type { AppEnv } from './context.js';
+import { errorResponse } from './errors.js';
+import { accountRoutes } from './routes/account.js';
+import { environmentRoutes } from './routes/environments.js';
+import { tokenRoutes } from './routes/tokens.js';
+
+export interface AppOptions {
+  store: Store;
+  logger: Logger;
+  trustedDomains: TrustedGroup[];
+  version: string;
+  clock?: () => Date;
+}
+
+/** Largest JSON body the API reads; bigger uploads (bundles) get their own routes. */
+const MAX_JSON_BODY = 1024 * 1024;
+
+/** The HTTP API: `/healthz`, `/openapi.json` and the authenticated `/api/v1`. */
+export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
+  const { store, logger, trustedDomains, version } = options;
+  const clock = options.clock ?? (() => new Date());
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use(async (c, next) => {
+    const started = performance.now();
+    await next();
+    // Never the headers: they carry tokens.
+    logger.info(
+      {
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+
+  app.get('/healthz', async (c) => {
+    try {
+      await store.db.execute(sql`select 1`);
+      return c.json({ status: 'ok', version, store: store.kind });
+    } catch (error) {
+      logger.error({ err: error }, 'health check: store unreachable');
+      return c.json({ status: 'unavailable', version, store: store.kind }, 503);
+    }
+  });
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Hangar API', version },
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+  });
+
+  app.use(
+    '/api/v1/*',
+    bodyLimit({
+      maxSize: MAX_JSON_BODY,
+      onError: () => {
+        throw new HangarError('too_large', 413, `The request body is over ${MAX_JSON_BODY} bytes.`);
+      },
+    }),
+    requireToken(store.db, clock),
+  );
+  app.route('/api/v1', accountRoutes(trustedDomains));
+  app.route('/api/v1', tokenRoutes(store.db, clock));
+  app.route('/api/v1', environmentRoutes(store.db, clock));
+
+  app.notFound((c) =>
+    c.json(
+      { error: { code: 'not_found', message: `No route for ${c.req.method} ${c.req.path}.` } },
+      404,
+    ),
+  );
+  app.onError((error, c) => errorResponse(error, c, logger));
+  return app;
+}

@@ -1,0 +1,247 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { parseDotenv } from '../../environments/dotenv.js';
+import { checkSettings, DEFAULT_SETTINGS } from '../../environments/settings.js';
+import { formatHostPattern, parseHostPattern } from '../../gateway/host-pattern.js';
+import {
+  archiveEnvironment,
+  createEnvironment,
+  getEnvironment,
+  listEnvironments,
+  setDefaultEnvironment,
+  updateEnvironment,
+  type Environment,
+} from '../../store/environments.js';
+import { networkLevels } from '../../store/schema.js';
+import type { Db } from '../../store/store.js';
+import {
+  ArchivedQuery,
+  errorResponses,
+  IdParams,
+  jsonBody,
+  jsonResponse,
+  router,
+} from '../context.js';
+
+const MAX_ENV_VARS = 64 * 1024;
+const MAX_SETUP_SCRIPT = 256 * 1024;
+const MAX_PATTERNS = 1000;
+
+const Name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(64, 'must be at most 64 characters')
+  .refine((name) => !/\p{Cc}/u.test(name), 'must not contain control characters')
+  .describe('Shown in the environment selector; unique among your live environments');
+
+const NetworkLevel = z
+  .enum(networkLevels)
+  .describe(
+    'none: no network; trusted: the default allowlist; full: any public host; custom: your allowlist',
+  );
+
+const Allowlist = z
+  .array(z.string().max(300))
+  .max(MAX_PATTERNS, `at most ${MAX_PATTERNS} patterns`)
+  .transform((patterns, ctx) =>
+    patterns.map((raw, index) => {
+      const result = parseHostPattern(raw);
+      if (result.ok) return formatHostPattern(result.pattern);
+      ctx.addIssue({ code: 'custom', path: [index], message: `"${raw}" ${result.reason}` });
+      return z.NEVER;
+    }),
+  )
+  .describe(
+    'Host patterns for the custom level: `host`, `*.host` (subdomains only), optional `:port`',
+  );
+
+const EnvVars = z
+  .string()
+  .max(MAX_ENV_VARS, `must be at most ${MAX_ENV_VARS} bytes`)
+  .superRefine((text, ctx) => {
+    for (const error of parseDotenv(text).errors) {
+      ctx.addIssue({ code: 'custom', message: `line ${error.line}: ${error.message}` });
+    }
+  })
+  .describe('.env text: one KEY=value a line; quotes are kept as part of the value');
+
+const SetupScript = z
+  .string()
+  .max(MAX_SETUP_SCRIPT, `must be at most ${MAX_SETUP_SCRIPT} bytes`)
+  .refine((script) => !script.includes('\0'), 'must not contain NUL bytes')
+  .describe('Bash, run as root in the sandbox when a new session starts');
+
+const CreateEnvironment = z
+  .strictObject({
+    name: Name,
+    networkLevel: NetworkLevel.optional(),
+    allowlist: Allowlist.optional(),
+    includeDefaults: z.boolean().optional(),
+    envVars: EnvVars.optional(),
+    setupScript: SetupScript.optional(),
+  })
+  .openapi('CreateEnvironment');
+
+const UpdateEnvironment = z
+  .strictObject({
+    name: Name.optional(),
+    networkLevel: NetworkLevel.optional(),
+    allowlist: Allowlist.optional(),
+    includeDefaults: z.boolean().optional(),
+    envVars: EnvVars.optional(),
+    setupScript: SetupScript.optional(),
+  })
+  .openapi('UpdateEnvironment');
+
+const EnvironmentSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    networkLevel: NetworkLevel,
+    allowlist: z.array(z.string()),
+    includeDefaults: z.boolean(),
+    envVars: z.string(),
+    setupScript: z.string(),
+    isDefault: z.boolean(),
+    archived: z.boolean(),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi('Environment');
+
+type EnvironmentJson = z.infer<typeof EnvironmentSchema>;
+
+function toJson(env: Environment, defaultId: string | null): EnvironmentJson {
+  return {
+    id: env.id,
+    name: env.name,
+    networkLevel: env.networkLevel,
+    allowlist: env.allowlist,
+    includeDefaults: env.includeDefaults,
+    envVars: env.envVars,
+    setupScript: env.setupScript,
+    isDefault: env.id === defaultId,
+    archived: env.archivedAt !== null,
+    createdAt: env.createdAt.toISOString(),
+    updatedAt: env.updatedAt.toISOString(),
+  };
+}
+
+const tags = ['Environments'];
+const security = [{ bearer: [] }];
+const one = jsonResponse(EnvironmentSchema, 'The environment');
+
+/** `/environments`: name, network level and allowlist, env vars, setup script. */
+export function environmentRoutes(db: Db, clock: () => Date) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/environments',
+      tags,
+      security,
+      request: { query: ArchivedQuery },
+      responses: {
+        200: jsonResponse(
+          z.object({ environments: z.array(EnvironmentSchema) }),
+          'Your environments',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const list = await listEnvironments(db, user.id, { archived: c.req.valid('query').archived });
+      return c.json(
+        { environments: list.map((env) => toJson(env, user.defaultEnvironmentId)) },
+        200,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/environments',
+      tags,
+      security,
+      request: { body: jsonBody(CreateEnvironment, 'The new environment') },
+      responses: { 201: one, ...errorResponses },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const settings = checkSettings({ ...DEFAULT_SETTINGS, ...c.req.valid('json') });
+      const env = await createEnvironment(db, user.id, settings);
+      return c.json(toJson(env, user.defaultEnvironmentId), 201);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/environments/{id}',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: { 200: one, ...errorResponses },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const env = await getEnvironment(db, user.id, c.req.valid('param').id);
+      return c.json(toJson(env, user.defaultEnvironmentId), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/environments/{id}',
+      tags,
+      security,
+      request: { params: IdParams, body: jsonBody(UpdateEnvironment, 'The fields to change') },
+      responses: { 200: one, ...errorResponses },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const { id } = c.req.valid('param');
+      const current = await getEnvironment(db, user.id, id);
+      const settings = checkSettings({ ...current, ...c.req.valid('json') });
+      const env = await updateEnvironment(db, user.id, id, settings, clock());
+      return c.json(toJson(env, user.defaultEnvironmentId), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/environments/{id}/archive',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: { 200: one, ...errorResponses },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const env = await archiveEnvironment(db, user.id, c.req.valid('param').id, clock());
+      return c.json(toJson(env, user.defaultEnvironmentId), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/environments/{id}/default',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: { 200: one, ...errorResponses },
+    }),
+    async (c) => {
+      const env = await setDefaultEnvironment(db, c.get('user').id, c.req.valid('param').id);
+      return c.json(toJson(env, env.id), 200);
+    },
+  );
+
+  return app;
+}

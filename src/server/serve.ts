@@ -1,0 +1,76 @@
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
+import { pino, type Logger } from 'pino';
+import type { ServerConfig } from '../config.js';
+import { loadTrustedDomains } from '../environments/trusted-domains.js';
+import { openStore, type Store } from '../store/store.js';
+import { createApp } from './app.js';
+import { ADMIN_TOKEN_FILE, bootstrapAdmin } from './bootstrap.js';
+
+export interface RunningServer {
+  url: string;
+  adminTokenFile: string;
+  /** True on the very first start, when the admin token was just written. */
+  firstStart: boolean;
+  store: Store;
+  close(): Promise<void>;
+}
+
+/** The package version, shown by `/healthz`, `/openapi.json` and `hangar --version`. */
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** Opens the store, creates the admin on first start and listens for HTTP. */
+export async function startServer(config: ServerConfig, logger?: Logger): Promise<RunningServer> {
+  const log = logger ?? pino({ level: config.logLevel });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(config.dataDir, 0o700);
+
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    pgliteDir: join(config.dataDir, 'db'),
+  });
+  try {
+    const firstStart = await bootstrapAdmin(store, config.dataDir);
+    const app = createApp({
+      store,
+      logger: log,
+      trustedDomains: loadTrustedDomains(),
+      version: packageVersion(),
+    });
+    const server = await listen(app.fetch, config.host, config.port);
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    log.info({ url, store: store.kind }, 'hangar listening');
+    return {
+      url,
+      adminTokenFile: join(config.dataDir, ADMIN_TOKEN_FILE),
+      firstStart,
+      store,
+      close: async () => {
+        await new Promise<void>((done) => server.close(() => done()));
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  hostname: string,
+  port: number,
+): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}

@@ -1,0 +1,124 @@
+import { and, asc, eq, isNull } from 'drizzle-orm';
+import { ConflictError, NotFoundError } from '../errors.js';
+import { newId } from '../ids.js';
+import { environments, users, type NetworkLevel } from './schema.js';
+import { isUniqueViolation, type Db } from './store.js';
+
+export type Environment = typeof environments.$inferSelect;
+
+/** An environment's settings once validated (see environments/settings.ts). */
+export interface EnvironmentSettings {
+  name: string;
+  networkLevel: NetworkLevel;
+  allowlist: string[];
+  includeDefaults: boolean;
+  envVars: string;
+  setupScript: string;
+}
+
+export async function createEnvironment(
+  db: Db,
+  userId: string,
+  settings: EnvironmentSettings,
+): Promise<Environment> {
+  const [created] = await db
+    .insert(environments)
+    .values({ id: newId('env'), userId, ...settings })
+    .returning()
+    .catch(nameTaken(settings.name));
+  if (!created) throw new Error('insert returned no environment');
+  return created;
+}
+
+/** The user's environments, oldest first; archived ones only when asked for. */
+export async function listEnvironments(
+  db: Db,
+  userId: string,
+  options: { archived: boolean },
+): Promise<Environment[]> {
+  const mine = eq(environments.userId, userId);
+  return db
+    .select()
+    .from(environments)
+    .where(options.archived ? mine : and(mine, isNull(environments.archivedAt)))
+    .orderBy(asc(environments.createdAt), asc(environments.id));
+}
+
+export async function getEnvironment(db: Db, userId: string, id: string): Promise<Environment> {
+  const [found] = await db
+    .select()
+    .from(environments)
+    .where(and(eq(environments.id, id), eq(environments.userId, userId)));
+  if (!found) throw new NotFoundError('environment', id);
+  return found;
+}
+
+export async function updateEnvironment(
+  db: Db,
+  userId: string,
+  id: string,
+  settings: EnvironmentSettings,
+  now: Date,
+): Promise<Environment> {
+  const [updated] = await db
+    .update(environments)
+    .set({ ...settings, updatedAt: now })
+    .where(and(eq(environments.id, id), eq(environments.userId, userId)))
+    .returning()
+    .catch(nameTaken(settings.name));
+  if (!updated) throw new NotFoundError('environment', id);
+  return updated;
+}
+
+/**
+ * Archives an environment: hidden from lists, kept for the sessions that use it.
+ * The default cannot be archived; another must be made the default first.
+ */
+export async function archiveEnvironment(
+  db: Db,
+  userId: string,
+  id: string,
+  now: Date,
+): Promise<Environment> {
+  const env = await getEnvironment(db, userId, id);
+  if (env.archivedAt) return env;
+  const [user] = await db.select().from(users).where(eq(users.id, userId));
+  if (user?.defaultEnvironmentId === id) {
+    throw new ConflictError(
+      `"${env.name}" is the default environment: make another one the default before archiving it.`,
+    );
+  }
+  const [archived] = await db
+    .update(environments)
+    .set({ archivedAt: now, updatedAt: now })
+    .where(eq(environments.id, id))
+    .returning();
+  return archived ?? env;
+}
+
+/** Makes an environment the one sessions use when they name none. */
+export async function setDefaultEnvironment(
+  db: Db,
+  userId: string,
+  id: string,
+): Promise<Environment> {
+  const env = await getEnvironment(db, userId, id);
+  if (env.archivedAt) {
+    throw new ConflictError(
+      `"${env.name}" is archived: an archived environment cannot be the default.`,
+    );
+  }
+  await db.update(users).set({ defaultEnvironmentId: id }).where(eq(users.id, userId));
+  return env;
+}
+
+function nameTaken(name: string) {
+  return (error: unknown): never => {
+    if (isUniqueViolation(error)) {
+      throw new ConflictError(
+        `An environment named "${name}" already exists: choose another name.`,
+      );
+    }
+    throw error;
+  };
+}

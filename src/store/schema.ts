@@ -1,0 +1,141 @@
+import { sql } from 'drizzle-orm';
+import {
+  type AnyPgColumn,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
+
+/** Timestamps are always with time zone and read back as Date. */
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
+
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  isAdmin: boolean('is_admin').notNull().default(false),
+  /** The environment used when a session names none. */
+  defaultEnvironmentId: text('default_environment_id').references(
+    (): AnyPgColumn => environments.id,
+    { onDelete: 'set null' },
+  ),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+export const apiTokens = pgTable(
+  'api_tokens',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** SHA-256 of the token; the token itself is shown once and never stored. */
+    tokenHash: text('token_hash').notNull(),
+    /** The token's first characters, so a person can tell tokens apart. */
+    prefix: text('prefix').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    lastUsedAt: ts('last_used_at'),
+    expiresAt: ts('expires_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_tokens_hash').on(t.tokenHash), index('api_tokens_user').on(t.userId)],
+);
+
+export const networkLevels = ['none', 'trusted', 'full', 'custom'] as const;
+export type NetworkLevel = (typeof networkLevels)[number];
+
+export const environments = pgTable(
+  'environments',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    networkLevel: text('network_level', { enum: networkLevels }).notNull().default('trusted'),
+    /** Normalised host patterns; used at the `custom` level. */
+    allowlist: jsonb('allowlist').$type<string[]>().notNull().default([]),
+    /** At the `custom` level, also allow the trusted default list. */
+    includeDefaults: boolean('include_defaults').notNull().default(false),
+    /** .env text exactly as the user wrote it (values keep their quotes). */
+    envVars: text('env_vars').notNull().default(''),
+    setupScript: text('setup_script').notNull().default(''),
+    archivedAt: ts('archived_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // Names are unique among a user's live environments; archived ones free their name.
+    uniqueIndex('environments_live_name')
+      .on(t.userId, sql`lower(${t.name})`)
+      .where(sql`${t.archivedAt} is null`),
+  ],
+);
+
+export const sessionStatuses = [
+  'queued',
+  'provisioning',
+  'running',
+  'idle',
+  'hibernated',
+  'failed',
+] as const;
+export type SessionStatus = (typeof sessionStatuses)[number];
+
+/** One task on one repo and branch, in one sandbox, with one agent conversation. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    environmentId: text('environment_id')
+      .notNull()
+      .references(() => environments.id),
+    title: text('title').notNull(),
+    status: text('status', { enum: sessionStatuses }).notNull().default('queued'),
+    /** During `provisioning`: sandbox, clone, setup or agent. */
+    subStep: text('sub_step'),
+    agent: text('agent').notNull().default('claude-code'),
+    model: text('model'),
+    /** Where the repo comes from: a git URL at a branch, or an uploaded bundle. */
+    source: jsonb('source').$type<Record<string, unknown>>().notNull(),
+    branch: text('branch'),
+    baseCommit: text('base_commit'),
+    agentSessionId: text('agent_session_id'),
+    failureReason: text('failure_reason'),
+    /** The runner holding this session and until when (row lease with heartbeat). */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: ts('lease_expires_at'),
+    lastSeq: integer('last_seq').notNull().default(0),
+    archivedAt: ts('archived_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [
+    index('sessions_user_updated').on(t.userId, t.updatedAt),
+    index('sessions_claimable').on(t.status, t.leaseExpiresAt),
+  ],
+);
+
+/** The append-only session log; (session_id, seq) makes ingest idempotent. */
+export const events = pgTable(
+  'events',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    type: text('type').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] })],
+);
