@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// The `--` stops Node 20 from reading our own `--env-file` flag as its own option.
 // The published entry point: the CLI is compiled into dist/ by `npm run build`.
 /* global process */
 import { main } from '../dist/cli/main.js';

@@ -1,0 +1,226 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isolatedEnv, runHangar, startServe, type Serving } from './hangar.js';
+
+const mode = (path: string) => statSync(path).mode & 0o777;
+
+describe('hangar --help', () => {
+  it('lists every command', async () => {
+    const { code, stdout } = await runHangar(['--help'], isolatedEnv());
+    expect(code).toBe(0);
+    for (const command of ['serve', 'login', 'logout', 'token', 'env']) {
+      expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
+    }
+    const env = await runHangar(['env', '--help'], isolatedEnv());
+    for (const sub of ['list', 'show', 'create', 'edit', 'archive', 'default']) {
+      expect(env.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));
+    }
+  });
+
+  it('says what is wrong with a bad command or configuration', async () => {
+    const unknown = await runHangar(['frobnicate'], isolatedEnv());
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toMatch(/unknown command 'frobnicate'/);
+
+    const badPort = await runHangar(['serve'], isolatedEnv({ HANGAR_PORT: 'eighty' }));
+    expect(badPort.code).toBe(1);
+    expect(badPort.stderr).toMatch(/^hangar: HANGAR_PORT: must be a port number/m);
+
+    const notLoggedIn = await runHangar(['env', 'list'], isolatedEnv());
+    expect(notLoggedIn.code).toBe(1);
+    expect(notLoggedIn.stderr).toMatch(
+      /Not logged in[\s\S]*hangar login --server URL --token TOKEN/,
+    );
+  });
+});
+
+describe('hangar serve and the CLI against it', () => {
+  let env: NodeJS.ProcessEnv;
+  let server: Serving;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    env = isolatedEnv();
+    server = await startServe(env);
+    adminToken = readFileSync(join(env.HANGAR_DATA_DIR ?? '', 'admin-token'), 'utf8').trim();
+  });
+  afterAll(async () => {
+    await server.stop();
+  });
+
+  const hangar = (...args: string[]) => runHangar(args, env);
+
+  it('writes the admin token to a 0600 file, prints its path and never the token', () => {
+    const dataDir = env.HANGAR_DATA_DIR ?? '';
+    expect(mode(join(dataDir, 'admin-token'))).toBe(0o600);
+    expect(mode(dataDir)).toBe(0o700);
+    const { stdout, stderr } = server.output();
+    expect(stderr).toContain(join(dataDir, 'admin-token'));
+    expect(stdout + stderr).not.toContain(adminToken);
+  });
+
+  it('logs in, checking the token first, and saves the config with mode 0600', async () => {
+    const wrong = await hangar('login', '--server', server.url, '--token', 'hgr_wrong');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/Invalid token/);
+
+    const unreachable = await hangar(
+      'login',
+      '--server',
+      'http://127.0.0.1:9',
+      '--token',
+      adminToken,
+    );
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr).toMatch(/Cannot reach Hangar at http:\/\/127\.0\.0\.1:9/);
+
+    const ok = await hangar('login', '--server', server.url, '--token', adminToken);
+    expect(ok.stdout).toMatch(/Logged in to .* as admin/);
+    const config = join(env.HOME ?? '', '.config', 'hangar', 'config.json');
+    expect(mode(config)).toBe(0o600);
+    expect(JSON.parse(readFileSync(config, 'utf8'))).toEqual({
+      server: server.url,
+      token: adminToken,
+    });
+  });
+
+  it('manages environments end to end', async () => {
+    const dir = env.HOME ?? '';
+    writeFileSync(
+      join(dir, 'py.env'),
+      'PIP_INDEX_URL="https://pypi.example/simple"\n# note\nDEBUG=1\n',
+    );
+    writeFileSync(join(dir, 'setup.sh'), '#!/bin/bash\napt-get install -y gh\n');
+
+    const created = await hangar(
+      'env',
+      'create',
+      '--name',
+      'Python',
+      '--network',
+      'custom',
+      '--allow',
+      '*.PyPI.org',
+      '--allow',
+      'files.pythonhosted.org:443',
+      '--include-defaults',
+      '--env-file',
+      join(dir, 'py.env'),
+      '--setup-script',
+      join(dir, 'setup.sh'),
+    );
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toMatch(/Created environment "Python" \(env_/);
+
+    const show = await hangar('env', 'show', 'python', '--json');
+    expect(JSON.parse(show.stdout)).toMatchObject({
+      name: 'Python',
+      networkLevel: 'custom',
+      allowlist: ['*.pypi.org', 'files.pythonhosted.org:443'],
+      includeDefaults: true,
+      envVars: 'PIP_INDEX_URL="https://pypi.example/simple"\n# note\nDEBUG=1\n',
+      setupScript: '#!/bin/bash\napt-get install -y gh\n',
+    });
+    const human = await hangar('env', 'show', 'Python');
+    expect(human.stdout).toContain('env vars: PIP_INDEX_URL, DEBUG');
+    expect(human.stdout).not.toContain('pypi.example');
+
+    expect((await hangar('env', 'edit', 'Python', '--network', 'none')).code).toBe(0);
+    expect((await hangar('env', 'default', 'Python')).stdout).toMatch(/now the default/);
+    const list = await hangar('env', 'list');
+    expect(list.stdout).toMatch(/^\*\s+Python\s+none\s+env_/m);
+    expect(list.stdout).toMatch(/^\s+Default\s+trusted\s+env_/m);
+
+    expect((await hangar('env', 'archive', 'Default')).stdout).toMatch(
+      /Archived environment "Default"/,
+    );
+    expect((await hangar('env', 'list')).stdout).not.toMatch(/Default/);
+    expect((await hangar('env', 'list', '--archived')).stdout).toMatch(
+      /Default\s+trusted\s+\S+\s+archived/,
+    );
+  });
+
+  it('refuses bad environment input with the reason and loses nothing', async () => {
+    const badPattern = await hangar(
+      'env',
+      'create',
+      '--name',
+      'Wide',
+      '--network',
+      'custom',
+      '--allow',
+      '*.com',
+    );
+    expect(badPattern.code).toBe(1);
+    expect(badPattern.stderr).toMatch(
+      /allowlist\[0\]: "\*\.com" puts a wildcard over the public suffix "com"/,
+    );
+
+    const dir = env.HOME ?? '';
+    writeFileSync(join(dir, 'bad.env'), 'OK=1\nexport TOKEN=x\n');
+    const badEnv = await hangar('env', 'edit', 'Python', '--env-file', join(dir, 'bad.env'));
+    expect(badEnv.code).toBe(1);
+    expect(badEnv.stderr).toMatch(
+      /envVars: line 2: "export TOKEN" is not a valid name.*drop the "export"/,
+    );
+    const kept = JSON.parse((await hangar('env', 'show', 'Python', '--json')).stdout) as {
+      envVars: string;
+    };
+    expect(kept.envVars).toContain('DEBUG=1');
+
+    const missing = await hangar('env', 'edit', 'Python', '--env-file', join(dir, 'nope.env'));
+    expect(missing.stderr).toMatch(/Cannot read --env-file .*nope\.env/);
+    const level = await hangar('env', 'create', '--name', 'X', '--network', 'open');
+    expect(level.stderr).toMatch(
+      /--network "open" is not a level: use one of none, trusted, full, custom/,
+    );
+    const unknown = await hangar('env', 'show', 'Nowhere');
+    expect(unknown.stderr).toMatch(/No environment named "Nowhere"/);
+    const nothing = await hangar('env', 'edit', 'Python');
+    expect(nothing.stderr).toMatch(/Nothing to change/);
+  });
+
+  it('creates tokens (printed once, alone on stdout), lists and revokes them', async () => {
+    const created = await hangar('token', 'create', '--name', 'ci', '--expires', '30');
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^hgr_\S+$/);
+    expect(created.stderr).toMatch(/will not be shown again/);
+
+    const viaEnv = await runHangar(['env', 'list'], {
+      ...env,
+      HANGAR_SERVER: server.url,
+      HANGAR_TOKEN: token,
+    });
+    expect(viaEnv.code).toBe(0);
+
+    const list = await hangar('token', 'list');
+    const id = /^(tok_\S+)\s+ci\s/m.exec(list.stdout)?.[1] ?? '';
+    expect(id).not.toBe('');
+    expect(list.stdout).not.toContain(token);
+    expect((await hangar('token', 'revoke', id)).stdout).toMatch(/Revoked/);
+
+    const revoked = await runHangar(['env', 'list'], { ...env, HANGAR_TOKEN: token });
+    expect(revoked.code).toBe(1);
+    expect(revoked.stderr).toMatch(/revoked/);
+    expect((await hangar('token', 'create', '--name', 'x', '--expires', 'soon')).stderr).toMatch(
+      /--expires "soon" is not a number of days/,
+    );
+  });
+
+  it('shuts down cleanly on SIGTERM and keeps everything across a restart', async () => {
+    expect(await server.stop()).toBe(0);
+    server = await startServe(env);
+    expect(server.output().stderr).not.toMatch(/written/);
+    const list = await runHangar(['env', 'list', '--archived'], {
+      ...env,
+      HANGAR_SERVER: server.url,
+    });
+    expect(list.stdout).toMatch(/Python/);
+    expect(list.stdout).toMatch(/Default/);
+    expect(readFileSync(join(env.HANGAR_DATA_DIR ?? '', 'admin-token'), 'utf8').trim()).toBe(
+      adminToken,
+    );
+  });
+});
