@@ -7,6 +7,7 @@ import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { openStore, type Store } from '../store/store.js';
 import { createApp } from './app.js';
 import { ADMIN_TOKEN_FILE, bootstrapAdmin } from './bootstrap.js';
+import { lockDataDir } from './data-dir-lock.js';
 
 export interface RunningServer {
   url: string;
@@ -30,12 +31,12 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   const log = logger ?? pino({ level: config.logLevel });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
+  const unlock = lockDataDir(config.dataDir);
 
-  const store = await openStore({
-    databaseUrl: config.databaseUrl,
-    pgliteDir: join(config.dataDir, 'db'),
-  });
+  let store: Store | undefined;
   try {
+    store = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
+    const opened = store;
     const firstStart = await bootstrapAdmin(store, config.dataDir);
     const app = createApp({
       store,
@@ -54,12 +55,17 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       firstStart,
       store,
       close: async () => {
-        await new Promise<void>((done) => server.close(() => done()));
-        await store.close();
+        const closed = new Promise<void>((done) => server.close(() => done()));
+        // Keep-alive and streaming connections would hold close() open.
+        if ('closeAllConnections' in server) server.closeAllConnections();
+        await closed;
+        await opened.close();
+        unlock();
       },
     };
   } catch (error) {
-    await store.close();
+    await store?.close();
+    unlock();
     throw error;
   }
 }

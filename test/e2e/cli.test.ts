@@ -60,6 +60,12 @@ describe('hangar serve and the CLI against it', () => {
     expect(stdout + stderr).not.toContain(adminToken);
   });
 
+  it('refuses a second server on the same data dir', async () => {
+    const second = await hangar('serve', '--port', '0');
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/Another hangar serve \(pid \d+\) is using/);
+  });
+
   it('logs in, checking the token first, and saves the config with mode 0600', async () => {
     const wrong = await hangar('login', '--server', server.url, '--token', 'hgr_wrong');
     expect(wrong.code).toBe(1);
