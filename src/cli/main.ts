@@ -3,6 +3,7 @@ import { HangarError } from '../errors.js';
 import { packageVersion } from '../server/serve.js';
 import { registerEnv } from './commands/env.js';
 import { registerLogin } from './commands/login.js';
+import { registerSandbox } from './commands/sandbox.js';
 import { registerServe } from './commands/serve.js';
 import { registerToken } from './commands/token.js';
 import { CliError } from './errors.js';
@@ -20,6 +21,7 @@ export function buildProgram(io: Io): Command {
   registerLogin(program, io);
   registerToken(program, io);
   registerEnv(program, io);
+  registerSandbox(program, io);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,141 @@
+import { CommanderError, type Command } from 'commander';
+import { dataDirFrom } from '../../config.js';
+import { LocalDriver, localDriverOptionsFrom } from '../../sandbox/local-driver.js';
+import {
+  formatSize,
+  parseCpus,
+  parsePids,
+  parseSize,
+  resolveLimits,
+} from '../../sandbox/limits.js';
+import { CliError } from '../errors.js';
+import { table, type Io } from '../io.js';
+
+interface RunOptions {
+  memory?: string;
+  cpus?: string;
+  pids?: string;
+  disk?: string;
+  root?: boolean;
+  keep?: boolean;
+  workdir?: string;
+}
+
+export function registerSandbox(program: Command, io: Io): void {
+  const sandbox = program
+    .command('sandbox')
+    .description('run commands in local sandboxes, isolated as agent sessions are')
+    .exitOverride();
+  const driver = () => new LocalDriver(localDriverOptionsFrom(io.env, dataDirFrom(io.env)));
+
+  sandbox
+    .command('run')
+    .description('run a command in a fresh sandbox, stream its output, exit with its code')
+    .option('--memory <size>', 'memory limit, e.g. 512M or 2G (default 16G, capped by the host)')
+    .option('--cpus <n>', 'CPU limit in cores, e.g. 1 or 0.5 (default 4, capped by the host)')
+    .option('--pids <n>', 'process limit (default 4096)')
+    .option('--disk <size>', 'disk size, e.g. 1G (default 30G, capped by free space)')
+    .option('--root', 'run as root inside the sandbox (default: user, uid 1000)')
+    .option('--keep', 'keep the sandbox (its disk) afterwards and print its id')
+    .option('-w, --workdir <dir>', 'working directory inside (default: the home directory)')
+    .argument('<command...>', 'the command and its arguments (put them after --)')
+    .action(async (argv: string[], options: RunOptions) => {
+      // Bad values fail here, before anything starts.
+      const input = {
+        memory: options.memory,
+        cpus: options.cpus,
+        pids: options.pids,
+        disk: options.disk,
+      };
+      checkFlag(() => input.memory === undefined || parseSize(input.memory, 'memory'));
+      checkFlag(() => input.cpus === undefined || parseCpus(input.cpus));
+      checkFlag(() => input.pids === undefined || parsePids(input.pids));
+      checkFlag(() => input.disk === undefined || parseSize(input.disk, 'disk'));
+
+      const local = driver();
+      const limits = checkFlag(() => resolveLimits(input, local.hostCapacity()));
+      const box = await local.create({ limits });
+      const abort = new AbortController();
+      const interrupted = (signal: NodeJS.Signals) => {
+        io.err(`Received ${signal}, stopping the sandbox.`);
+        abort.abort();
+      };
+      process.once('SIGINT', interrupted);
+      process.once('SIGTERM', interrupted);
+      // A reader that goes away (`| head`) must not crash us before the sandbox is gone.
+      const ignore = () => undefined;
+      process.stdout.on('error', ignore);
+      process.stderr.on('error', ignore);
+      const stdin = process.stdin.isTTY ? undefined : process.stdin;
+      let exitCode: number;
+      try {
+        const result = await box.exec(argv, {
+          user: options.root ? 'root' : 'user',
+          cwd: options.workdir,
+          stdin,
+          stdout: process.stdout,
+          stderr: process.stderr,
+          signal: abort.signal,
+        });
+        exitCode = abort.signal.aborted ? 130 : result.exitCode;
+      } finally {
+        process.off('SIGINT', interrupted);
+        process.off('SIGTERM', interrupted);
+        stdin?.unpipe();
+        stdin?.destroy();
+        if (options.keep) {
+          await box.stop();
+          io.err(
+            `Kept sandbox ${box.id} (stopped; its disk is kept). Remove it: hangar sandbox rm ${box.id}`,
+          );
+          io.out(box.id);
+        } else {
+          await box.destroy();
+        }
+      }
+      if (exitCode !== 0) throw new CommanderError(exitCode, 'hangar.sandbox.exit', '');
+    });
+
+  sandbox
+    .command('list')
+    .alias('ls')
+    .description('list the sandboxes on this host (kept ones, and those of running sessions)')
+    .action(async () => {
+      const local = driver();
+      const rows: string[][] = [];
+      for (const id of await local.list()) {
+        const box = await local.get(id);
+        const stats = await box.stats();
+        rows.push([
+          id,
+          stats.state,
+          formatSize(stats.limits.memoryBytes),
+          String(stats.limits.cpus),
+          `${formatSize(stats.diskUsedBytes)}/${formatSize(stats.limits.diskBytes)}`,
+        ]);
+      }
+      io.out(table(['ID', 'STATE', 'MEMORY', 'CPUS', 'DISK'], rows));
+    });
+
+  sandbox
+    .command('rm')
+    .description('destroy sandboxes: stop their processes and delete their disks')
+    .argument('<id...>', 'sandbox ids, from `hangar sandbox list`')
+    .action(async (ids: string[]) => {
+      const local = driver();
+      for (const id of ids) {
+        await (await local.get(id)).destroy();
+        io.out(`Removed ${id}.`);
+      }
+    });
+}
+
+/** Runs a parse, naming the flag in its error: `--memory: "lots" is not a size …`. */
+function checkFlag<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CliError(message.replace(/^(memory|cpus|pids|disk): /, '--$1: '));
+  }
+}
