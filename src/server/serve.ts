@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
+import { HangarError } from '../errors.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { openStore, type Store } from '../store/store.js';
 import { createApp } from './app.js';
@@ -35,7 +36,10 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
 
   let store: Store | undefined;
   try {
-    store = await openStore({ databaseUrl: config.databaseUrl, pgliteDir: join(config.dataDir, 'db') });
+    store = await openStore({
+      databaseUrl: config.databaseUrl,
+      pgliteDir: join(config.dataDir, 'db'),
+    });
     const opened = store;
     const firstStart = await bootstrapAdmin(store, config.dataDir);
     const app = createApp({
@@ -76,7 +80,19 @@ function listen(
   port: number,
 ): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolve(server));
-    server.once('error', reject);
+    const server = serve({ fetch, hostname, port }, () => {
+      resolve(server);
+    });
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      const hint =
+        error.code === 'EADDRINUSE' ? ' (is another server using that port? set HANGAR_PORT)' : '';
+      reject(
+        new HangarError(
+          'listen_failed',
+          503,
+          `Cannot listen on ${hostname}:${port}: ${error.code ?? error.message}${hint}`,
+        ),
+      );
+    });
   });
 }

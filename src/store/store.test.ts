@@ -156,8 +156,10 @@ describe('migrations', () => {
         const stores = await Promise.all(
           [1, 2, 3].map(() => openStore({ databaseUrl: database.url })),
         );
-        const user = await createUser(stores[0]!.db, { name: 'shared', isAdmin: true });
-        expect(await getUser(stores[2]!.db, user.id)).toMatchObject({ name: 'shared' });
+        const [first, , last] = stores;
+        if (!first || !last) throw new Error('expected three stores');
+        const user = await createUser(first.db, { name: 'shared', isAdmin: true });
+        expect(await getUser(last.db, user.id)).toMatchObject({ name: 'shared' });
         await Promise.all(stores.map((s) => s.close()));
       } finally {
         await database.drop();

@@ -7,6 +7,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { HangarError } from '../errors.js';
 import * as schema from './schema.js';
 
 /** Queries are written once against the Postgres dialect and run on either driver. */
@@ -48,7 +49,14 @@ async function openPostgres(url: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client's network error must not crash the server; the next query reports it.
   pool.on('error', () => undefined);
-  const conn = await pool.connect();
+  const conn = await pool.connect().catch(async (error: unknown) => {
+    await pool.end();
+    throw new HangarError(
+      'store_unavailable',
+      503,
+      `Cannot connect to the database at DATABASE_URL (${describeUrl(url)}): ${errorMessage(error)}`,
+    );
+  });
   try {
     await conn.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
     await migratePg(drizzlePg(conn, { schema }), { migrationsFolder: MIGRATIONS });
@@ -60,6 +68,22 @@ async function openPostgres(url: string): Promise<Store> {
   }
   conn.release();
   return { db: drizzlePg(pool, { schema }), kind: 'postgres', close: () => pool.end() };
+}
+
+/** `host:port/db` of a Postgres URL, without the user or password. */
+function describeUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    return 'unparsable URL';
+  }
+}
+
+function errorMessage(error: unknown): string {
+  if (error instanceof AggregateError && error.errors[0] instanceof Error)
+    return error.errors[0].message;
+  return error instanceof Error && error.message ? error.message : String(error);
 }
 
 /** True when `error` (or an error it wraps) is a Postgres unique-constraint violation. */
