@@ -1,0 +1,118 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { CLAUDE_CODE, ensureAgent } from '../../src/agents/install.js';
+import { testAgentsDir } from './agents.js';
+
+let claude: string;
+let model: ModelServer;
+
+beforeAll(async () => {
+  claude = await ensureAgent(testAgentsDir(), CLAUDE_CODE);
+  model = await startModelServer({ script: { replies: [] } });
+}, 600_000);
+afterAll(async () => {
+  await model.close();
+});
+
+/** Runs the real `claude -p` in stream-json mode on the host (not yet in a sandbox). */
+function runClaude(
+  cwd: string,
+  prompt: string,
+  extra: string[] = [],
+): Promise<{ lines: Record<string, unknown>[]; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      claude,
+      [
+        '-p',
+        '--input-format',
+        'stream-json',
+        '--output-format',
+        'stream-json',
+        '--verbose',
+        '--dangerously-skip-permissions',
+        ...extra,
+      ],
+      {
+        cwd,
+        env: {
+          PATH: process.env.PATH,
+          HOME: cwd,
+          IS_SANDBOX: '1',
+          ANTHROPIC_BASE_URL: model.url,
+          ANTHROPIC_API_KEY: 'sk-placeholder',
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        },
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({
+        code,
+        lines: out
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Record<string, unknown>),
+      });
+    });
+    child.stdin.end(
+      `${JSON.stringify({ type: 'user', message: { role: 'user', content: prompt } })}\n`,
+    );
+  });
+}
+
+describe('the scripted model server', () => {
+  it('drives the real Claude Code through tool calls and records what it sent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-model-'));
+    model.setScript({
+      replies: [
+        {
+          content: [
+            { type: 'text', text: 'Writing it.' },
+            {
+              type: 'tool_use',
+              name: 'Write',
+              input: { file_path: join(dir, 'hello.txt'), content: 'hi\n' },
+            },
+          ],
+        },
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'Bash',
+              input: { command: 'cat hello.txt', description: 'show the file' },
+            },
+          ],
+        },
+        { content: [{ type: 'text', text: 'All done.' }] },
+      ],
+    });
+    const { code, lines } = await runClaude(dir, 'write hello.txt');
+    expect(code).toBe(0);
+    expect(readFileSync(join(dir, 'hello.txt'), 'utf8')).toBe('hi\n');
+
+    const result = lines.find((l) => l.type === 'result');
+    expect(result).toMatchObject({ subtype: 'success', is_error: false, result: 'All done.' });
+    const turns = model.agentRequests();
+    expect(turns).toHaveLength(3);
+    // The third request carries the Bash tool's output back to the model.
+    expect(JSON.stringify(turns[2]?.body)).toContain('hi\\n');
+    expect(turns[0]?.headers['x-api-key']).toBe('sk-placeholder');
+  });
+
+  it('answers bad requests with Anthropic-style errors', async () => {
+    const res = await fetch(`${model.url}/v1/messages`, { method: 'POST', body: '{"model": 1}' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      type: 'error',
+      error: { type: 'invalid_request_error' },
+    });
+  });
+});
