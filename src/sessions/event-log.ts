@@ -1,0 +1,109 @@
+import { EventEmitter } from 'node:events';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { events, sessions } from '../store/schema.js';
+import type { Db } from '../store/store.js';
+import { checkEvent, type NewEvent, type SessionEvent } from './events.js';
+
+/**
+ * The append-only session log. Appends take the session row's lock to number events
+ * without gaps; an event is acknowledged only once its transaction commits, so a crash
+ * can lose nothing that was acknowledged. Followers are woken through `bus`.
+ */
+export class EventLog {
+  constructor(
+    private readonly db: Db,
+    private readonly bus: EventBus = new EventBus(),
+  ) {}
+
+  /** Stores events in order and returns them with their seq numbers. */
+  async append(sessionId: string, batch: NewEvent[]): Promise<SessionEvent[]> {
+    if (batch.length === 0) return [];
+    batch.forEach(checkEvent);
+    const stored = await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(sessions)
+        .set({ lastSeq: sql`${sessions.lastSeq} + ${batch.length}`, updatedAt: new Date() })
+        .where(eq(sessions.id, sessionId))
+        .returning({ lastSeq: sessions.lastSeq });
+      if (!row) throw new Error(`no session ${sessionId}`);
+      const first = row.lastSeq - batch.length + 1;
+      return tx
+        .insert(events)
+        .values(
+          batch.map((event, i) => ({
+            sessionId,
+            seq: first + i,
+            type: event.type,
+            data: event.data,
+          })),
+        )
+        .returning();
+    });
+    const result = stored.map(toEvent);
+    this.bus.publish(sessionId, result);
+    return result;
+  }
+
+  /** Events after `afterSeq`, oldest first, at most `limit`. */
+  async read(sessionId: string, afterSeq: number, limit = 500): Promise<SessionEvent[]> {
+    const rows = await this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.sessionId, sessionId), gt(events.seq, afterSeq)))
+      .orderBy(asc(events.seq))
+      .limit(limit);
+    return rows.map(toEvent);
+  }
+
+  /**
+   * Follows a session from `afterSeq`: yields what is stored, then what is appended,
+   * with no gap or repeat between the two, until `signal` aborts.
+   */
+  async *follow(
+    sessionId: string,
+    afterSeq: number,
+    signal: AbortSignal,
+  ): AsyncGenerator<SessionEvent> {
+    let last = afterSeq;
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.bus.subscribe(sessionId, () => wake?.());
+    const aborted = () => wake?.();
+    signal.addEventListener('abort', aborted);
+    try {
+      while (!signal.aborted) {
+        // Subscribed before reading, so an append between the read and the wait still wakes us.
+        const pending = new Promise<void>((resolve) => (wake = resolve));
+        for (;;) {
+          const page = await this.read(sessionId, last);
+          for (const event of page) {
+            last = event.seq;
+            yield event;
+          }
+          if (page.length < 500) break;
+        }
+        await pending;
+      }
+    } finally {
+      unsubscribe();
+      signal.removeEventListener('abort', aborted);
+    }
+  }
+}
+
+/** Wakes followers of a session when events are appended (in this process). */
+export class EventBus {
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+
+  publish(sessionId: string, stored: SessionEvent[]): void {
+    this.emitter.emit(sessionId, stored);
+  }
+
+  subscribe(sessionId: string, listener: (stored: SessionEvent[]) => void): () => void {
+    this.emitter.on(sessionId, listener);
+    return () => this.emitter.off(sessionId, listener);
+  }
+}
+
+function toEvent(row: typeof events.$inferSelect): SessionEvent {
+  return { ...row, type: row.type, data: row.data } as SessionEvent;
+}
