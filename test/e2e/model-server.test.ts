@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { parseClaudeLine } from '../../src/agents/claude-stream.js';
 import { CLAUDE_CODE, ensureAgent } from '../../src/agents/install.js';
 import { testAgentsDir } from './agents.js';
 
@@ -23,7 +24,7 @@ function runClaude(
   cwd: string,
   prompt: string,
   extra: string[] = [],
-): Promise<{ lines: Record<string, unknown>[]; code: number | null }> {
+): Promise<{ lines: Record<string, unknown>[]; text: string[]; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       claude,
@@ -53,13 +54,8 @@ function runClaude(
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      resolve({
-        code,
-        lines: out
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => JSON.parse(l) as Record<string, unknown>),
-      });
+      const text = out.split('\n').filter(Boolean);
+      resolve({ code, text, lines: text.map((l) => JSON.parse(l) as Record<string, unknown>) });
     });
     child.stdin.end(
       `${JSON.stringify({ type: 'user', message: { role: 'user', content: prompt } })}\n`,
@@ -94,7 +90,7 @@ describe('the scripted model server', () => {
         { content: [{ type: 'text', text: 'All done.' }] },
       ],
     });
-    const { code, lines } = await runClaude(dir, 'write hello.txt');
+    const { code, lines, text } = await runClaude(dir, 'write hello.txt');
     expect(code).toBe(0);
     expect(readFileSync(join(dir, 'hello.txt'), 'utf8')).toBe('hi\n');
 
@@ -105,6 +101,28 @@ describe('the scripted model server', () => {
     // The third request carries the Bash tool's output back to the model.
     expect(JSON.stringify(turns[2]?.body)).toContain('hi\\n');
     expect(turns[0]?.headers['x-api-key']).toBe('sk-placeholder');
+
+    // Hangar's reading of the same lines: the canonical events, in order.
+    const parsed = text.map(parseClaudeLine);
+    expect(parsed.find((p) => p.agentSessionId)?.agentSessionId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(parsed.filter((p) => p.endsTurn)).toHaveLength(1);
+    const events = parsed.flatMap((p) => p.events);
+    expect(events.map((e) => e.type)).toEqual([
+      'message.assistant',
+      'tool.call',
+      'tool.result',
+      'tool.call',
+      'tool.result',
+      'message.assistant',
+      'turn.result',
+    ]);
+    expect(events[3]).toMatchObject({
+      data: { name: 'Bash', input: { command: 'cat hello.txt' } },
+    });
+    expect(events[4]).toMatchObject({ data: { output: 'hi', isError: false } });
+    expect(events[6]).toMatchObject({
+      data: { isError: false, usage: { inputTokens: expect.any(Number) as number } },
+    });
   });
 
   it('answers bad requests with Anthropic-style errors', async () => {

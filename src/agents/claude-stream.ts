@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import type { NewEvent } from '../sessions/events.js';
+
+/**
+ * Claude Code's `--output-format stream-json` lines, as far as Hangar reads them.
+ * Loose objects: the CLI adds fields between releases, and those must not break a
+ * session. A line Hangar does not know is kept as `agent.unknown`, never fatal.
+ */
+const TextBlock = z.looseObject({ type: z.literal('text'), text: z.string() });
+const ToolUseBlock = z.looseObject({
+  type: z.literal('tool_use'),
+  id: z.string(),
+  name: z.string(),
+  input: z.unknown(),
+});
+const ToolResultBlock = z.looseObject({
+  type: z.literal('tool_result'),
+  tool_use_id: z.string(),
+  content: z
+    .union([z.string(), z.array(z.looseObject({ type: z.string(), text: z.string().optional() }))])
+    .optional(),
+  is_error: z.boolean().optional(),
+});
+const OtherBlock = z.looseObject({ type: z.string() });
+
+const Line = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('system'),
+    subtype: z.string(),
+    session_id: z.string().optional(),
+  }),
+  z.looseObject({
+    type: z.literal('assistant'),
+    session_id: z.string().optional(),
+    message: z.looseObject({ content: z.array(z.union([TextBlock, ToolUseBlock, OtherBlock])) }),
+  }),
+  z.looseObject({
+    type: z.literal('user'),
+    session_id: z.string().optional(),
+    message: z.looseObject({
+      content: z.union([z.string(), z.array(z.union([ToolResultBlock, OtherBlock]))]),
+    }),
+  }),
+  z.looseObject({
+    type: z.literal('result'),
+    session_id: z.string().optional(),
+    subtype: z.string(),
+    is_error: z.boolean(),
+    duration_ms: z.number().optional(),
+    total_cost_usd: z.number().optional(),
+    usage: z
+      .looseObject({
+        input_tokens: z.number(),
+        output_tokens: z.number(),
+        cache_read_input_tokens: z.number().optional(),
+        cache_creation_input_tokens: z.number().optional(),
+      })
+      .optional(),
+  }),
+]);
+
+export interface ParsedLine {
+  /** The line as JSON (or its text, when it was not JSON), kept beside the events. */
+  raw: unknown;
+  events: NewEvent[];
+  /** Claude Code's conversation id, for `--resume`, when the line names it. */
+  agentSessionId?: string;
+  /** True for the line that ends a turn. */
+  endsTurn: boolean;
+}
+
+/** Maps one stream-json line to canonical session events. */
+export function parseClaudeLine(text: string): ParsedLine {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return {
+      raw: text,
+      events: [{ type: 'agent.unknown', data: { line: text } }],
+      endsTurn: false,
+    };
+  }
+  const parsed = Line.safeParse(raw);
+  if (!parsed.success)
+    return { raw, events: [{ type: 'agent.unknown', data: { line: raw } }], endsTurn: false };
+  const line = parsed.data;
+  const base = {
+    raw,
+    ...(line.session_id ? { agentSessionId: line.session_id } : {}),
+    endsTurn: false,
+  };
+
+  switch (line.type) {
+    case 'system':
+      return { ...base, events: [] };
+    case 'assistant':
+      return { ...base, events: line.message.content.flatMap(assistantEvent) };
+    case 'user':
+      return {
+        ...base,
+        events:
+          typeof line.message.content === 'string'
+            ? []
+            : line.message.content.flatMap(toolResultEvent),
+      };
+    case 'result':
+      return {
+        ...base,
+        endsTurn: true,
+        events: [
+          {
+            type: 'turn.result',
+            data: {
+              isError: line.is_error,
+              ...(line.duration_ms === undefined ? {} : { durationMs: line.duration_ms }),
+              ...(line.total_cost_usd === undefined ? {} : { costUsd: line.total_cost_usd }),
+              ...(line.usage
+                ? {
+                    usage: {
+                      inputTokens: line.usage.input_tokens,
+                      outputTokens: line.usage.output_tokens,
+                      cacheReadInputTokens: line.usage.cache_read_input_tokens ?? 0,
+                      cacheCreationInputTokens: line.usage.cache_creation_input_tokens ?? 0,
+                    },
+                  }
+                : {}),
+            },
+          },
+        ],
+      };
+  }
+}
+
+function assistantEvent(block: z.infer<typeof OtherBlock>): NewEvent[] {
+  const text = TextBlock.safeParse(block);
+  if (text.success)
+    return text.data.text ? [{ type: 'message.assistant', data: { text: text.data.text } }] : [];
+  const tool = ToolUseBlock.safeParse(block);
+  if (tool.success)
+    return [
+      {
+        type: 'tool.call',
+        data: { id: tool.data.id, name: tool.data.name, input: tool.data.input },
+      },
+    ];
+  return [];
+}
+
+function toolResultEvent(block: z.infer<typeof OtherBlock>): NewEvent[] {
+  const result = ToolResultBlock.safeParse(block);
+  if (!result.success) return [];
+  const { content } = result.data;
+  const output =
+    typeof content === 'string'
+      ? content
+      : (content ?? []).map((part) => part.text ?? `[${part.type}]`).join('\n');
+  return [
+    {
+      type: 'tool.result',
+      data: { id: result.data.tool_use_id, output, isError: result.data.is_error ?? false },
+    },
+  ];
+}
