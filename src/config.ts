@@ -15,6 +15,8 @@ export interface ServerConfig {
   databaseUrl: string | undefined;
   /** HANGAR_LOG_LEVEL */
   logLevel: string;
+  /** HANGAR_MAX_BUNDLE_MB: the largest git bundle a session can start from. */
+  maxBundleBytes: number;
 }
 
 const Env = z.object({
@@ -30,6 +32,12 @@ const Env = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
+  HANGAR_MAX_BUNDLE_MB: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number of megabytes')
+    .transform(Number)
+    .refine((mb) => mb >= 1 && mb <= 2047, 'must be from 1 to 2047')
+    .default(100),
   HANGAR_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -58,5 +66,6 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
     port: vars.HANGAR_PORT,
     databaseUrl: vars.DATABASE_URL,
     logLevel: vars.HANGAR_LOG_LEVEL,
+    maxBundleBytes: vars.HANGAR_MAX_BUNDLE_MB * 1024 * 1024,
   };
 }

@@ -9,16 +9,23 @@ import { requireToken } from './auth.js';
 import type { AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { accountRoutes } from './routes/account.js';
+import { bundleRoutes } from './routes/bundles.js';
 import { environmentRoutes } from './routes/environments.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 export interface AppOptions {
   store: Store;
+  /** Where uploaded bundles (and later sandboxes) are kept. */
+  dataDir: string;
+  /** The largest git bundle accepted, in bytes. */
+  maxBundleBytes?: number;
   logger: Logger;
   trustedDomains: TrustedGroup[];
   version: string;
   clock?: () => Date;
 }
+
+export const DEFAULT_MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
 
 /** Largest JSON body the API reads; bigger uploads (bundles) get their own routes. */
 const MAX_JSON_BODY = 1024 * 1024;
@@ -63,19 +70,23 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     scheme: 'bearer',
   });
 
-  app.use(
-    '/api/v1/*',
-    bodyLimit({
-      maxSize: MAX_JSON_BODY,
-      onError: () => {
-        throw new HangarError('too_large', 413, `The request body is over ${MAX_JSON_BODY} bytes.`);
-      },
-    }),
-    requireToken(store.db, clock),
+  const jsonLimit = bodyLimit({
+    maxSize: MAX_JSON_BODY,
+    onError: () => {
+      throw new HangarError('too_large', 413, `The request body is over ${MAX_JSON_BODY} bytes.`);
+    },
+  });
+  app.use('/api/v1/*', requireToken(store.db, clock), (c, next) =>
+    // Bundle uploads stream to disk under their own, larger limit.
+    c.req.path === '/api/v1/bundles' ? next() : jsonLimit(c, next),
   );
   app.route('/api/v1', accountRoutes(trustedDomains));
   app.route('/api/v1', tokenRoutes(store.db, clock));
   app.route('/api/v1', environmentRoutes(store.db, clock));
+  app.route(
+    '/api/v1',
+    bundleRoutes(store.db, options.dataDir, options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES),
+  );
 
   app.notFound((c) =>
     c.json(

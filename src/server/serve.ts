@@ -44,6 +44,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const firstStart = await bootstrapAdmin(store, config.dataDir);
     const app = createApp({
       store,
+      dataDir: config.dataDir,
+      maxBundleBytes: config.maxBundleBytes,
       logger: log,
       trustedDomains: loadTrustedDomains(),
       version: packageVersion(),

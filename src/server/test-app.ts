@@ -10,6 +10,7 @@ import { ADMIN_TOKEN_FILE, bootstrapAdmin } from './bootstrap.js';
 
 export interface TestApp {
   store: Store;
+  dataDir: string;
   /** The admin's token, as `hangar serve` writes it on first start. */
   token: string;
   /** Moves the server's clock, e.g. past a token's expiry. */
@@ -20,7 +21,8 @@ export interface TestApp {
     options?: {
       body?: unknown;
       token?: string | null;
-      raw?: string;
+      raw?: string | Uint8Array;
+      contentType?: string;
       headers?: Record<string, string>;
     },
   ): Promise<Response>;
@@ -28,7 +30,7 @@ export interface TestApp {
 }
 
 /** The real app over a fresh store with a bootstrapped admin, called in-process. */
-export async function openTestApp(): Promise<TestApp> {
+export async function openTestApp(options: { maxBundleBytes?: number } = {}): Promise<TestApp> {
   const store = await openTestStore();
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-app-'));
   await bootstrapAdmin(store, dataDir);
@@ -36,6 +38,8 @@ export async function openTestApp(): Promise<TestApp> {
   let now: Date | undefined;
   const app = createApp({
     store,
+    dataDir,
+    maxBundleBytes: options.maxBundleBytes,
     logger: pino({ level: 'silent' }),
     trustedDomains: loadTrustedDomains(),
     version: 'test',
@@ -43,6 +47,7 @@ export async function openTestApp(): Promise<TestApp> {
   });
   return {
     store,
+    dataDir,
     token,
     setNow: (date) => {
       now = date;
@@ -52,10 +57,12 @@ export async function openTestApp(): Promise<TestApp> {
       const presented = options.token === undefined ? token : options.token;
       if (presented !== null && !headers.authorization)
         headers.authorization = `Bearer ${presented}`;
-      let body: string | undefined = options.raw;
+      let body: string | Uint8Array | undefined = options.raw;
       if (options.body !== undefined) body = JSON.stringify(options.body);
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      return Promise.resolve(app.request(path, { method, headers, body }));
+      if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
+      // `duplex` lets a test stream a body of unknown length, as curl does with chunks.
+      const init = { method, headers, body, duplex: 'half' } as RequestInit;
+      return Promise.resolve(app.request(path, init));
     },
     close: async () => {
       await store.close();

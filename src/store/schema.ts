@@ -139,3 +139,29 @@ export const events = pgTable(
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.seq] })],
 );
+
+/** An uploaded git bundle: the source of a session whose repo has no reachable remote. */
+export const bundles = pgTable('bundles', {
+  id: text('id').primaryKey(),
+  userId: text('user_id')
+    .notNull()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  sizeBytes: integer('size_bytes').notNull(),
+  /** Branch and tag names to commit ids, as `git bundle list-heads` prints them. */
+  refs: jsonb('refs').$type<Record<string, string>>().notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});
+
+/** The agent's raw output lines, kept beside the canonical events they were mapped to. */
+export const agentOutput = pgTable(
+  'agent_output',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    line: jsonb('line').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.seq] })],
+);

@@ -1,0 +1,118 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createRoute, z } from '@hono/zod-openapi';
+import { HangarError, ValidationError } from '../../errors.js';
+import { verifyBundle } from '../../git/bundle.js';
+import { newId } from '../../ids.js';
+import { bundles } from '../../store/schema.js';
+import type { Db } from '../../store/store.js';
+import { errorResponses, jsonResponse, router } from '../context.js';
+
+const BundleSchema = z
+  .object({
+    id: z.string(),
+    sizeBytes: z.number(),
+    refs: z.record(z.string(), z.string()).describe('Ref name → commit id'),
+  })
+  .openapi('Bundle');
+
+/** The directory under the data dir where uploaded bundles are kept. */
+export function bundleDir(dataDir: string): string {
+  return join(dataDir, 'bundles');
+}
+
+export function bundlePath(dataDir: string, id: string): string {
+  return join(bundleDir(dataDir), `${id}.bundle`);
+}
+
+/** `/bundles`: upload a git bundle as a session source. */
+export function bundleRoutes(db: Db, dataDir: string, maxBytes: number) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/bundles/limits',
+      tags: ['Sessions'],
+      security: [{ bearer: [] }],
+      responses: {
+        200: jsonResponse(
+          z.object({ maxBytes: z.number() }),
+          'The largest bundle this server takes',
+        ),
+        ...errorResponses,
+      },
+    }),
+    (c) => c.json({ maxBytes }, 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/bundles',
+      tags: ['Sessions'],
+      security: [{ bearer: [] }],
+      request: {
+        body: {
+          required: true,
+          description: 'A complete git bundle (`git bundle create FILE --all`)',
+          content: {
+            'application/octet-stream': { schema: z.string().openapi({ format: 'binary' }) },
+          },
+        },
+      },
+      responses: {
+        201: jsonResponse(BundleSchema, 'The stored bundle'),
+        413: errorResponses[400],
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const tooLarge = () =>
+        new HangarError(
+          'too_large',
+          413,
+          `The bundle is over this server's limit of ${maxBytes} bytes (HANGAR_MAX_BUNDLE_MB).`,
+          { maxBytes },
+        );
+      const declared = Number(c.req.header('content-length') ?? NaN);
+      if (declared > maxBytes) throw tooLarge();
+      const body = c.req.raw.body;
+      if (!body)
+        throw new ValidationError('the request has no body: send the bundle file', 'bundle');
+
+      const id = newId('bun');
+      const dir = bundleDir(dataDir);
+      await mkdir(dir, { recursive: true, mode: 0o700 });
+      const partial = join(dir, `${id}.partial`);
+      let size = 0;
+      const limit = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          size += chunk.length;
+          done(size > maxBytes ? tooLarge() : null, chunk);
+        },
+      });
+      try {
+        await pipeline(
+          Readable.fromWeb(body as WebReadableStream<Uint8Array>),
+          limit,
+          createWriteStream(partial, { mode: 0o600 }),
+        );
+        if (size === 0)
+          throw new ValidationError('the request has no body: send the bundle file', 'bundle');
+        const refs = await verifyBundle(partial, dir);
+        await rename(partial, bundlePath(dataDir, id));
+        await db.insert(bundles).values({ id, userId: c.get('user').id, sizeBytes: size, refs });
+        return c.json({ id, sizeBytes: size, refs }, 201);
+      } finally {
+        await rm(partial, { force: true });
+      }
+    },
+  );
+
+  return app;
+}
