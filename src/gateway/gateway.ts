@@ -1,0 +1,216 @@
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { ConflictError, ValidationError } from '../errors.js';
+import type { EgressPolicy } from './egress-policy.js';
+import {
+  dialDirect,
+  handleConnect,
+  handleForward,
+  type Denial,
+  type Dial,
+  type EgressContext,
+  type EgressDeps,
+} from './egress-proxy.js';
+import { handleGit, type GitContext, type GitRemotes } from './git-proxy.js';
+import { refuse } from './http-util.js';
+import { handleModel, modelUpstreamFrom, type ModelUpstream } from './model-gateway.js';
+import { isValidBranchName } from './push-rule.js';
+import { parsePins, systemLookup, type Lookup, type Pins } from './resolver.js';
+import { DEFAULT_GATEWAY_LIMITS, Limiter, type GatewayLimits } from './sandbox-limits.js';
+
+/** What the gateway holds for every sandbox on this host. */
+export interface GatewayOptions {
+  /** Operator-pinned names (HANGAR_EGRESS_RESOLVE). */
+  pins?: Pins;
+  /** DNS for the egress proxy (default getaddrinfo). */
+  lookup?: Lookup;
+  /** How the egress proxy opens a connection to a checked address. */
+  dial?: Dial;
+  /** Model providers by path name: `{ anthropic: … }` serves `/model/anthropic/…`. */
+  models?: Readonly<Record<string, ModelUpstream | undefined>>;
+  /** Finds a repo's real upstream and credential. */
+  gitRemotes?: GitRemotes;
+  /** Default per-sandbox limits. */
+  limits?: Partial<GatewayLimits>;
+  /** Called for every refused egress request (later a `network.blocked` event). */
+  onDenial?: (sandboxId: string, denial: Denial) => void;
+}
+
+/** One sandbox's view of the gateway, served on its own unix socket. */
+export interface AttachOptions {
+  /** Where to listen; the sandbox's relay connects here. */
+  socketPath: string;
+  policy: EgressPolicy;
+  /** The only branch the sandbox may push; omitted: it may not push. */
+  branch?: string;
+  /** Repo keys (`host/owner/repo`) it may fetch from and push to. */
+  repos?: readonly string[];
+  limits?: Partial<GatewayLimits>;
+}
+
+export interface Attachment {
+  readonly sandboxId: string;
+  readonly socketPath: string;
+  /** Refused egress requests, oldest first (the most recent 1000). */
+  denials(): readonly Denial[];
+  usage(): { tunnels: number; bytes: number };
+  /** Stops listening, cuts every connection and removes the socket. */
+  detach(): Promise<void>;
+}
+
+export interface Gateway {
+  attach(sandboxId: string, options: AttachOptions): Promise<Attachment>;
+  /** Detaches every sandbox. */
+  close(): Promise<void>;
+}
+
+const MAX_DENIALS = 1000;
+
+/** Gateway options from the server's environment (HANGAR_EGRESS_RESOLVE, ANTHROPIC_*). */
+export function gatewayOptionsFrom(
+  env: NodeJS.ProcessEnv,
+): Pick<GatewayOptions, 'pins' | 'models'> {
+  return {
+    pins: parsePins(env.HANGAR_EGRESS_RESOLVE),
+    models: { anthropic: modelUpstreamFrom(env) },
+  };
+}
+
+/**
+ * The gateway: one unix socket per sandbox, and on each the egress proxy, the model
+ * gateway and the git proxy. A connection's sandbox is the socket it arrived on;
+ * nothing in a request names or changes it.
+ */
+export function createGateway(options: GatewayOptions = {}): Gateway {
+  const deps: EgressDeps = {
+    pins: options.pins ?? new Map(),
+    lookup: options.lookup ?? systemLookup,
+    dial: options.dial ?? dialDirect,
+  };
+  const models = options.models ?? {};
+  const remotes: GitRemotes = options.gitRemotes ?? (() => undefined);
+  const attached = new Map<string, Attachment>();
+
+  async function attach(sandboxId: string, attach: AttachOptions): Promise<Attachment> {
+    if (attached.has(sandboxId))
+      throw new ConflictError(`Sandbox ${sandboxId} is already attached.`);
+    if (attach.branch !== undefined && !isValidBranchName(attach.branch)) {
+      throw new ValidationError(`"${attach.branch}" is not a valid branch name`, 'branch');
+    }
+    const denials: Denial[] = [];
+    const limiter = new Limiter({ ...DEFAULT_GATEWAY_LIMITS, ...options.limits, ...attach.limits });
+    const egress: EgressContext = {
+      policy: attach.policy,
+      limiter,
+      recordDenial(denial) {
+        denials.push(denial);
+        if (denials.length > MAX_DENIALS) denials.shift();
+        options.onDenial?.(sandboxId, denial);
+      },
+    };
+    const git: GitContext = {
+      sandboxId,
+      repos: new Set(attach.repos ?? []),
+      branch: attach.branch,
+    };
+
+    const route = (req: IncomingMessage, res: ServerResponse) => {
+      const url = req.url ?? '';
+      if (url.startsWith('/model/')) {
+        handleModel(models, req, res);
+        return;
+      }
+      if (url.startsWith('/git/')) {
+        if (!limiter.takeRequest()) {
+          refuse(res, {
+            status: 429,
+            code: 'requests-per-second',
+            message: 'Hangar: too many requests from this sandbox; slow down and retry.',
+          });
+          return;
+        }
+        return handleGit(git, remotes, req, res);
+      }
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return handleForward(egress, deps, req, res);
+      egress.recordDenial({
+        at: new Date(),
+        host: url,
+        port: 0,
+        code: 'bad-target',
+        reason: 'origin-form request',
+      });
+      refuse(res, {
+        status: 403,
+        code: 'bad-target',
+        message: `Hangar: "${url}" is not a proxy request; send absolute-form (http://host/path) or CONNECT host:port.`,
+      });
+    };
+
+    const server = createServer({ requestTimeout: 0 });
+    const sockets = new Set<Socket>();
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      void Promise.resolve(route(req, res)).catch(() => res.destroy());
+    });
+    server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      handleConnect(egress, deps, req, socket, head).catch(() => socket.destroy());
+    });
+    server.on('clientError', (_error, socket: Socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+
+    removeStaleSocket(attach.socketPath);
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(attach.socketPath, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    chmodSync(attach.socketPath, 0o600);
+
+    const attachment: Attachment = {
+      sandboxId,
+      socketPath: attach.socketPath,
+      denials: () => [...denials],
+      usage: () => limiter.usage(),
+      detach: async () => {
+        if (attached.get(sandboxId) !== attachment) return;
+        attached.delete(sandboxId);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const socket of sockets) socket.destroy();
+        await closed;
+      },
+    };
+    attached.set(sandboxId, attachment);
+    return attachment;
+  }
+
+  return {
+    attach,
+    close: async () => {
+      await Promise.all([...attached.values()].map((a) => a.detach()));
+    },
+  };
+}
+
+/** A socket file left by a process that died; anything else at that path is an error. */
+function removeStaleSocket(path: string): void {
+  try {
+    if (!lstatSync(path).isSocket()) {
+      throw new ConflictError(
+        `${path} exists and is not a socket; choose another gateway socket path.`,
+      );
+    }
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}

@@ -1,0 +1,261 @@
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { basename, dirname } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { runHttpBackend } from './git-http-backend.js';
+import { forwardHeaders, refuse, type Refusal } from './http-util.js';
+import { PktLineError, readPacket, type Packet } from './pkt-line.js';
+import { checkPush, encodeRefusal, parsePushRequest } from './push-rule.js';
+
+/**
+ * Where a repo really lives, known only on the host: a smart-HTTP URL with the real
+ * credential in `headers`, or a bare repo on disk served by `git http-backend`.
+ */
+export type GitUpstream = { url: string; headers?: Record<string, string> } | { repoDir: string };
+
+/** Finds the upstream of a repo key such as `github.com/acme/app`. */
+export type GitRemotes = (repo: string) => GitUpstream | undefined;
+
+/** One sandbox as the git proxy sees it. */
+export interface GitContext {
+  sandboxId: string;
+  /** Repo keys (`host/owner/repo`) this sandbox may reach. */
+  repos: ReadonlySet<string>;
+  /** The only branch it may push; undefined: no pushes at all. */
+  branch: string | undefined;
+}
+
+/** The most a command section (refs to update, before the pack) may take. */
+const MAX_COMMAND_BYTES = 1024 * 1024;
+
+const ROUTE =
+  /^\/git\/([^/?#]+)\/((?:[^/?#]+\/)*[^/?#]+)\.git\/(info\/refs|git-upload-pack|git-receive-pack)(?:\?(.*))?$/;
+const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9._-]+$/;
+
+const refusal = (status: Refusal['status'], code: string, message: string): Refusal => ({
+  status,
+  code,
+  message: `Hangar: ${message}`,
+});
+
+/**
+ * `/git/<host>/<owner>/<repo>.git/{info/refs,git-upload-pack,git-receive-pack}`:
+ * smart HTTP to the attached repo's upstream with the real credential; a push must
+ * pass the push rule before a byte of it reaches upstream.
+ */
+export async function handleGit(
+  ctx: GitContext,
+  remotes: GitRemotes,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const match = ROUTE.exec(req.url ?? '');
+  const [, host = '', path = '', service = '', query = ''] = match ?? [];
+  const segments = [host, ...path.split('/')];
+  if (!match || !segments.every((s) => SEGMENT.test(s))) {
+    refuse(
+      res,
+      refusal(404, 'not-git', 'not a smart HTTP git URL: /git/<host>/<owner>/<repo>.git/…'),
+    );
+    return;
+  }
+  const repo = `${host.toLowerCase()}/${path}`;
+  if (!ctx.repos.has(repo)) {
+    refuse(res, refusal(403, 'repo-not-attached', `${repo} is not a repository of this session`));
+    return;
+  }
+  const wanted = service === 'info/refs' ? 'GET' : 'POST';
+  if (req.method !== wanted) {
+    refuse(res, refusal(405, 'bad-method', `${service} takes ${wanted}`));
+    return;
+  }
+  const params = new URLSearchParams(query);
+  const advertised = params.get('service');
+  if (
+    service === 'info/refs' &&
+    advertised !== 'git-upload-pack' &&
+    advertised !== 'git-receive-pack'
+  ) {
+    refuse(res, refusal(403, 'dumb-http', 'only smart HTTP is served (?service=git-upload-pack)'));
+    return;
+  }
+  const upstream = remotes(repo);
+  if (!upstream) {
+    refuse(res, refusal(503, 'no-upstream', `no upstream is configured for ${repo}`));
+    return;
+  }
+
+  const pushing = service === 'git-receive-pack' || advertised === 'git-receive-pack';
+  if (pushing && ctx.branch === undefined) {
+    refuse(res, refusal(403, 'read-only', 'this session may not push'));
+    return;
+  }
+  const request = { method: req.method ?? 'GET', headers: req.headers };
+  if (service !== 'git-receive-pack') {
+    forward(upstream, ctx, request, res, req, service, query);
+    return;
+  }
+
+  const gzip = /gzip/i.test(req.headers['content-encoding'] ?? '');
+  const source: Readable = gzip ? req.pipe(createGunzip()) : req;
+  let section: CommandSection;
+  try {
+    section = await readCommandSection(source);
+  } catch (error) {
+    req.resume();
+    const why = error instanceof Error ? error.message : String(error);
+    refuse(res, refusal(400, 'bad-push', `the push request is malformed: ${why}`));
+    return;
+  }
+  const parsed = parsePushRequest(section.packets);
+  if (!parsed.ok) {
+    req.resume();
+    refuse(res, refusal(400, 'bad-push', `the push request is malformed: ${parsed.reason}`));
+    return;
+  }
+  const verdicts = checkPush(parsed.push, ctx.branch ?? '');
+  if (verdicts) {
+    const caps = parsed.push.capabilities;
+    if (!caps.includes('report-status') && !caps.includes('report-status-v2')) {
+      req.resume();
+      refuse(res, refusal(403, 'push-refused', verdicts[0]?.reason ?? 'push refused'));
+      return;
+    }
+    // Read the rest (the pack) so the client gets our answer rather than a reset.
+    source.on('data', () => undefined);
+    source.once('end', () => {
+      res.writeHead(200, {
+        'Content-Type': 'application/x-git-receive-pack-result',
+        'Cache-Control': 'no-cache',
+      });
+      res.end(encodeRefusal(verdicts, caps));
+    });
+    source.once('error', () => res.destroy());
+    source.resume();
+    return;
+  }
+  const body = new PassThrough();
+  body.write(section.buffered);
+  source.pipe(body);
+  source.resume();
+  const headers = { ...req.headers };
+  if (gzip) {
+    delete headers['content-encoding'];
+    delete headers['content-length'];
+  }
+  forward(upstream, ctx, { method: 'POST', headers }, res, body, service, query);
+}
+
+interface CommandSection {
+  /** Packets before the flush that ends the command list. */
+  packets: Packet[];
+  /** Every byte read so far, flush and any pack bytes after it included. */
+  buffered: Buffer;
+}
+
+/** Reads pkt-lines until the first flush (or a lone flush: the probe git sends). */
+function readCommandSection(source: Readable): Promise<CommandSection> {
+  return new Promise((resolve, reject) => {
+    let buffered = Buffer.alloc(0);
+    let offset = 0;
+    const packets: Packet[] = [];
+    const done = (error?: Error) => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', done);
+      source.pause();
+      if (error) reject(error);
+      else resolve({ packets, buffered });
+    };
+    const onData = (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      try {
+        for (;;) {
+          const read = readPacket(buffered, offset);
+          if (!read) break;
+          offset = read.next;
+          if (read.packet.type === 'flush') {
+            done();
+            return;
+          }
+          packets.push(read.packet);
+        }
+      } catch (error) {
+        done(error as PktLineError);
+        return;
+      }
+      if (buffered.length > MAX_COMMAND_BYTES) done(new PktLineError('command list over 1 MiB'));
+    };
+    const onEnd = () => done(new PktLineError('truncated: the request ended before the flush'));
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', done);
+  });
+}
+
+/** Hands a smart-HTTP request to the upstream, streaming both ways. */
+function forward(
+  upstream: GitUpstream,
+  ctx: GitContext,
+  req: { method: string; headers: IncomingHttpHeaders },
+  res: ServerResponse,
+  body: Readable,
+  service: string,
+  query: string,
+): void {
+  if ('repoDir' in upstream) {
+    runHttpBackend(
+      {
+        projectRoot: dirname(upstream.repoDir),
+        pathInfo: `/${basename(upstream.repoDir)}/${service}`,
+        method: req.method,
+        query,
+        headers: req.headers,
+        body,
+        remoteUser: `hangar-${ctx.sandboxId}`,
+      },
+      res,
+    );
+    return;
+  }
+  const base = new URL(upstream.url);
+  const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
+  const outgoing = send({
+    protocol: base.protocol,
+    hostname: base.hostname,
+    port: base.port,
+    method: req.method,
+    path: `${base.pathname.replace(/\/+$/, '')}/${service}${query ? `?${query}` : ''}`,
+    headers: {
+      ...forwardHeaders(req.headers, ['host', 'authorization', 'cookie']),
+      host: base.host,
+      ...upstream.headers,
+    },
+  });
+  outgoing.on('response', (answer) => {
+    res.writeHead(
+      answer.statusCode ?? 502,
+      answer.statusMessage,
+      forwardHeaders(answer.headers, ['www-authenticate', 'set-cookie']),
+    );
+    answer.pipe(res);
+  });
+  outgoing.on('error', (error: NodeJS.ErrnoException) =>
+    refuse(
+      res,
+      refusal(
+        502,
+        'git-upstream-failed',
+        `could not reach the git host ${base.host} (${error.code ?? error.message})`,
+      ),
+    ),
+  );
+  res.on('close', () => outgoing.destroy());
+  body.pipe(outgoing);
+}

@@ -1,0 +1,85 @@
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+/** Headers that belong to one hop (RFC 9110 §7.6.1) or to the proxy itself. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** Copies headers minus hop-by-hop ones, those `Connection` names, and `drop`. */
+export function forwardHeaders(
+  headers: IncomingHttpHeaders,
+  drop: readonly string[] = [],
+): OutgoingHttpHeaders {
+  const named = (headers.connection ?? '').split(',').map((name) => name.trim().toLowerCase());
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || named.includes(name)) continue;
+    if (drop.includes(name)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+/** A refusal as the gateway sends it: the status, a reason code and one line for people. */
+export interface Refusal {
+  status: 400 | 403 | 404 | 405 | 429 | 502 | 503;
+  /** Sent as X-Hangar-Deny-Reason (403) or X-Hangar-Limit (429). */
+  code: string;
+  message: string;
+}
+
+const STATUS_TEXT: Record<Refusal['status'], string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  429: 'Too Many Requests',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+};
+
+function refusalHeaders(refusal: Refusal): Record<string, string> {
+  const header = refusal.status === 429 ? 'X-Hangar-Limit' : 'X-Hangar-Deny-Reason';
+  return { [header]: refusal.code, 'Content-Type': 'text/plain; charset=utf-8' };
+}
+
+/** One line a person understands; never more (no CR/LF inside). */
+function body(refusal: Refusal): string {
+  return `${refusal.message.replace(/[\r\n]+/g, ' ')}\n`;
+}
+
+export function refuse(res: ServerResponse, refusal: Refusal): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = body(refusal);
+  res.writeHead(refusal.status, {
+    ...refusalHeaders(refusal),
+    'Content-Length': Buffer.byteLength(text),
+    Connection: 'close',
+  });
+  res.end(text);
+}
+
+/** The same refusal written on a raw socket (a CONNECT that never became a tunnel). */
+export function refuseSocket(socket: Duplex, refusal: Refusal): void {
+  const text = body(refusal);
+  const head = Object.entries({
+    ...refusalHeaders(refusal),
+    'Content-Length': String(Buffer.byteLength(text)),
+    Connection: 'close',
+  })
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\n${head}\r\n${text}`);
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { ValidationError } from '../errors.js';
+import { parseIpLiteral, type IpAddress } from './ip-class.js';
+import { parsePins, resolveTarget } from './resolver.js';
+
+const ip = (text: string) => parseIpLiteral(text) as IpAddress;
+
+describe('parsePins', () => {
+  it('reads name=ip pairs, normalising names', () => {
+    const pins = parsePins(' API.Example.test.=127.0.0.1, v6.example.test=::1 ');
+    expect(pins.get('api.example.test')?.text).toBe('127.0.0.1');
+    expect(pins.get('v6.example.test')?.text).toBe('::1');
+    expect(parsePins(undefined).size).toBe(0);
+  });
+
+  it('names the variable and the bad entry', () => {
+    expect(() => parsePins('api.example.test')).toThrow(ValidationError);
+    expect(() => parsePins('api.example.test=nope')).toThrow(
+      /HANGAR_EGRESS_RESOLVE: "api.example.test=nope"/,
+    );
+    expect(() => parsePins('a=1.2.3.4=5')).toThrow(/HANGAR_EGRESS_RESOLVE/);
+  });
+});
+
+describe('resolveTarget', () => {
+  const pins = parsePins('pinned.example.test=10.1.2.3');
+  const lookup = (answers: Record<string, string[]>) => (host: string) => {
+    const found = answers[host];
+    return found
+      ? Promise.resolve(found)
+      : Promise.reject(Object.assign(new Error('no'), { code: 'ENOTFOUND' }));
+  };
+
+  it('uses a pinned address without DNS, even a private one', async () => {
+    const result = await resolveTarget('pinned.example.test', undefined, pins, () =>
+      Promise.reject(new Error('DNS used')),
+    );
+    expect(result).toMatchObject({ ok: true, pinned: true, address: { text: '10.1.2.3' } });
+  });
+
+  it('refuses a name with any non-public answer', async () => {
+    const result = await resolveTarget(
+      'mixed.example',
+      undefined,
+      pins,
+      lookup({ 'mixed.example': ['93.184.216.34', '10.0.0.1'] }),
+    );
+    expect(result).toMatchObject({ ok: false, code: 'private-address' });
+    const mapped = await resolveTarget(
+      'v6.example',
+      undefined,
+      pins,
+      lookup({ 'v6.example': ['::ffff:127.0.0.1'] }),
+    );
+    expect(mapped).toMatchObject({ ok: false, code: 'private-address' });
+  });
+
+  it('returns the first public answer, and says when DNS fails', async () => {
+    const ok = await resolveTarget(
+      'pub.example',
+      undefined,
+      pins,
+      lookup({ 'pub.example': ['93.184.216.34', '93.184.216.35'] }),
+    );
+    expect(ok).toMatchObject({ ok: true, pinned: false, address: { text: '93.184.216.34' } });
+    const missing = await resolveTarget('missing.example', undefined, pins, lookup({}));
+    expect(missing).toMatchObject({
+      ok: false,
+      code: 'dns-failed',
+      reason: 'missing.example could not be resolved (ENOTFOUND)',
+    });
+  });
+
+  it('dials a literal as it is', async () => {
+    expect(await resolveTarget('8.8.8.8', ip('8.8.8.8'), pins, lookup({}))).toMatchObject({
+      ok: true,
+      address: { text: '8.8.8.8' },
+    });
+  });
+});
