@@ -28,7 +28,7 @@ export function closeServer(server: Server | NetServer): Promise<void> {
  */
 export async function startRelay(
   socketPath: string,
-): Promise<{ port: number; close(): Promise<void> }> {
+): Promise<{ port: number; close: () => Promise<void> }> {
   const server = createServer((client) => {
     const upstream = connect(socketPath);
     client.pipe(upstream).pipe(client);
