@@ -17,6 +17,23 @@ export interface ServerConfig {
   logLevel: string;
   /** HANGAR_MAX_BUNDLE_MB: the largest git bundle a session can start from. */
   maxBundleBytes: number;
+  /** HANGAR_HIBERNATE_SECONDS: idle time before a session's sandbox is stopped. */
+  hibernateAfterMs: number;
+  /** HANGAR_SETUP_TIMEOUT_SECONDS: how long an environment's setup script may run. */
+  setupTimeoutMs: number;
+  /** HANGAR_AGENTS_DIR: where agent CLIs are installed (default `<dataDir>/agents`). */
+  agentsDir: string;
+  /** HANGAR_PUBLIC_URL: the URL people reach the server at, for links. */
+  publicUrl: string | undefined;
+}
+
+function seconds(fallback: number) {
+  return z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .refine((n) => n >= 1, 'must be at least 1')
+    .default(fallback);
 }
 
 const Env = z.object({
@@ -38,6 +55,10 @@ const Env = z.object({
     .transform(Number)
     .refine((mb) => mb >= 1 && mb <= 2047, 'must be from 1 to 2047')
     .default(100),
+  HANGAR_HIBERNATE_SECONDS: seconds(1800),
+  HANGAR_SETUP_TIMEOUT_SECONDS: seconds(600),
+  HANGAR_AGENTS_DIR: z.string().min(1).optional(),
+  HANGAR_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   HANGAR_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -67,5 +88,9 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
     databaseUrl: vars.DATABASE_URL,
     logLevel: vars.HANGAR_LOG_LEVEL,
     maxBundleBytes: vars.HANGAR_MAX_BUNDLE_MB * 1024 * 1024,
+    hibernateAfterMs: vars.HANGAR_HIBERNATE_SECONDS * 1000,
+    setupTimeoutMs: vars.HANGAR_SETUP_TIMEOUT_SECONDS * 1000,
+    agentsDir: resolve(vars.HANGAR_AGENTS_DIR ?? join(dataDirFrom(env), 'agents')),
+    publicUrl: vars.HANGAR_PUBLIC_URL?.replace(/\/+$/, ''),
   };
 }

@@ -22,15 +22,20 @@ export const CLAUDE_CODE: AgentPackage = {
   bin: 'claude',
 };
 
+/** An installed agent: its directory (bound into sandboxes) and its executable. */
+export interface InstalledAgent {
+  dir: string;
+  bin: string;
+}
+
 /**
- * Makes sure `pkg` is installed under `agentsDir/<name>@<version>` and returns the
- * path of its executable. Installs into a temp dir first and renames it into place,
+ * Makes sure `pkg` is installed under `agentsDir/<name>@<version>` and returns where. Installs into a temp dir first and renames it into place,
  * so a crash mid-install never leaves a half-installed agent that looks complete.
  */
-export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise<string> {
+export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise<InstalledAgent> {
   const dir = join(agentsDir, `${pkg.name.replace('/', '+')}@${pkg.version}`);
   const binary = join(dir, 'node_modules', '.bin', pkg.bin);
-  if (existsSync(binary)) return binary;
+  if (existsSync(binary)) return { dir, bin: binary };
 
   mkdirSync(agentsDir, { recursive: true });
   const staging = mkdtempSync(join(agentsDir, '.install-'));
@@ -65,5 +70,5 @@ export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  return binary;
+  return { dir, bin: binary };
 }

@@ -37,16 +37,41 @@ export class ApiClient {
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, path, {
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), contentType: 'application/json' }),
+    });
+    const text = await response.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** An SSE stream of `path` (e.g. a session's events), as a successful Response. */
+  stream(path: string, lastEventId?: number): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
+    return this.send('GET', path, { headers });
+  }
+
+  /** Sends a request and answers the Response when it succeeded; a CliError otherwise. */
+  async send(
+    method: string,
+    path: string,
+    options: {
+      body?: string | Uint8Array;
+      contentType?: string;
+      headers?: Record<string, string>;
+    } = {},
+  ): Promise<Response> {
     const url = `${this.credentials.server}/api/v1${path}`;
-    const headers: Record<string, string> = { authorization: `Bearer ${this.credentials.token}` };
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${this.credentials.token}`,
+      ...options.headers,
+    };
+    if (options.contentType) headers['content-type'] = options.contentType;
     let response: Response;
     try {
-      response = await this.fetchImpl(url, {
-        method,
-        headers,
-        body: body === undefined ? null : JSON.stringify(body),
-      });
+      response = await this.fetchImpl(url, { method, headers, body: options.body ?? null });
     } catch (error) {
       const cause =
         error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
@@ -54,9 +79,8 @@ export class ApiClient {
         'Is `hangar serve` running there? Check HANGAR_SERVER or `hangar login`.',
       ]);
     }
-    const text = await response.text();
-    if (response.ok) return (text ? JSON.parse(text) : undefined) as T;
-    throw errorFrom(response.status, text);
+    if (response.ok) return response;
+    throw errorFrom(response.status, await response.text());
   }
 }
 

@@ -100,6 +100,10 @@ export const sessions = pgTable(
       .notNull()
       .references(() => environments.id),
     title: text('title').notNull(),
+    /** The task as the user gave it: the first message of the conversation. */
+    prompt: text('prompt').notNull().default(''),
+    /** The repo's directory name in the sandbox: `/home/user/<repoName>`. */
+    repoName: text('repo_name').notNull().default('repo'),
     status: text('status', { enum: sessionStatuses }).notNull().default('queued'),
     /** During `provisioning`: sandbox, clone, setup or agent. */
     subStep: text('sub_step'),
@@ -109,8 +113,15 @@ export const sessions = pgTable(
     source: jsonb('source').$type<Record<string, unknown>>().notNull(),
     branch: text('branch'),
     baseCommit: text('base_commit'),
+    /** The sandbox the session runs in, once made; kept while hibernated. */
+    sandboxId: text('sandbox_id'),
     agentSessionId: text('agent_session_id'),
     failureReason: text('failure_reason'),
+    /** Unified diff of the work tree against the base commit, as of the last turn. */
+    diff: text('diff').notNull().default(''),
+    diffFiles: integer('diff_files').notNull().default(0),
+    additions: integer('additions').notNull().default(0),
+    deletions: integer('deletions').notNull().default(0),
     /** The runner holding this session and until when (row lease with heartbeat). */
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: ts('lease_expires_at'),

@@ -12,7 +12,7 @@ let claude: string;
 let model: ModelServer;
 
 beforeAll(async () => {
-  claude = await ensureAgent(testAgentsDir(), CLAUDE_CODE);
+  claude = (await ensureAgent(testAgentsDir(), CLAUDE_CODE)).bin;
   model = await startModelServer({ script: { replies: [] } });
 }, 600_000);
 afterAll(async () => {

@@ -109,7 +109,7 @@ describe('POST /api/v1/bundles', () => {
     });
     expect(chunked.status).toBe(413);
     expect(readdirSync(bundleDir(t.dataDir)).filter((f) => f.endsWith('.partial'))).toEqual([]);
-    expect((await (await t.request('GET', '/api/v1/bundles/limits')).json())).toEqual({
+    expect(await (await t.request('GET', '/api/v1/bundles/limits')).json()).toEqual({
       maxBytes: 65536,
     });
   });
