@@ -37,10 +37,13 @@ const tls = createHttpsServer(
   (_req, res) => res.end('tls ok'),
 );
 const echo = createTcpServer((socket) => socket.pipe(socket));
+/** Sends 8 MiB and closes at once: a tunnel must still deliver every byte. */
+const burst = createTcpServer((socket) => socket.end(Buffer.alloc(8 * 1024 * 1024, 5)));
 
 let webPort = 0;
 let tlsPort = 0;
 let echoPort = 0;
+let burstPort = 0;
 const temp = tempDir();
 let gateway: Gateway;
 
@@ -48,6 +51,7 @@ beforeAll(async () => {
   webPort = await listenLoopback(web);
   tlsPort = await listenLoopback(tls);
   echoPort = await listenLoopback(echo);
+  burstPort = await listenLoopback(burst);
   gateway = createGateway({
     pins: parsePins(
       'web.hangar.test=127.0.0.1,tls.hangar.test=127.0.0.1,echo.hangar.test=127.0.0.1',
@@ -57,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await gateway.close();
-  await Promise.all([closeServer(web), closeServer(tls), closeServer(echo)]);
+  await Promise.all([closeServer(web), closeServer(tls), closeServer(echo), closeServer(burst)]);
   temp.remove();
 });
 
@@ -93,6 +97,7 @@ const customPolicy = () =>
         `web.hangar.test:${webPort}`,
         `tls.hangar.test:${tlsPort}`,
         `echo.hangar.test:${echoPort}`,
+        `echo.hangar.test:${burstPort}`,
         `localhost:${webPort}`,
       ],
     },
@@ -169,6 +174,38 @@ describe('egress proxy', () => {
     });
     const digest = (b: Buffer) => createHash('sha256').update(b).digest('hex');
     expect(digest(echoed)).toBe(digest(payload));
+    await box.close();
+  });
+
+  it('delivers every byte when the server closes right after sending', async () => {
+    const box = await attach(customPolicy());
+    for (let round = 0; round < 2; round++) {
+      const received = await new Promise<number>((resolve, reject) => {
+        const socket = connect(box.socket);
+        let bytes = -1;
+        let head = '';
+        let stalledAt = 0;
+        socket.on('data', (chunk: Buffer) => {
+          if (bytes < 0) {
+            head += chunk.toString('latin1');
+            const end = head.indexOf('\r\n\r\n');
+            if (end !== -1) bytes = Buffer.byteLength(head.slice(end + 4), 'latin1');
+            return;
+          }
+          bytes += chunk.length;
+          // A slow reader: the proxy holds unsent data when the server closes.
+          if (bytes > stalledAt + 256 * 1024) {
+            stalledAt = bytes;
+            socket.pause();
+            setTimeout(() => socket.resume(), 5);
+          }
+        });
+        socket.on('end', () => resolve(bytes));
+        socket.on('error', reject);
+        socket.write(`CONNECT echo.hangar.test:${burstPort} HTTP/1.1\r\nHost: x\r\n\r\n`);
+      });
+      expect(received).toBe(8 * 1024 * 1024);
+    }
     await box.close();
   });
 

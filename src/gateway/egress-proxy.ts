@@ -11,7 +11,7 @@ import type { Limiter } from './sandbox-limits.js';
 export type Dial = (address: IpAddress, port: number) => Socket;
 
 export const dialDirect: Dial = (address, port) =>
-  connect({ host: address.text, port, family: address.family, noDelay: true });
+  connect({ host: address.text, port, family: address.family, noDelay: true, allowHalfOpen: true });
 
 /** What the egress proxy needs from the host side, shared by every sandbox. */
 export interface EgressDeps {
@@ -69,6 +69,8 @@ const limited = (what: 'requests-per-second' | 'tunnels' | 'bytes'): Refusal => 
 });
 
 function countBytes(ctx: EgressContext, streams: Readable[]): void {
+  // Unlimited: no per-chunk listener on the hot path.
+  if (ctx.limiter.limits.maxBytes === Number.POSITIVE_INFINITY) return;
   for (const stream of streams) {
     stream.on('data', (chunk: Buffer) => {
       if (!ctx.limiter.addBytes(chunk.length)) streams.forEach((s) => s.destroy());
@@ -131,7 +133,8 @@ export async function handleConnect(
       message: `Hangar could not connect to ${target.host}:${target.port} (${error.code ?? error.message}).`,
     });
   });
-  upstream.on('close', () => client.destroy());
+  // An orderly end travels through pipe() (which flushes first); only a client that
+  // is gone for good takes the upstream down with it.
   client.on('close', () => upstream.destroy());
 }
 

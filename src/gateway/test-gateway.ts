@@ -29,13 +29,11 @@ export function closeServer(server: Server | NetServer): Promise<void> {
 export async function startRelay(
   socketPath: string,
 ): Promise<{ port: number; close: () => Promise<void> }> {
-  const server = createServer((client) => {
-    const upstream = connect(socketPath);
+  const server = createServer({ allowHalfOpen: true }, (client) => {
+    const upstream = connect({ path: socketPath, allowHalfOpen: true });
     client.pipe(upstream).pipe(client);
     client.on('error', () => upstream.destroy());
     upstream.on('error', () => client.destroy());
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
   });
   const port = await listenLoopback(server);
   return {
