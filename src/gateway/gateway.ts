@@ -166,6 +166,13 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       else socket.destroy();
     });
 
+    // sun_path holds 108 bytes with its NUL; a longer path cannot be bound.
+    if (Buffer.byteLength(attach.socketPath) > 107) {
+      throw new ValidationError(
+        `${attach.socketPath} is longer than a unix socket path may be (107 bytes); use a shorter data dir`,
+        'socketPath',
+      );
+    }
     removeStaleSocket(attach.socketPath);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
