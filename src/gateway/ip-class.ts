@@ -142,6 +142,9 @@ interface Range {
   name: string;
 }
 
+// Documentation (RFC 5737, RFC 3849) and benchmarking (RFC 2544) ranges are not
+// refused: no internal service lives there, and some networks answer DNS for public
+// names with them to reach their egress gateway (the machines Hangar is built on do).
 const V4: Range[] = [
   { bytes: [169, 254, 169, 254], bits: 32, kind: 'metadata', name: 'cloud metadata address' },
   { bytes: [0, 0, 0, 0], bits: 8, kind: 'unspecified', name: '"this network" address' },
@@ -151,12 +154,8 @@ const V4: Range[] = [
   { bytes: [169, 254, 0, 0], bits: 16, kind: 'link-local', name: 'link-local address' },
   { bytes: [172, 16, 0, 0], bits: 12, kind: 'private', name: 'private (RFC 1918) address' },
   { bytes: [192, 0, 0, 0], bits: 24, kind: 'reserved', name: 'IETF protocol address' },
-  { bytes: [192, 0, 2, 0], bits: 24, kind: 'reserved', name: 'documentation address' },
   { bytes: [192, 88, 99, 0], bits: 24, kind: 'reserved', name: '6to4 relay address' },
   { bytes: [192, 168, 0, 0], bits: 16, kind: 'private', name: 'private (RFC 1918) address' },
-  { bytes: [198, 18, 0, 0], bits: 15, kind: 'reserved', name: 'benchmarking address' },
-  { bytes: [198, 51, 100, 0], bits: 24, kind: 'reserved', name: 'documentation address' },
-  { bytes: [203, 0, 113, 0], bits: 24, kind: 'reserved', name: 'documentation address' },
   { bytes: [224, 0, 0, 0], bits: 4, kind: 'multicast', name: 'multicast address' },
   { bytes: [240, 0, 0, 0], bits: 4, kind: 'reserved', name: 'reserved or broadcast address' },
 ];
@@ -185,7 +184,6 @@ const V6: Range[] = [
   },
   { bytes: [1, 0, 0, 0, 0, 0, 0, 0], bits: 64, kind: 'reserved', name: 'discard-only address' },
   { bytes: [0x20, 0x01, 0, 0], bits: 32, kind: 'ipv4-embedded', name: 'Teredo address' },
-  { bytes: [0x20, 0x01, 0x0d, 0xb8], bits: 32, kind: 'reserved', name: 'documentation address' },
   { bytes: [0x20, 0x01, 0, 0], bits: 23, kind: 'reserved', name: 'IETF protocol address' },
   { bytes: [0x20, 0x02], bits: 16, kind: 'ipv4-embedded', name: '6to4 address' },
   { bytes: [0xfc], bits: 7, kind: 'unique-local', name: 'unique local address' },
