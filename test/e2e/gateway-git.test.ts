@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFor } from '../../src/gateway/egress-policy.js';
 import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
@@ -347,6 +348,19 @@ describe('git proxy against hand-made requests', () => {
       'flush',
     ]);
     expect(await upstreamRef('app', 'refs/heads/main')).toBe(mainBefore);
+  });
+
+  it('reads a gzip-encoded push the same way', async () => {
+    const body = gzipSync(
+      Buffer.concat([
+        encodePacket(`${A} ${B} refs/heads/main\0report-status\n`),
+        Buffer.from('0000'),
+      ]),
+    );
+    const answer = await receivePack(body, { 'content-encoding': 'gzip' });
+    expect(answer.body.toString()).toContain('ng refs/heads/main this session may push only to');
+    const broken = await receivePack(Buffer.from('not gzip'), { 'content-encoding': 'gzip' });
+    expect(broken.status).toBe(400);
   });
 
   it('fails closed on malformed pkt-lines', async () => {
