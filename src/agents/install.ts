@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HangarError } from '../errors.js';
@@ -35,7 +35,11 @@ export interface InstalledAgent {
 export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise<InstalledAgent> {
   const dir = join(agentsDir, `${pkg.name.replace('/', '+')}@${pkg.version}`);
   const binary = join(dir, 'node_modules', '.bin', pkg.bin);
-  if (existsSync(binary)) return { dir, bin: binary };
+  if (existsSync(binary)) {
+    // mkdtemp makes 0700 directories; the sandbox's user must be able to enter this one.
+    chmodSync(dir, 0o755);
+    return { dir, bin: binary };
+  }
 
   mkdirSync(agentsDir, { recursive: true });
   const staging = mkdtempSync(join(agentsDir, '.install-'));
@@ -58,7 +62,10 @@ export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise
       throw new Error(`the package has no ${pkg.bin} executable`);
     }
     // Another process may have won the race; its install is as good as ours.
-    if (!existsSync(binary)) renameSync(staging, dir);
+    if (!existsSync(binary)) {
+      chmodSync(staging, 0o755);
+      renameSync(staging, dir);
+    }
   } catch (error) {
     const detail =
       error instanceof Error ? error.message.split('\n').slice(0, 5).join(' ') : String(error);

@@ -5,6 +5,7 @@ import { registerEnv } from './commands/env.js';
 import { registerLogin } from './commands/login.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerServe } from './commands/serve.js';
+import { registerSessions } from './commands/sessions.js';
 import { registerToken } from './commands/token.js';
 import { CliError } from './errors.js';
 import { processIo, type Io } from './io.js';
@@ -21,6 +22,7 @@ export function buildProgram(io: Io): Command {
   registerLogin(program, io);
   registerToken(program, io);
   registerEnv(program, io);
+  registerSessions(program, io);
   registerSandbox(program, io);
   for (const command of program.commands) command.exitOverride();
   return program;

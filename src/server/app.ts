@@ -4,12 +4,15 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
 import { HangarError } from '../errors.js';
 import type { TrustedGroup } from '../environments/trusted-domains.js';
+import type { EventLog } from '../sessions/event-log.js';
+import type { Runner } from '../sessions/runner.js';
 import type { Store } from '../store/store.js';
 import { requireToken } from './auth.js';
 import type { AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { accountRoutes } from './routes/account.js';
 import { bundleRoutes } from './routes/bundles.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -23,6 +26,10 @@ export interface AppOptions {
   trustedDomains: TrustedGroup[];
   version: string;
   clock?: () => Date;
+  /** The session runner and its log; without them the sessions API is not served. */
+  sessions?: { log: EventLog; runner: Runner };
+  /** The URL people reach this server at, for links (default: the request's origin). */
+  publicUrl?: () => string;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
@@ -87,6 +94,13 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     '/api/v1',
     bundleRoutes(store.db, options.dataDir, options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES),
   );
+  if (options.sessions) {
+    const { log, runner } = options.sessions;
+    app.route(
+      '/api/v1',
+      sessionRoutes(store.db, log, runner, () => options.publicUrl?.() ?? ''),
+    );
+  }
 
   app.notFound((c) =>
     c.json(

@@ -7,6 +7,13 @@ import { HangarError } from '../errors.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { openStore, type Store } from '../store/store.js';
 import { createApp } from './app.js';
+import { CLAUDE_CODE, ensureAgent } from '../agents/install.js';
+import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
+import type { GitUpstream } from '../gateway/git-proxy.js';
+import type { SandboxDriver } from '../sandbox/driver.js';
+import { LocalDriver, localDriverOptionsFrom } from '../sandbox/local-driver.js';
+import { EventLog } from '../sessions/event-log.js';
+import { Runner } from '../sessions/runner.js';
 import { ADMIN_TOKEN_FILE, bootstrapAdmin } from './bootstrap.js';
 import { lockDataDir } from './data-dir-lock.js';
 
@@ -42,18 +49,56 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     });
     const opened = store;
     const firstStart = await bootstrapAdmin(store, config.dataDir);
+    const trustedDomains = loadTrustedDomains();
+    const events = new EventLog(store.db);
+    const gitRemotes = new Map<string, GitUpstream>();
+    const gateway = createGateway({
+      ...gatewayOptionsFrom(process.env),
+      gitRemotes: (repo) => gitRemotes.get(repo),
+      // The gateway knows sandboxes by the id they were attached with: the session's.
+      onDenial: (sessionId, denial) => {
+        events
+          .append(sessionId, [
+            {
+              type: 'network.blocked',
+              data: { host: denial.host, port: denial.port, reason: denial.reason },
+            },
+          ])
+          .catch((error: unknown) =>
+            log.warn({ err: error }, 'could not record a blocked request'),
+          );
+      },
+    });
+    const runner = new Runner({
+      db: store.db,
+      log: events,
+      driver: lazyDriver(
+        () => new LocalDriver(localDriverOptionsFrom(process.env, config.dataDir)),
+      ),
+      gateway,
+      dataDir: config.dataDir,
+      agentInstall: () => ensureAgent(config.agentsDir, CLAUDE_CODE),
+      trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
+      gitRemotes,
+      logger: log,
+      options: { hibernateAfterMs: config.hibernateAfterMs, setupTimeoutMs: config.setupTimeoutMs },
+    });
+    let url = '';
     const app = createApp({
       store,
       dataDir: config.dataDir,
       maxBundleBytes: config.maxBundleBytes,
       logger: log,
-      trustedDomains: loadTrustedDomains(),
+      trustedDomains,
       version: packageVersion(),
+      sessions: { log: events, runner },
+      publicUrl: () => config.publicUrl ?? url,
     });
     const server = await listen(app.fetch, config.host, config.port);
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
-    const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    await runner.start();
     log.info({ url, store: store.kind }, 'hangar listening');
     return {
       url,
@@ -65,6 +110,8 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         // Keep-alive and streaming connections would hold close() open.
         if ('closeAllConnections' in server) server.closeAllConnections();
         await closed;
+        await runner.stop();
+        await gateway.close();
         await opened.close();
         unlock();
       },
@@ -74,6 +121,20 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     unlock();
     throw error;
   }
+}
+
+/**
+ * The driver, made on first use: a host that cannot run sandboxes (not root, no
+ * bubblewrap) still serves the API, and each session fails with the driver's reason.
+ */
+function lazyDriver(make: () => SandboxDriver): SandboxDriver {
+  let driver: SandboxDriver | undefined;
+  const get = () => (driver ??= make());
+  return {
+    create: async (spec) => get().create(spec),
+    get: async (id) => get().get(id),
+    list: async () => get().list(),
+  };
 }
 
 function listen(

@@ -17,6 +17,8 @@ export const eventSchemas = {
   'tool.result': z.object({ id: z.string(), output: z.string(), isError: z.boolean() }),
   'turn.result': z.object({
     isError: z.boolean(),
+    /** Why the turn failed, when the agent could not say so itself. */
+    error: z.string().optional(),
     interrupted: z.boolean().optional(),
     durationMs: z.number().optional(),
     costUsd: z.number().optional(),

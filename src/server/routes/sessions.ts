@@ -1,0 +1,394 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { ValidationError } from '../../errors.js';
+import { newId } from '../../ids.js';
+import { sessionBranch, titleFromPrompt } from '../../sessions/branch-name.js';
+import type { EventLog } from '../../sessions/event-log.js';
+import type { Runner } from '../../sessions/runner.js';
+import {
+  getSession,
+  insertSession,
+  listSessions,
+  type Session,
+} from '../../sessions/session-store.js';
+import { resolveSource } from '../../sessions/source.js';
+import { getEnvironment } from '../../store/environments.js';
+import { sessionStatuses } from '../../store/schema.js';
+import type { Db } from '../../store/store.js';
+import {
+  ArchivedQuery,
+  errorResponses,
+  IdParams,
+  jsonBody,
+  jsonResponse,
+  router,
+} from '../context.js';
+
+const GitSource = z.strictObject({
+  type: z.literal('git'),
+  url: z.string().max(2000).describe('Smart-HTTP URL of the repository'),
+  branch: z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe("Branch to start from; default the remote's HEAD"),
+});
+
+const BundleSource = z.strictObject({
+  type: z.literal('bundle'),
+  bundleId: z.string().max(100).describe('From POST /api/v1/bundles'),
+  branch: z.string().min(1).max(255).optional(),
+  name: z.string().min(1).max(100).optional().describe('Directory name of the repo in the sandbox'),
+});
+
+const CreateSession = z
+  .strictObject({
+    prompt: z.string().trim().min(1, 'must not be empty').max(100_000),
+    source: z.discriminatedUnion('type', [GitSource, BundleSource]),
+    environmentId: z.string().max(100).optional().describe('Default: your default environment'),
+    agent: z.literal('claude-code').optional(),
+    model: z.string().min(1).max(100).optional(),
+    title: z.string().trim().min(1).max(200).optional(),
+  })
+  .openapi('CreateSession');
+
+const SessionSchema = z
+  .object({
+    id: z.string(),
+    title: z.string(),
+    status: z.enum(sessionStatuses),
+    subStep: z.string().nullable(),
+    archived: z.boolean(),
+    agent: z.string(),
+    model: z.string().nullable(),
+    environmentId: z.string(),
+    source: z.record(z.string(), z.unknown()),
+    repo: z.string(),
+    branch: z.string().nullable(),
+    baseCommit: z.string().nullable(),
+    agentSessionId: z.string().nullable(),
+    failureReason: z.string().nullable(),
+    diffStats: z.object({ files: z.number(), additions: z.number(), deletions: z.number() }),
+    createdAt: z.iso.datetime(),
+    updatedAt: z.iso.datetime(),
+  })
+  .openapi('Session');
+
+const EventSchema = z
+  .object({ seq: z.number(), type: z.string(), data: z.unknown(), createdAt: z.iso.datetime() })
+  .openapi('Event');
+
+const EventsQuery = z.object({
+  after: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a sequence number')
+    .optional()
+    .transform((v) => Number(v ?? 0)),
+  limit: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a number')
+    .optional()
+    .transform((v) => Math.min(Number(v ?? 500), 1000)),
+});
+
+function toJson(session: Session): z.infer<typeof SessionSchema> {
+  return {
+    id: session.id,
+    title: session.title,
+    status: session.status,
+    subStep: session.subStep,
+    archived: session.archivedAt !== null,
+    agent: session.agent,
+    model: session.model,
+    environmentId: session.environmentId,
+    source: session.source,
+    repo: session.repoName,
+    branch: session.branch,
+    baseCommit: session.baseCommit,
+    agentSessionId: session.agentSessionId,
+    failureReason: session.failureReason,
+    diffStats: {
+      files: session.diffFiles,
+      additions: session.additions,
+      deletions: session.deletions,
+    },
+    createdAt: session.createdAt.toISOString(),
+    updatedAt: session.updatedAt.toISOString(),
+  };
+}
+
+const tags = ['Sessions'];
+const security = [{ bearer: [] }];
+const one = jsonResponse(SessionSchema, 'The session');
+
+/** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
+export function sessionRoutes(db: Db, log: EventLog, runner: Runner, publicUrl: () => string) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sessions',
+      tags,
+      security,
+      request: { body: jsonBody(CreateSession, 'The task') },
+      responses: {
+        201: jsonResponse(
+          z.object({
+            id: z.string(),
+            url: z.string(),
+            status: z.enum(sessionStatuses),
+            branch: z.string(),
+          }),
+          'The queued session',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const body = c.req.valid('json');
+      const environmentId = body.environmentId ?? user.defaultEnvironmentId;
+      if (!environmentId) {
+        throw new ValidationError('you have no default environment: name one', 'environmentId');
+      }
+      const env = await getEnvironment(db, user.id, environmentId).catch(() => {
+        throw new ValidationError(`no environment with id "${environmentId}"`, 'environmentId');
+      });
+      if (env.archivedAt) {
+        throw new ValidationError(
+          `the environment "${env.name}" is archived: choose another`,
+          'environmentId',
+        );
+      }
+      const resolved = await resolveSource(db, user.id, body.source);
+      const id = newId('ses');
+      const title = body.title ?? titleFromPrompt(body.prompt);
+      const branch = sessionBranch(title, id);
+      await insertSession(db, {
+        id,
+        userId: user.id,
+        environmentId: env.id,
+        title,
+        prompt: body.prompt,
+        repoName: resolved.repoName,
+        agent: body.agent ?? 'claude-code',
+        model: body.model ?? null,
+        source: resolved.source,
+        branch,
+        baseCommit: resolved.baseCommit,
+      });
+      await log.append(id, [
+        { type: 'session.status', data: { status: 'queued' } },
+        { type: 'message.user', data: { text: body.prompt } },
+      ]);
+      runner.kick();
+      return c.json(
+        { id, url: `${publicUrl()}/sessions/${id}`, status: 'queued' as const, branch },
+        201,
+      );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions',
+      tags,
+      security,
+      request: { query: ArchivedQuery },
+      responses: {
+        200: jsonResponse(
+          z.object({ sessions: z.array(SessionSchema) }),
+          'Your sessions, most recent first',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const list = await listSessions(db, c.get('user').id, {
+        archived: c.req.valid('query').archived,
+      });
+      return c.json({ sessions: list.map(toJson) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions/{id}',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: { 200: one, ...errorResponses },
+    }),
+    async (c) =>
+      c.json(toJson(await getSession(db, c.get('user').id, c.req.valid('param').id)), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions/{id}/events',
+      tags,
+      security,
+      description:
+        'A page of events after `after`; with `Accept: text/event-stream`, a live SSE stream (`id:` is the seq; resumes from `Last-Event-ID`).',
+      request: { params: IdParams, query: EventsQuery },
+      responses: {
+        200: jsonResponse(
+          z.object({ events: z.array(EventSchema), lastSeq: z.number() }),
+          'Events, oldest first',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const { after, limit } = c.req.valid('query');
+      if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
+        const events = await log.read(session.id, after, limit);
+        const json = events.map((e) => ({
+          seq: e.seq,
+          type: e.type,
+          data: e.data,
+          createdAt: e.createdAt.toISOString(),
+        }));
+        return c.json({ events: json, lastSeq: session.lastSeq }, 200);
+      }
+      const lastEventId = Number(c.req.header('last-event-id') ?? NaN);
+      const from = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : after;
+      return streamSSE(c, async (stream) => {
+        const abort = new AbortController();
+        stream.onAbort(() => abort.abort());
+        for await (const event of log.follow(session.id, from, abort.signal)) {
+          await stream.writeSSE({
+            id: String(event.seq),
+            event: event.type,
+            data: JSON.stringify({
+              seq: event.seq,
+              type: event.type,
+              data: event.data,
+              createdAt: event.createdAt,
+            }),
+          });
+        }
+      }) as never;
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sessions/{id}/messages',
+      tags,
+      security,
+      request: {
+        params: IdParams,
+        body: jsonBody(
+          z.strictObject({ text: z.string().trim().min(1, 'must not be empty').max(100_000) }),
+          'A follow-up',
+        ),
+      },
+      responses: {
+        202: jsonResponse(
+          z.object({
+            queued: z.boolean().describe('True when a turn is running: delivered when it ends'),
+          }),
+          'Accepted',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      return c.json(await runner.sendMessage(session, c.req.valid('json').text), 202);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sessions/{id}/interrupt',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: {
+        200: jsonResponse(z.object({ interrupted: z.boolean() }), 'Whether a turn was running'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      return c.json({ interrupted: runner.interrupt(session.id) }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sessions/{id}/archive',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: { 200: one, ...errorResponses },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const session = await getSession(db, user.id, c.req.valid('param').id);
+      await runner.archive(session);
+      return c.json(toJson(await getSession(db, user.id, session.id)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/sessions/{id}',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: {
+        200: jsonResponse(z.object({ deleted: z.string() }), 'Gone for good'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      await runner.delete(session);
+      return c.json({ deleted: session.id }, 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions/{id}/diff',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            diff: z.string(),
+            files: z.number(),
+            additions: z.number(),
+            deletions: z.number(),
+          }),
+          'The session branch against its base commit, as of the last turn',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const s = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      return c.json(
+        { diff: s.diff, files: s.diffFiles, additions: s.additions, deletions: s.deletions },
+        200,
+      );
+    },
+  );
+
+  return app;
+}

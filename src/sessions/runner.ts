@@ -1,0 +1,720 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import type { Logger } from 'pino';
+import { parseClaudeLine } from '../agents/claude-stream.js';
+import { ConflictError } from '../errors.js';
+import { parseDotenv } from '../environments/dotenv.js';
+import { policyFor } from '../gateway/egress-policy.js';
+import type { Attachment, Gateway } from '../gateway/gateway.js';
+import type { GitUpstream } from '../gateway/git-proxy.js';
+import { PLACEHOLDER_API_KEY } from '../gateway/model-gateway.js';
+import { runGit } from '../git/run-git.js';
+import type { Sandbox, SandboxDriver } from '../sandbox/driver.js';
+import { bundlePath } from '../server/routes/bundles.js';
+import { getEnvironment } from '../store/environments.js';
+import { agentOutput, type SessionStatus } from '../store/schema.js';
+import type { Db } from '../store/store.js';
+import type { EventLog } from './event-log.js';
+import type { NewEvent } from './events.js';
+import {
+  claimQueued,
+  deleteSessionRow,
+  loadSession,
+  orphanedSessions,
+  renewLeases,
+  updateSession,
+  type Session,
+} from './session-store.js';
+import type { Source } from './source.js';
+import { collector, lineWriter, OutputBatcher } from './streams.js';
+
+export interface RunnerOptions {
+  /** Idle time before a session's sandbox is stopped (status `hibernated`). */
+  hibernateAfterMs: number;
+  /** How long a setup script may run. */
+  setupTimeoutMs: number;
+  /** Row lease length; renewed at a third of it. */
+  leaseMs: number;
+  /** How often to look for queued sessions when nothing wakes the runner. */
+  pollMs: number;
+}
+
+export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
+  hibernateAfterMs: 30 * 60_000,
+  setupTimeoutMs: 10 * 60_000,
+  leaseMs: 30_000,
+  pollMs: 2_000,
+};
+
+export interface RunnerDeps {
+  db: Db;
+  log: EventLog;
+  driver: SandboxDriver;
+  gateway: Gateway;
+  /** Sessions' repos and gateway sockets live under `<dataDir>/sessions`. */
+  dataDir: string;
+  /** Installs the agent if needed; its directory is bound read-only into sandboxes. */
+  agentInstall: () => Promise<{ dir: string; bin: string }>;
+  /** The trusted default list, for the `trusted` level and `includeDefaults`. */
+  trustedPatterns: readonly string[];
+  /** Finds a repo's upstream for the git proxy; the runner adds the sessions' own. */
+  gitRemotes: Map<string, GitUpstream>;
+  logger: Logger;
+  options?: Partial<RunnerOptions>;
+}
+
+/**
+ * Where the agent's install directory appears inside every sandbox (read-only). Its
+ * parent must already exist in the base: a directory bwrap makes for a bind is 0700.
+ */
+export const AGENT_MOUNT = '/opt/hangar-agent';
+const HOME = '/home/user';
+const ENV_FILE = `${HOME}/.hangar/session-env`;
+const MAX_DIFF_BYTES = 5 * 1024 * 1024;
+
+/** A session whose sandbox is started in this process. */
+interface Live {
+  id: string;
+  sandbox: Sandbox;
+  attachment: Attachment;
+  queue: string[];
+  turn?: { abort: AbortController; done: Promise<void> };
+  hibernateTimer?: NodeJS.Timeout;
+}
+
+/**
+ * Runs sessions: claims queued ones, provisions their sandbox (clone, setup script,
+ * agent), runs the agent's turns, hibernates idle sandboxes and resumes them, and
+ * recovers what a crash left behind. Every step is recorded in the session's log.
+ */
+export class Runner {
+  readonly id = `runner-${randomBytes(6).toString('hex')}`;
+  private readonly options: RunnerOptions;
+  private readonly live = new Map<string, Live>();
+  /** Sessions being provisioned or resumed: the promise settles when that is over. */
+  private readonly starting = new Map<string, Promise<void>>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private stopped = false;
+  /** Appends per session, chained so events keep the order they happened in. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly deps: RunnerDeps) {
+    this.options = { ...DEFAULT_RUNNER_OPTIONS, ...deps.options };
+  }
+
+  /** Recovers sessions a previous process left mid-way, then starts claiming. */
+  async start(): Promise<void> {
+    await this.recover();
+    this.leaseTimer = setInterval(() => {
+      const ids = [...this.live.keys(), ...this.starting.keys()];
+      renewLeases(this.deps.db, this.id, ids, this.options.leaseMs).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error }, 'lease renewal failed');
+      });
+    }, this.options.leaseMs / 3);
+    this.kick();
+  }
+
+  /** Looks for queued sessions now (called when one is created). */
+  kick(): void {
+    if (this.stopped) return;
+    clearTimeout(this.pollTimer);
+    void this.poll();
+  }
+
+  /**
+   * Stops cleanly: running turns are interrupted and recorded as such, sandboxes are
+   * stopped (their disks kept) and the sessions marked `hibernated`.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pollTimer);
+    clearInterval(this.leaseTimer);
+    await Promise.allSettled(this.starting.values());
+    await Promise.allSettled([...this.live.values()].map((live) => this.hibernate(live)));
+    await Promise.allSettled(this.chains.values());
+  }
+
+  /** A user's message: delivered now if the agent is waiting, else queued for the next turn. */
+  async sendMessage(session: Session, text: string): Promise<{ queued: boolean }> {
+    if (session.status === 'failed') {
+      throw new ConflictError(
+        `Session ${session.id} failed (${session.failureReason ?? 'no reason recorded'}): start a new one.`,
+      );
+    }
+    await this.append(session.id, [{ type: 'message.user', data: { text } }]);
+    const live = this.live.get(session.id);
+    if (live && !live.turn && !this.starting.has(session.id)) {
+      this.beginTurn(live, text);
+      return { queued: false };
+    }
+    if (
+      live ||
+      this.starting.has(session.id) ||
+      session.status === 'queued' ||
+      session.status === 'provisioning'
+    ) {
+      this.queueFor(session.id).push(text);
+      return { queued: true };
+    }
+    // Hibernated, or idle after a restart: start the sandbox again and continue.
+    this.queueFor(session.id).push(text);
+    this.track(session.id, this.resume(session));
+    return { queued: true };
+  }
+
+  /** Stops the running turn, if any; the session then waits for a message. */
+  interrupt(sessionId: string): boolean {
+    const live = this.live.get(sessionId);
+    if (!live?.turn) return false;
+    live.queue.length = 0;
+    live.turn.abort.abort();
+    return true;
+  }
+
+  /** Archives a session: hidden from lists; its sandbox is stopped when idle. */
+  async archive(session: Session): Promise<void> {
+    await updateSession(this.deps.db, session.id, { archivedAt: new Date() });
+    const live = this.live.get(session.id);
+    if (live && !live.turn) await this.hibernate(live);
+  }
+
+  /** Deletes a session for good: sandbox, disk, repo mirror, events. */
+  async delete(session: Session): Promise<void> {
+    // Let provisioning or a resume finish first, so nothing is left half made.
+    await this.starting.get(session.id)?.catch(() => undefined);
+    this.pendingQueues.delete(session.id);
+    const live = this.live.get(session.id);
+    if (live) {
+      live.turn?.abort.abort();
+      clearTimeout(live.hibernateTimer);
+      this.live.delete(session.id);
+      await live.turn?.done.catch(() => undefined);
+      await live.attachment.detach();
+    }
+    const sandboxId = live?.sandbox.id ?? (await loadSession(this.deps.db, session.id))?.sandboxId;
+    if (sandboxId) {
+      const sandbox = await this.deps.driver.get(sandboxId).catch(() => undefined);
+      await sandbox?.destroy();
+    }
+    await this.chains.get(session.id)?.catch(() => undefined);
+    this.deps.gitRemotes.delete(repoKey(session));
+    await rm(this.sessionDir(session.id), { recursive: true, force: true });
+    await deleteSessionRow(this.deps.db, session.id);
+  }
+
+  // --- claiming and recovery ---
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.stopped) return;
+    this.polling = true;
+    try {
+      for (;;) {
+        const session = await claimQueued(this.deps.db, this.id, this.options.leaseMs);
+        if (!session) break;
+        this.track(session.id, this.provision(session));
+      }
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'claiming queued sessions failed');
+    } finally {
+      this.polling = false;
+      // `stop()` may have run while we awaited.
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+      if (!this.stopped) this.pollTimer = setTimeout(() => void this.poll(), this.options.pollMs);
+    }
+  }
+
+  /** After a crash: nothing stays stuck, and an interrupted turn is said to be one. */
+  private async recover(): Promise<void> {
+    for (const session of await orphanedSessions(this.deps.db, this.id, new Date())) {
+      if (session.status === 'provisioning') {
+        await this.fail(
+          session.id,
+          'Hangar restarted while this session was being prepared; start a new session.',
+        );
+        continue;
+      }
+      if (session.status === 'running') {
+        await this.append(session.id, [
+          { type: 'turn.result', data: { isError: true, interrupted: true } },
+        ]);
+      }
+      // The sandbox's processes died with the old server; its disk is intact.
+      const sandbox = session.sandboxId
+        ? await this.deps.driver.get(session.sandboxId).catch(() => undefined)
+        : undefined;
+      await sandbox?.stop().catch(() => undefined);
+      await this.setStatus(session.id, 'hibernated');
+      await updateSession(this.deps.db, session.id, { leaseOwner: null, leaseExpiresAt: null });
+    }
+  }
+
+  // --- provisioning ---
+
+  private async provision(session: Session): Promise<void> {
+    const { db } = this.deps;
+    try {
+      await this.setStatus(session.id, 'provisioning', 'sandbox');
+      const env = await getEnvironment(db, session.userId, session.environmentId);
+      const vars = parseDotenv(env.envVars).vars;
+      const agent = await this.deps.agentInstall();
+      if (session.source.type === 'bundle') await this.mirrorBundle(session);
+      const live = await this.startSandbox(session, agent.dir);
+      this.live.set(session.id, live);
+
+      await this.setStatus(session.id, 'provisioning', 'clone');
+      await this.clone(session, live.sandbox);
+
+      if (env.setupScript.trim() !== '') {
+        await this.setStatus(session.id, 'provisioning', 'setup');
+        await this.runSetup(session, live.sandbox, env.setupScript, vars);
+      }
+      await this.setStatus(session.id, 'provisioning', 'agent');
+      this.beginTurn(live, session.prompt);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, session: session.id }, 'provisioning failed');
+      await this.fail(session.id, error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  /** A bundle's branches in a bare repo Hangar keeps: the session clones from and pushes to it. */
+  private async mirrorBundle(session: Session): Promise<void> {
+    const source = session.source as Source & { type: 'bundle' };
+    const repoDir = this.bareRepo(session.id);
+    await mkdir(dirname(repoDir), { recursive: true });
+    const cloned = await runGit([
+      'clone',
+      '--bare',
+      '--quiet',
+      bundlePath(this.deps.dataDir, source.bundleId),
+      repoDir,
+    ]);
+    if (cloned.code !== 0) throw new Error(`Could not unpack the bundle: ${cloned.stderr.trim()}`);
+    // Pushes over smart HTTP need this on a bare repo served by git http-backend.
+    await runGit(['config', 'http.receivepack', 'true'], { cwd: repoDir });
+  }
+
+  private async startSandbox(session: Session, agentDir: string): Promise<Live> {
+    const { db, gateway, driver } = this.deps;
+    const env = await getEnvironment(db, session.userId, session.environmentId);
+    const policy = policyFor(
+      { level: env.networkLevel, allowlist: env.allowlist, includeDefaults: env.includeDefaults },
+      this.deps.trustedPatterns,
+    );
+    const key = repoKey(session);
+    this.deps.gitRemotes.set(key, upstreamOf(session, this.bareRepo(session.id)));
+    const socketPath = join(this.sessionDir(session.id), 'gateway.sock');
+    await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
+    await rm(socketPath, { force: true });
+    const attachment = await gateway.attach(session.id, {
+      socketPath,
+      policy,
+      ...(session.branch ? { branch: session.branch } : {}),
+      repos: [key],
+    });
+    try {
+      let sandbox: Sandbox;
+      if (session.sandboxId) {
+        sandbox = await driver.get(session.sandboxId);
+        await sandbox.start();
+      } else {
+        sandbox = await driver.create({
+          gatewaySocket: socketPath,
+          binds: [{ source: agentDir, target: AGENT_MOUNT }],
+        });
+        await updateSession(db, session.id, { sandboxId: sandbox.id });
+      }
+      return { id: session.id, sandbox, attachment, queue: this.takeQueue(session.id) };
+    } catch (error) {
+      await attachment.detach();
+      throw error;
+    }
+  }
+
+  private async clone(session: Session, sandbox: Sandbox): Promise<void> {
+    const repo = `${HOME}/${session.repoName}`;
+    const url = `http://${sandbox.gateway ?? ''}/git/${repoKey(session)}.git`;
+    const output = new OutputBatcher(() => undefined);
+    const run = async (argv: string[], what: string) => {
+      const result = await sandbox.exec(argv, {
+        cwd: HOME,
+        stderr: output.writer(),
+        env: this.sandboxEnv(sandbox, {}),
+      });
+      if (result.exitCode !== 0)
+        throw new Error(
+          `${what} failed (exit ${result.exitCode}): ${output.lastLines().join(' | ')}`,
+        );
+    };
+    const source = session.source as Source;
+    await run(
+      ['git', 'clone', '--quiet', '--branch', source.branch, url, repo],
+      'Cloning the repository',
+    );
+    const branch = session.branch ?? 'hangar/session';
+    await run(
+      ['git', '-C', repo, 'checkout', '--quiet', '-b', branch],
+      `Creating branch ${branch}`,
+    );
+    await run(['git', '-C', repo, 'config', 'user.name', 'Hangar agent'], 'Configuring git');
+    await run(
+      ['git', '-C', repo, 'config', 'user.email', 'agent@hangar.invalid'],
+      'Configuring git',
+    );
+    await run(
+      ['git', '-C', repo, 'config', `branch.${branch}.remote`, 'origin'],
+      'Configuring git',
+    );
+    await run(
+      ['git', '-C', repo, 'config', `branch.${branch}.merge`, `refs/heads/${branch}`],
+      'Configuring git',
+    );
+  }
+
+  private async runSetup(
+    session: Session,
+    sandbox: Sandbox,
+    script: string,
+    vars: Record<string, string>,
+  ): Promise<void> {
+    const batcher = (stream: 'stdout' | 'stderr') =>
+      new OutputBatcher((text) => {
+        void this.append(session.id, [{ type: 'setup.output', data: { stream, text } }]);
+      });
+    const out = batcher('stdout');
+    const err = batcher('stderr');
+    const signal = AbortSignal.timeout(this.options.setupTimeoutMs);
+    const result = await sandbox.exec(['bash', '-s'], {
+      user: 'root',
+      cwd: `${HOME}/${session.repoName}`,
+      stdin: script,
+      stdout: out.writer(),
+      stderr: err.writer(),
+      env: this.sandboxEnv(sandbox, vars),
+      signal,
+    });
+    out.flush();
+    err.flush();
+    if (signal.aborted) {
+      throw new Error(
+        `The setup script did not finish within ${Math.round(this.options.setupTimeoutMs / 1000)} s.`,
+      );
+    }
+    if (result.exitCode !== 0) {
+      const tail = [...out.lastLines(), ...err.lastLines()].slice(-10).join('\n');
+      throw new Error(
+        `The setup script exited with code ${result.exitCode}. Last output:\n${tail}`,
+      );
+    }
+  }
+
+  // --- turns ---
+
+  private beginTurn(live: Live, text: string): void {
+    clearTimeout(live.hibernateTimer);
+    const abort = new AbortController();
+    const done = this.runTurn(live, text, abort.signal)
+      .catch(async (error: unknown) => {
+        this.deps.logger.error({ err: error, session: live.id }, 'turn failed');
+        await this.append(live.id, [{ type: 'turn.result', data: { isError: true } }]);
+      })
+      .finally(() => {
+        live.turn = undefined;
+        void this.afterTurn(live);
+      });
+    live.turn = { abort, done };
+  }
+
+  private async runTurn(live: Live, text: string, signal: AbortSignal): Promise<void> {
+    const session = await loadSession(this.deps.db, live.id);
+    if (!session) return;
+    await this.setStatus(live.id, 'running');
+    const env = await getEnvironment(this.deps.db, session.userId, session.environmentId);
+    const vars = parseDotenv(env.envVars).vars;
+    const argv = [
+      `${AGENT_MOUNT}/node_modules/.bin/claude`,
+      '-p',
+      '--input-format',
+      'stream-json',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      // The sandbox is the boundary: the agent never waits for a person to approve a tool.
+      '--dangerously-skip-permissions',
+      '--append-system-prompt',
+      systemPrompt(session),
+      ...(session.agentSessionId ? ['--resume', session.agentSessionId] : []),
+      ...(session.model ? ['--model', session.model] : []),
+    ];
+    const seen = { result: false };
+    let agentSessionId = session.agentSessionId;
+    const lines = lineWriter((line) => {
+      if (line.trim() === '') return;
+      const parsed = parseClaudeLine(line);
+      if (parsed.endsTurn) seen.result = true;
+      const events: NewEvent[] =
+        parsed.endsTurn && signal.aborted
+          ? parsed.events.map((e) =>
+              e.type === 'turn.result' ? { ...e, data: { ...e.data, interrupted: true } } : e,
+            )
+          : parsed.events;
+      const newId =
+        parsed.agentSessionId && parsed.agentSessionId !== agentSessionId
+          ? parsed.agentSessionId
+          : undefined;
+      if (newId) agentSessionId = newId;
+      void this.chain(live.id, async () => {
+        await this.deps.db.insert(agentOutput).values({
+          sessionId: live.id,
+          seq: sql`(select coalesce(max(seq), 0) + 1 from ${agentOutput} where session_id = ${live.id})`,
+          line: parsed.raw,
+        });
+        if (newId) await updateSession(this.deps.db, live.id, { agentSessionId: newId });
+        await this.deps.log.append(live.id, events);
+      });
+    });
+    const stderr = new OutputBatcher(() => undefined);
+    const result = await live.sandbox.exec(argv, {
+      cwd: `${HOME}/${session.repoName}`,
+      stdin: `${JSON.stringify({ type: 'user', message: { role: 'user', content: text } })}\n`,
+      stdout: lines,
+      stderr: stderr.writer(),
+      env: {
+        ...this.sandboxEnv(live.sandbox, vars),
+        CLAUDE_CODE_REMOTE: 'true',
+        CLAUDE_ENV_FILE: ENV_FILE,
+        ANTHROPIC_BASE_URL: `http://${live.sandbox.gateway ?? ''}/model/anthropic`,
+        ANTHROPIC_API_KEY: PLACEHOLDER_API_KEY,
+        DISABLE_TELEMETRY: '1',
+        DISABLE_ERROR_REPORTING: '1',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        DISABLE_AUTOUPDATER: '1',
+      },
+      signal,
+    });
+    lines.flushRest();
+    await this.chains.get(live.id);
+    if (!seen.result) {
+      const reason = signal.aborted ? undefined : stderr.lastLines().slice(-3).join(' | ');
+      this.deps.logger.warn(
+        { session: live.id, exitCode: result.exitCode, reason },
+        'agent ended without a result',
+      );
+      const error = reason ? `The agent exited with code ${result.exitCode}: ${reason}` : undefined;
+      await this.append(live.id, [
+        {
+          type: 'turn.result',
+          data: { isError: true, interrupted: signal.aborted, ...(error ? { error } : {}) },
+        },
+      ]);
+    }
+  }
+
+  private async afterTurn(live: Live): Promise<void> {
+    if (!this.live.has(live.id)) return;
+    await this.updateDiff(live).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, session: live.id }, 'diff update failed');
+    });
+    const next = live.queue.shift();
+    if (next !== undefined && !this.stopped) {
+      this.beginTurn(live, next);
+      return;
+    }
+    await this.setStatus(live.id, 'idle');
+    live.hibernateTimer = setTimeout(
+      () => void this.hibernate(live),
+      this.options.hibernateAfterMs,
+    );
+  }
+
+  /** The work tree against the base commit, untracked files included, the real index untouched. */
+  private async updateDiff(live: Live): Promise<void> {
+    const session = await loadSession(this.deps.db, live.id);
+    if (!session?.baseCommit) return;
+    const repo = `${HOME}/${session.repoName}`;
+    const index = `${HOME}/.hangar/diff-index`;
+    const git = async (args: string[]) => {
+      const out = collector();
+      const result = await live.sandbox.exec(['git', '-C', repo, ...args], {
+        env: { GIT_INDEX_FILE: index },
+        stdout: out,
+      });
+      if (result.exitCode !== 0) throw new Error(`git ${args[0] ?? ''} exited ${result.exitCode}`);
+      return out.text();
+    };
+    await live.sandbox.exec(['mkdir', '-p', `${HOME}/.hangar`]);
+    await git(['read-tree', 'HEAD']);
+    await git(['add', '-A']);
+    const numstat = await git(['diff', '--cached', '--numstat', session.baseCommit]);
+    let diff = await git(['diff', '--cached', session.baseCommit]);
+    if (Buffer.byteLength(diff) > MAX_DIFF_BYTES)
+      diff = `${diff.slice(0, MAX_DIFF_BYTES)}\n… diff truncated\n`;
+    const stats = { files: 0, additions: 0, deletions: 0 };
+    for (const line of numstat.split('\n').filter(Boolean)) {
+      const [added, deleted] = line.split('\t');
+      stats.files += 1;
+      stats.additions += Number(added) || 0;
+      stats.deletions += Number(deleted) || 0;
+    }
+    await updateSession(this.deps.db, live.id, {
+      diff,
+      diffFiles: stats.files,
+      additions: stats.additions,
+      deletions: stats.deletions,
+    });
+    await this.append(live.id, [{ type: 'diff.updated', data: stats }]);
+  }
+
+  // --- hibernation ---
+
+  private async hibernate(live: Live): Promise<void> {
+    clearTimeout(live.hibernateTimer);
+    if (live.turn) {
+      live.turn.abort.abort();
+      await live.turn.done.catch(() => undefined);
+    }
+    if (this.live.get(live.id) !== live) return;
+    this.live.delete(live.id);
+    await live.sandbox.stop();
+    await live.attachment.detach();
+    await this.setStatus(live.id, 'hibernated');
+    await updateSession(this.deps.db, live.id, { leaseOwner: null, leaseExpiresAt: null });
+  }
+
+  private async resume(session: Session): Promise<void> {
+    try {
+      await updateSession(this.deps.db, session.id, {
+        leaseOwner: this.id,
+        leaseExpiresAt: new Date(Date.now() + this.options.leaseMs),
+      });
+      const agent = await this.deps.agentInstall();
+      const live = await this.startSandbox(session, agent.dir);
+      this.live.set(session.id, live);
+      const next = live.queue.shift();
+      if (next === undefined) await this.afterTurn(live);
+      else this.beginTurn(live, next);
+    } catch (error) {
+      await this.fail(
+        session.id,
+        `Could not resume: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+
+  // --- helpers ---
+
+  private readonly pendingQueues = new Map<string, string[]>();
+
+  /** Messages that arrive before a session's sandbox is up wait here. */
+  private queueFor(id: string): string[] {
+    const live = this.live.get(id);
+    if (live) return live.queue;
+    let queue = this.pendingQueues.get(id);
+    if (!queue) this.pendingQueues.set(id, (queue = []));
+    return queue;
+  }
+
+  private takeQueue(id: string): string[] {
+    const queue = this.pendingQueues.get(id) ?? [];
+    this.pendingQueues.delete(id);
+    return queue;
+  }
+
+  private track(id: string, work: Promise<void>): void {
+    const tracked = work.finally(() => this.starting.delete(id));
+    this.starting.set(id, tracked);
+  }
+
+  private sandboxEnv(sandbox: Sandbox, vars: Record<string, string>): Record<string, string> {
+    const proxy = `http://${sandbox.gateway ?? '127.0.0.1:9'}`;
+    return {
+      HOME,
+      ...vars,
+      HTTP_PROXY: proxy,
+      HTTPS_PROXY: proxy,
+      http_proxy: proxy,
+      https_proxy: proxy,
+      NO_PROXY: 'localhost,127.0.0.1,::1',
+      no_proxy: 'localhost,127.0.0.1,::1',
+    };
+  }
+
+  private async setStatus(
+    id: string,
+    status: SessionStatus,
+    subStep?: 'sandbox' | 'clone' | 'setup' | 'agent',
+  ): Promise<void> {
+    await updateSession(this.deps.db, id, { status, subStep: subStep ?? null });
+    await this.append(id, [
+      { type: 'session.status', data: { status, ...(subStep ? { subStep } : {}) } },
+    ]);
+  }
+
+  private async fail(id: string, reason: string): Promise<void> {
+    const live = this.live.get(id);
+    if (live) {
+      this.live.delete(id);
+      await live.sandbox.stop().catch(() => undefined);
+      await live.attachment.detach().catch(() => undefined);
+    }
+    await updateSession(this.deps.db, id, {
+      status: 'failed',
+      subStep: null,
+      failureReason: reason,
+      leaseOwner: null,
+    });
+    await this.append(id, [{ type: 'session.status', data: { status: 'failed', reason } }]);
+  }
+
+  private append(id: string, events: NewEvent[]): Promise<unknown> {
+    return this.chain(id, () => this.deps.log.append(id, events));
+  }
+
+  /** Runs `work` after everything queued for the session, keeping the log in order. */
+  private chain(id: string, work: () => Promise<unknown>): Promise<unknown> {
+    const previous = this.chains.get(id) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(work);
+    this.chains.set(id, next);
+    void next
+      .catch((error: unknown) => {
+        this.deps.logger.error({ err: error, session: id }, 'could not record session events');
+      })
+      .finally(() => {
+        if (this.chains.get(id) === next) this.chains.delete(id);
+      });
+    return next;
+  }
+
+  private sessionDir(id: string): string {
+    return join(this.deps.dataDir, 'sessions', id);
+  }
+
+  private bareRepo(id: string): string {
+    return join(this.sessionDir(id), 'repo.git');
+  }
+}
+
+/** The key the git proxy knows a session's repo by: `host/owner/repo`, or Hangar's own. */
+export function repoKey(session: Pick<Session, 'id' | 'source' | 'repoName'>): string {
+  const source = session.source as Source;
+  if (source.type === 'bundle') return `hangar.local/${session.id}/${session.repoName}`;
+  const url = new URL(source.url);
+  return `${url.host}${url.pathname.replace(/\.git$/, '').replace(/\/+$/, '')}`;
+}
+
+function upstreamOf(session: Session, bareRepo: string): GitUpstream {
+  const source = session.source as Source;
+  return source.type === 'bundle' ? { repoDir: bareRepo } : { url: source.url };
+}
+
+function systemPrompt(session: Session): string {
+  return [
+    'You are running in a Hangar cloud session: an isolated sandbox with a fresh clone of the repository.',
+    `Work on the git branch "${session.branch ?? ''}" (already checked out).`,
+    'When you have finished a change, commit it with a clear message and push it with `git push origin HEAD`.',
+    'Pushes to any other branch are refused.',
+  ].join(' ');
+}
