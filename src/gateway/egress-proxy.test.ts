@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingHttpHeaders } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { connect, createServer as createTcpServer, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFor, type EgressPolicy } from './egress-policy.js';
@@ -429,6 +429,27 @@ describe('dialing', () => {
     );
     expect(second).toMatch(/X-Hangar-Deny-Reason: private-address/);
     expect(dialed).toEqual(['93.184.216.34:80']);
+    await attachment.detach();
+  });
+
+  it('gives up on a dial that never connects, with 502', async () => {
+    const stuck = createGateway({
+      lookup: () => Promise.resolve(['93.184.216.34']),
+      // A socket that never connects: a black-holed SYN.
+      dial: () => new Socket(),
+      connectTimeoutMs: 200,
+    });
+    const socket = join(temp.dir, 'stuck.sock');
+    const attachment = await stuck.attach('stuck', {
+      socketPath: socket,
+      policy: policyFor({ level: 'full' }, []),
+    });
+    const answer = await rawExchange(
+      socket,
+      'CONNECT slow.example:443 HTTP/1.1\r\nHost: x\r\n\r\n',
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 502 Bad Gateway/);
+    expect(answer).toMatch(/could not connect to slow\.example:443 \(ETIMEDOUT\)/);
     await attachment.detach();
   });
 

@@ -13,11 +13,15 @@ export type Dial = (address: IpAddress, port: number) => Socket;
 export const dialDirect: Dial = (address, port) =>
   connect({ host: address.text, port, family: address.family, noDelay: true, allowHalfOpen: true });
 
+/** How long a dial (and, for plain HTTP, the wait for response headers) may take. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+
 /** What the egress proxy needs from the host side, shared by every sandbox. */
 export interface EgressDeps {
   pins: Pins;
   lookup: Lookup;
   dial: Dial;
+  connectTimeoutMs: number;
 }
 
 /** A refused request, kept per sandbox (later a `network.blocked` session event). */
@@ -117,8 +121,12 @@ export async function handleConnect(
 
   const upstream = deps.dial(target.address, target.port);
   let open = false;
+  upstream.setTimeout(deps.connectTimeoutMs, () => {
+    if (!open) upstream.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+  });
   upstream.once('connect', () => {
     open = true;
+    upstream.setTimeout(0);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length > 0) upstream.write(head);
     countBytes(ctx, [client, upstream]);
@@ -192,7 +200,12 @@ export async function handleForward(
     headers: { ...forwardHeaders(req.headers), host: url.host },
     createConnection: () => deps.dial(target.address, target.port),
   });
+  upstream.setTimeout(deps.connectTimeoutMs, () => {
+    if (!res.headersSent)
+      upstream.destroy(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' }));
+  });
   upstream.on('response', (answer) => {
+    upstream.setTimeout(0);
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardHeaders(answer.headers));
     countBytes(ctx, [answer]);
     answer.pipe(res);

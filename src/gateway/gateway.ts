@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { ConflictError, ValidationError } from '../errors.js';
 import type { EgressPolicy } from './egress-policy.js';
 import {
+  CONNECT_TIMEOUT_MS,
   dialDirect,
   handleConnect,
   handleForward,
@@ -27,6 +28,8 @@ export interface GatewayOptions {
   lookup?: Lookup;
   /** How the egress proxy opens a connection to a checked address. */
   dial?: Dial;
+  /** How long the egress proxy waits for a dial (default 30 s). */
+  connectTimeoutMs?: number;
   /** Model providers by path name: `{ anthropic: … }` serves `/model/anthropic/…`. */
   models?: Readonly<Record<string, ModelUpstream | undefined>>;
   /** Finds a repo's real upstream and credential. */
@@ -87,6 +90,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     pins: options.pins ?? new Map(),
     lookup: options.lookup ?? systemLookup,
     dial: options.dial ?? dialDirect,
+    connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
   };
   const models = options.models ?? {};
   const remotes: GitRemotes = options.gitRemotes ?? (() => undefined);
