@@ -17,7 +17,7 @@ import { handleGit, type GitContext, type GitRemotes } from './git-proxy.js';
 import { refuse } from './http-util.js';
 import { handleModel, modelUpstreamFrom, type ModelUpstream } from './model-gateway.js';
 import { isValidBranchName } from './push-rule.js';
-import { parsePins, systemLookup, type Lookup, type Pins } from './resolver.js';
+import { coalesceLookups, parsePins, systemLookup, type Lookup, type Pins } from './resolver.js';
 import { DEFAULT_GATEWAY_LIMITS, Limiter, type GatewayLimits } from './sandbox-limits.js';
 
 /** What the gateway holds for every sandbox on this host. */
@@ -88,7 +88,7 @@ export function gatewayOptionsFrom(
 export function createGateway(options: GatewayOptions = {}): Gateway {
   const deps: EgressDeps = {
     pins: options.pins ?? new Map(),
-    lookup: options.lookup ?? systemLookup,
+    lookup: coalesceLookups(options.lookup ?? systemLookup),
     dial: options.dial ?? dialDirect,
     connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
   };

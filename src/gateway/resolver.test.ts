@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import { parseIpLiteral, type IpAddress } from './ip-class.js';
-import { parsePins, resolveTarget } from './resolver.js';
+import { coalesceLookups, parsePins, resolveTarget } from './resolver.js';
 
 const ip = (text: string) => parseIpLiteral(text) as IpAddress;
 
@@ -76,5 +76,31 @@ describe('resolveTarget', () => {
       ok: true,
       address: { text: '8.8.8.8' },
     });
+  });
+});
+
+describe('coalesceLookups', () => {
+  it('shares one lookup among concurrent callers, and looks up again afterwards', async () => {
+    let calls = 0;
+    const lookup = coalesceLookups(async () => {
+      calls += 1;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return ['93.184.216.34'];
+    });
+    const answers = await Promise.all([
+      lookup('a.example'),
+      lookup('a.example'),
+      lookup('a.example'),
+    ]);
+    expect(answers).toEqual([['93.184.216.34'], ['93.184.216.34'], ['93.184.216.34']]);
+    expect(calls).toBe(1);
+    await lookup('a.example');
+    expect(calls).toBe(2);
+  });
+
+  it('passes a failure to every waiting caller', async () => {
+    const lookup = coalesceLookups(() => Promise.reject(new Error('ENOTFOUND')));
+    const results = await Promise.allSettled([lookup('x.example'), lookup('x.example')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 });

@@ -13,6 +13,22 @@ export const systemLookup: Lookup = async (host) =>
   (await dnsLookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
 
 /**
+ * Shares one lookup among concurrent requests for the same name (npm opens many
+ * tunnels to one registry at once), so a burst does not fill libuv's small thread
+ * pool that getaddrinfo runs on. Nothing is cached past the lookup itself.
+ */
+export function coalesceLookups(lookup: Lookup): Lookup {
+  const inFlight = new Map<string, Promise<string[]>>();
+  return (host) => {
+    const pending = inFlight.get(host);
+    if (pending) return pending;
+    const started = lookup(host).finally(() => inFlight.delete(host));
+    inFlight.set(host, started);
+    return started;
+  };
+}
+
+/**
  * Parses `HANGAR_EGRESS_RESOLVE=name=ip,name=ip`. A pinned name is dialed at its
  * address without DNS, even when that address is private: it is the operator's word.
  */
