@@ -16,6 +16,8 @@ export function sandboxEnv(address: string): Record<string, string> {
     https_proxy: proxy,
     NO_PROXY: local,
     no_proxy: local,
+    // Node's own fetch reads the proxy variables only when asked (Node ≥ 22.21, 24).
+    NODE_USE_ENV_PROXY: '1',
     ANTHROPIC_BASE_URL: `${proxy}/model/anthropic`,
     ANTHROPIC_API_KEY: PLACEHOLDER_API_KEY,
   };
