@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
   chownSync,
@@ -135,7 +135,7 @@ function hash(parts: unknown[]): string {
 /** Builds `<dir>/root` in a temporary directory and renames it into place (racing builders are fine). */
 function buildHostRoot(dir: string, live: string[]): void {
   mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `root.tmp-${process.pid}-${Date.now()}`);
+  const tmp = join(dir, `root.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
   const dirs: [string, number][] = [
     ['usr', 0o755],
     ['opt', 0o755],
@@ -225,7 +225,7 @@ export async function diskTemplate(base: Base, sizeBytes: number, mkfs: string):
   const image = join(base.dir, `disk-${FORMAT}-${sizeBytes}.img`);
   if (existsSync(image)) return image;
 
-  const stamp = `${process.pid}-${Date.now()}`;
+  const stamp = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const tree = join(base.dir, `tree.tmp-${stamp}`);
   const tmpImage = join(base.dir, `disk.tmp-${stamp}.img`);
   try {

@@ -1,3 +1,4 @@
+import type { Bind } from './driver.js';
 import { SANDBOX_USER } from './identity.js';
 
 /**
@@ -55,9 +56,15 @@ export const PROC_HIDDEN_FILES = [
 ];
 export const PROC_HIDDEN_DIRS = ['acpi', 'scsi', 'asound', 'driver'];
 
-/** The mounts every process of a sandbox sees: its overlay root, a fresh /proc and /dev. */
-export function mountArgs(root: string, procHas: (entry: string) => boolean): string[] {
-  const args = ['--bind', root, '/', '--proc', '/proc'];
+/** The mounts every process of a sandbox sees: its overlay root, a fresh /proc and /dev, binds. */
+export function mountArgs(
+  root: string,
+  procHas: (entry: string) => boolean,
+  binds: readonly Bind[] = [],
+): string[] {
+  const args = ['--bind', root, '/'];
+  for (const bind of binds) args.push('--ro-bind', bind.source, bind.target);
+  args.push('--proc', '/proc');
   for (const entry of PROC_READ_ONLY) {
     if (procHas(entry)) args.push('--ro-bind', `/proc/${entry}`, `/proc/${entry}`);
   }
@@ -76,11 +83,15 @@ const HARDENING = ['--new-session', '--die-with-parent', '--cap-drop', 'ALL'];
 /**
  * The sandbox's first process: creates its namespaces (pid, net with only `lo`, ipc,
  * uts, cgroup; no user namespace, see above) and then only waits, so that `exec` has
- * namespaces to enter. Writes `{"child-pid": …}` to fd 3.
+ * namespaces to enter. Writes `{"child-pid": …}` to fd 3, then "ready" to stdout.
  */
-export function holderArgs(root: string, procHas: (entry: string) => boolean): string[] {
+export function holderArgs(
+  root: string,
+  procHas: (entry: string) => boolean,
+  binds: readonly Bind[] = [],
+): string[] {
   return [
-    ...mountArgs(root, procHas),
+    ...mountArgs(root, procHas, binds),
     '--unshare-pid',
     '--unshare-net',
     '--unshare-ipc',
@@ -93,8 +104,9 @@ export function holderArgs(root: string, procHas: (entry: string) => boolean): s
     '--info-fd',
     '3',
     '--',
-    'sleep',
-    'infinity',
+    '/bin/sh',
+    '-c',
+    'echo ready; exec sleep infinity >/dev/null',
   ];
 }
 
@@ -109,7 +121,7 @@ export const EXEC_FDS = [3, 4, 5, 6, 7, 8];
 export function execArgs(
   root: string,
   procHas: (entry: string) => boolean,
-  options: { user: 'root' | 'user'; cwd: string; argv: string[] },
+  options: { user: 'root' | 'user'; cwd: string; argv: string[]; binds?: readonly Bind[] },
 ): string[] {
   const closeFds = EXEC_FDS.map((fd) => `${fd}<&-`).join(' ');
   const { uid, gid } = SANDBOX_USER;
@@ -127,7 +139,7 @@ export function execArgs(
     '--',
   ];
   return [
-    ...mountArgs(root, procHas),
+    ...mountArgs(root, procHas, options.binds),
     '--pidns',
     '3',
     ...HARDENING,

@@ -28,6 +28,14 @@ export interface SandboxSpec {
   gatewayPort?: number;
   /** Variables every exec sees (under the exec's own `env`). */
   env?: Record<string, string>;
+  /** Host directories or files shown read-only inside, e.g. the agent's install dir. */
+  binds?: Bind[];
+}
+
+/** A read-only bind: the host's `source` appears at `target` inside the sandbox. */
+export interface Bind {
+  source: string;
+  target: string;
 }
 
 export type SandboxUser = 'root' | 'user';

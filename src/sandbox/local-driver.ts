@@ -14,7 +14,7 @@ import {
 } from 'node:fs';
 import { availableParallelism, constants as osConstants, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ulid } from 'ulid';
 import { ConflictError, HangarError, NotFoundError, ValidationError } from '../errors.js';
@@ -31,6 +31,7 @@ import {
   type CgroupPaths,
 } from './cgroups.js';
 import type {
+  Bind,
   ExecOptions,
   ExecResult,
   Sandbox,
@@ -84,6 +85,7 @@ interface Saved {
   gatewaySocket: string | undefined;
   gatewayPort: number;
   env: Record<string, string>;
+  binds: Bind[];
   base: Base;
   cgroups: CgroupPaths;
 }
@@ -204,7 +206,7 @@ export class LocalDriver implements SandboxDriver {
         );
       }
     }
-    const template = await diskTemplate(this.base, limits.diskBytes, this.tools['mkfs.ext4']);
+    const template = await this.template(this.base, limits.diskBytes);
 
     const id = `sbx_${ulid().toLowerCase()}`;
     const dir = join(this.sandboxesDir, id);
@@ -221,6 +223,7 @@ export class LocalDriver implements SandboxDriver {
         gatewaySocket: spec.gatewaySocket,
         gatewayPort,
         env: spec.env ?? {},
+        binds: checkBinds(spec.binds ?? []),
         base: this.base,
         cgroups,
       };
@@ -262,6 +265,20 @@ export class LocalDriver implements SandboxDriver {
     return limits;
   }
 
+  private readonly templates = new Map<string, Promise<string>>();
+
+  /** One disk template build per base and size at a time, however many creates wait for it. */
+  private template(base: Base, sizeBytes: number): Promise<string> {
+    const key = `${base.key}/${sizeBytes}`;
+    let pending = this.templates.get(key);
+    if (!pending) {
+      pending = diskTemplate(base, sizeBytes, this.tools['mkfs.ext4']);
+      pending.catch(() => this.templates.delete(key));
+      this.templates.set(key, pending);
+    }
+    return pending;
+  }
+
   /** Makes (or finds) a sandbox's cgroups with its limits written. */
   createCgroups(id: string, limits: Limits): CgroupPaths {
     return createCgroups(
@@ -278,6 +295,47 @@ export class LocalDriver implements SandboxDriver {
     if (name === 'socat') this.tools.socat ||= findTool('socat', this.options.env ?? process.env);
     return this.tools[name];
   }
+}
+
+/** Binds must name an existing host path and a plain place inside, away from /proc and /dev. */
+function checkBinds(binds: Bind[]): Bind[] {
+  binds.forEach((bind, i) => {
+    const field = `binds[${i}]`;
+    if (!SAFE_PATH.test(bind.source) || !existsSync(bind.source)) {
+      throw new ValidationError(`${bind.source} is not an existing plain host path.`, field);
+    }
+    const reserved = ['/', '/proc', '/dev'].some(
+      (r) => bind.target === r || (r !== '/' && bind.target.startsWith(`${r}/`)),
+    );
+    if (
+      !SAFE_PATH.test(bind.target) ||
+      !bind.target.startsWith('/') ||
+      bind.target.includes('..') ||
+      reserved
+    ) {
+      throw new ValidationError(
+        `${bind.target} is not a plain absolute path inside the sandbox.`,
+        field,
+      );
+    }
+  });
+  return binds.map(({ source, target }) => ({ source, target }));
+}
+
+/**
+ * Splits bwrap arguments at `--`: the options go through a pipe (`--args fd`), which
+ * bwrap reads and closes, so the sandbox's `ps` shows no host path; the command stays.
+ */
+function viaArgsFd(args: string[], fd: number): string[] {
+  const split = args.indexOf('--');
+  return ['--args', String(fd), ...args.slice(split)];
+}
+
+function writeArgsFd(child: ChildProcess, fd: number, args: string[]): void {
+  const options = args.slice(0, args.indexOf('--'));
+  const pipe = child.stdio[fd] as Writable;
+  pipe.on('error', () => undefined);
+  pipe.end(Buffer.from(options.map((a) => `${a}\0`).join('')));
 }
 
 /** Which /proc entries exist on this kernel (bwrap fails binding over a missing one). */
@@ -390,6 +448,9 @@ class LocalSandbox implements Sandbox {
       'for d in $LIVE; do',
       '  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$DISK/upper/$d,workdir=$DISK/work/$d,nosuid,nodev" "$ROOT/$d"',
       'done',
+      // bwrap is the sandbox's pid 1: its environment must not tell the host's paths.
+      'unset IMAGE DISK ROOT LOWER LIVE',
+      'cd /',
       'exec "$@"',
     ].join('\n');
     const child = spawn(
@@ -406,10 +467,10 @@ class LocalSandbox implements Sandbox {
         ...procsFiles(this.saved.cgroups),
         '--',
         this.driver.tool('bwrap'),
-        ...holderArgs(this.root, procHas),
+        ...viaArgsFd(holderArgs(this.root, procHas, this.saved.binds), 4),
       ],
       {
-        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
         env: {
           PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
           IMAGE: this.image,
@@ -420,6 +481,7 @@ class LocalSandbox implements Sandbox {
         },
       },
     );
+    writeArgsFd(child, 4, holderArgs(this.root, procHas, this.saved.binds));
     this.driver.children.set(this.id, child);
     child.on('exit', () => {
       if (this.driver.children.get(this.id) === child) this.driver.children.delete(this.id);
@@ -428,8 +490,9 @@ class LocalSandbox implements Sandbox {
     return new Promise<Running>((resolve, reject) => {
       let stderr = '';
       let info = '';
+      let ready = '';
+      let initPid: number | undefined;
       child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const infoStream = child.stdio[3] as Readable;
       const fail = (why: string) => {
         try {
           child.kill('SIGKILL');
@@ -440,23 +503,12 @@ class LocalSandbox implements Sandbox {
           new HangarError('sandbox_start_failed', 500, `Sandbox ${this.id} did not start: ${why}`),
         );
       };
-      child.on('error', (error) => fail(error.message));
-      child.on('exit', (code, signal) =>
-        fail(stderr.trim() || `holder exited (${signal ?? code})`),
-      );
-      infoStream.on('data', (chunk: Buffer) => {
-        info += chunk.toString();
-        let initPid: number;
-        try {
-          initPid = (JSON.parse(info) as { 'child-pid': number })['child-pid'];
-        } catch {
-          return; // Not all of it yet.
-        }
+      // Started once bwrap said who its child is (fd 3) AND that child has set itself up
+      // and run the holder command, which says "ready" (fd 1). Before that, bwrap's
+      // child may not yet have asked to die with its parent.
+      const settle = () => {
         const holderPid = child.pid;
-        if (holderPid === undefined) {
-          fail('no pid');
-          return;
-        }
+        if (initPid === undefined || ready !== 'ready\n' || holderPid === undefined) return;
         try {
           const ns = Object.fromEntries(
             NS_NAMES.map((name) => [
@@ -468,6 +520,25 @@ class LocalSandbox implements Sandbox {
         } catch (error) {
           fail((error as Error).message);
         }
+      };
+      child.on('error', (error) => {
+        fail(error.message);
+      });
+      child.on('exit', (code, signal) => {
+        fail(stderr.trim() || `holder exited (${signal ?? code})`);
+      });
+      child.stdout?.on('data', (chunk: Buffer) => {
+        ready += chunk.toString();
+        settle();
+      });
+      (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
+        info += chunk.toString();
+        try {
+          initPid = (JSON.parse(info) as { 'child-pid': number })['child-pid'];
+        } catch {
+          return; // Not all of it yet.
+        }
+        settle();
       });
     });
   }
@@ -496,7 +567,14 @@ class LocalSandbox implements Sandbox {
       throw error;
     }
 
-    // fd 3 = pid ns (bwrap --pidns 3), 4–8 = mnt, net, ipc, uts, cgroup for nsenter.
+    const bwrapArgs = execArgs(this.root, procHas, {
+      user,
+      cwd: options.cwd ?? home,
+      argv,
+      binds: this.saved.binds,
+    });
+    // fd 3 = pid ns (bwrap --pidns 3), 4–8 = mnt, net, ipc, uts, cgroup for nsenter,
+    // 9 = bwrap's options.
     const joinCgroups =
       'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f"; done; exec "$@"';
     const env: Record<string, string> = {
@@ -527,11 +605,12 @@ class LocalSandbox implements Sandbox {
         '--cgroup=/proc/self/fd/8',
         '--',
         this.driver.tool('bwrap'),
-        ...execArgs(this.root, procHas, { user, cwd: options.cwd ?? home, argv }),
+        ...viaArgsFd(bwrapArgs, 9),
       ],
-      { stdio: ['pipe', 'pipe', 'pipe', ...fds], env },
+      { stdio: ['pipe', 'pipe', 'pipe', ...fds, 'pipe'], env },
     );
     for (const fd of fds) closeSync(fd);
+    writeArgsFd(child, 9, bwrapArgs);
 
     const { stdin, stdout, stderr } = child;
     if (!stdin || !stdout || !stderr) throw new Error('spawn gave no stdio pipes');
