@@ -92,8 +92,9 @@ export function sandboxCgroups(group: string): string[] {
 }
 
 /**
- * Host processes that belong to a driver: in its cgroup group (every sandbox process,
- * relay and exec joins it), or naming its data dir in their command line or cwd.
+ * Host processes that belong to a driver or a sandbox: in the cgroup `group` (a driver's
+ * group, or `<group>/<id>`: every sandbox process, relay and exec joins it), or naming
+ * `dataDir` in their command line or cwd.
  */
 export function processesOf(dataDir: string, group: string): { pid: number; cmdline: string }[] {
   const found: { pid: number; cmdline: string }[] = [];
@@ -108,7 +109,8 @@ export function processesOf(dataDir: string, group: string): { pid: number; cmdl
       } catch {
         // Kernel thread or gone.
       }
-      if (cgroups.includes(`/${group}/`) || cmdline.includes(dataDir) || cwd.startsWith(dataDir)) {
+      const inGroup = cgroups.includes(`/${group}/`) || cgroups.includes(`/${group}\n`);
+      if (inGroup || cmdline.includes(dataDir) || cwd.startsWith(dataDir)) {
         found.push({ pid: Number(name), cmdline });
       }
     } catch {
