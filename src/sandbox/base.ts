@@ -1,6 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import {
   chmodSync,
+  closeSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
   chownSync,
   copyFileSync,
   existsSync,
@@ -219,11 +224,18 @@ function copyWorldReadable(source: string, target: string): void {
  * A freshly formatted, sparse ext4 image of `sizeBytes` holding a new sandbox's
  * writable layers: `upper/<layer>` and `work/<layer>` for the root and each live
  * directory, the accounts, `/home/user`, and check-tools. Built once per base and
- * size; each sandbox gets a sparse copy (`cp --sparse=always` takes ~1 ms, mkfs ~25).
+ * size (mkfs takes ~25 ms); each sandbox gets a sparse copy of it (writeDisk).
  */
-export async function diskTemplate(base: Base, sizeBytes: number, mkfs: string): Promise<string> {
+export async function diskTemplate(
+  base: Base,
+  sizeBytes: number,
+  tools: { mkfs: string; filefrag: string },
+): Promise<DiskTemplate> {
   const image = join(base.dir, `disk-${FORMAT}-${sizeBytes}.img`);
-  if (existsSync(image)) return image;
+  const extentsFile = `${image}.extents.json`;
+  if (existsSync(image) && existsSync(extentsFile)) {
+    return { image, sizeBytes, extents: JSON.parse(readFileSync(extentsFile, 'utf8')) as Extent[] };
+  }
 
   const stamp = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const tree = join(base.dir, `tree.tmp-${stamp}`);
@@ -274,7 +286,7 @@ export async function diskTemplate(base: Base, sizeBytes: number, mkfs: string):
       }
     }
     writeFileSync(tmpImage, '');
-    await run(mkfs, [
+    await run(tools.mkfs, [
       '-q',
       '-F',
       '-m',
@@ -289,10 +301,69 @@ export async function diskTemplate(base: Base, sizeBytes: number, mkfs: string):
       tmpImage,
       `${Math.floor(sizeBytes / 1024)}k`,
     ]);
+    const extents = parseFilefrag(await run(tools.filefrag, ['-e', tmpImage]));
+    writeFileSync(`${extentsFile}.tmp-${stamp}`, JSON.stringify(extents));
+    renameSync(`${extentsFile}.tmp-${stamp}`, extentsFile);
     renameSync(tmpImage, image);
-    return image;
+    return { image, sizeBytes, extents };
   } finally {
     rmSync(tree, { recursive: true, force: true });
     rmSync(tmpImage, { force: true });
+  }
+}
+
+/** A byte range of an image that holds data; the rest are holes. */
+export type Extent = [offset: number, length: number];
+
+export interface DiskTemplate {
+  image: string;
+  sizeBytes: number;
+  extents: Extent[];
+}
+
+/** The data ranges of a file from `filefrag -e` (FIEMAP); unwritten extents read as zeros. */
+export function parseFilefrag(text: string): Extent[] {
+  const blockSize = Number(/blocks of ([0-9]+) bytes/.exec(text)?.[1] ?? NaN);
+  if (!Number.isInteger(blockSize)) throw new Error(`filefrag said: ${text.trim()}`);
+  const extents: Extent[] = [];
+  for (const line of text.split('\n')) {
+    const match = /^\s*[0-9]+:\s+([0-9]+)\.\.\s*([0-9]+):/.exec(line);
+    if (!match || line.includes('unwritten')) continue;
+    const first = Number(match[1]);
+    const last = Number(match[2]);
+    extents.push([first * blockSize, (last - first + 1) * blockSize]);
+  }
+  return extents;
+}
+
+/**
+ * Writes a sandbox's disk: a sparse file of the template's size holding only the
+ * template's data ranges (a few MB for any size), so no hole is ever filled in. In
+ * process: faster than spawning `cp --sparse=always`, and it never depends on SEEK_HOLE.
+ */
+export function writeDisk(template: DiskTemplate, data: Buffer[], target: string): void {
+  const fd = openSync(target, 'wx', 0o600);
+  try {
+    ftruncateSync(fd, template.sizeBytes);
+    template.extents.forEach(([offset], i) => {
+      const chunk = data[i];
+      if (chunk) writeSync(fd, chunk, 0, chunk.length, offset);
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The template's data ranges, read once and kept for every disk made from it. */
+export function readExtents(template: DiskTemplate): Buffer[] {
+  const fd = openSync(template.image, 'r');
+  try {
+    return template.extents.map(([offset, length]) => {
+      const chunk = Buffer.alloc(length);
+      readSync(fd, chunk, 0, length, offset);
+      return chunk;
+    });
+  } finally {
+    closeSync(fd);
   }
 }

@@ -11,7 +11,7 @@ export const HOST_TOOLS = {
   setpriv: 'util-linux',
   mount: 'mount',
   'mkfs.ext4': 'e2fsprogs',
-  cp: 'coreutils',
+  filefrag: 'e2fsprogs',
   sh: 'dash',
   socat: 'socat',
 } as const;

@@ -18,7 +18,14 @@ import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ulid } from 'ulid';
 import { ConflictError, HangarError, NotFoundError, ValidationError } from '../errors.js';
-import { diskTemplate, prepareBase, type Base } from './base.js';
+import {
+  diskTemplate,
+  prepareBase,
+  readExtents,
+  writeDisk,
+  type Base,
+  type DiskTemplate,
+} from './base.js';
 import { execArgs, holderArgs } from './bwrap-args.js';
 import {
   cgroupPids,
@@ -41,7 +48,7 @@ import type {
   SandboxStats,
 } from './driver.js';
 import { DEFAULT_GATEWAY_PORT, startGatewayRelay, stopRelay } from './gateway-relay.js';
-import { findTool, run, type HostTool } from './host-tools.js';
+import { findTool, type HostTool } from './host-tools.js';
 import { SANDBOX_USER } from './identity.js';
 import {
   DEFAULT_LIMITS,
@@ -158,7 +165,7 @@ export class LocalDriver implements SandboxDriver {
       setpriv: findTool('setpriv', env),
       mount: findTool('mount', env),
       'mkfs.ext4': findTool('mkfs.ext4', env),
-      cp: findTool('cp', env),
+      filefrag: findTool('filefrag', env),
       sh: findTool('sh', env),
       socat: '',
     };
@@ -206,7 +213,7 @@ export class LocalDriver implements SandboxDriver {
         );
       }
     }
-    const template = await this.template(this.base, limits.diskBytes);
+    const { template, data } = await this.template(this.base, limits.diskBytes);
 
     const id = `sbx_${ulid().toLowerCase()}`;
     const dir = join(this.sandboxesDir, id);
@@ -214,7 +221,7 @@ export class LocalDriver implements SandboxDriver {
     mkdirSync(join(dir, 'disk'), { mode: 0o700 });
     let cgroups: CgroupPaths | undefined;
     try {
-      await run(this.tools.cp, ['--sparse=always', template, join(dir, 'disk.img')]);
+      writeDisk(template, data, join(dir, 'disk.img'));
       cgroups = this.createCgroups(id, limits);
       const saved: Saved = {
         id,
@@ -265,14 +272,23 @@ export class LocalDriver implements SandboxDriver {
     return limits;
   }
 
-  private readonly templates = new Map<string, Promise<string>>();
+  private readonly templates = new Map<
+    string,
+    Promise<{ template: DiskTemplate; data: Buffer[] }>
+  >();
 
   /** One disk template build per base and size at a time, however many creates wait for it. */
-  private template(base: Base, sizeBytes: number): Promise<string> {
+  private template(
+    base: Base,
+    sizeBytes: number,
+  ): Promise<{ template: DiskTemplate; data: Buffer[] }> {
     const key = `${base.key}/${sizeBytes}`;
     let pending = this.templates.get(key);
     if (!pending) {
-      pending = diskTemplate(base, sizeBytes, this.tools['mkfs.ext4']);
+      pending = diskTemplate(base, sizeBytes, {
+        mkfs: this.tools['mkfs.ext4'],
+        filefrag: this.tools.filefrag,
+      }).then((template) => ({ template, data: readExtents(template) }));
       pending.catch(() => this.templates.delete(key));
       this.templates.set(key, pending);
     }

@@ -1,6 +1,6 @@
 // Invariant 5: a sandbox's processes cannot exceed its memory, CPU, process-count and
 // disk limits, and teardown leaves no process behind. Real cgroups, a real ext4 disk.
-import { statfsSync, statSync } from 'node:fs';
+import { rmSync, statfsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/driver.js';
@@ -20,6 +20,7 @@ async function create(limits: Partial<Limits>): Promise<Sandbox> {
 afterAll(async () => {
   for (const box of made) await box.destroy().catch(() => undefined);
   driver.cleanupGroup();
+  rmSync(driver.dataDir, { recursive: true, force: true });
 });
 
 describe('memory', () => {
