@@ -285,6 +285,9 @@ export async function diskTemplate(
         chmodSync(upper, stat.mode & 0o7777);
       }
     }
+    // `/` itself is root's and open to all, whatever mode the rootfs directory has.
+    chownSync(root, 0, 0);
+    chmodSync(root, 0o755);
     writeFileSync(tmpImage, '');
     await run(tools.mkfs, [
       '-q',
