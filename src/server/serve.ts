@@ -13,7 +13,7 @@ import type { GitUpstream } from '../gateway/git-proxy.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import { LocalDriver, localDriverOptionsFrom } from '../sandbox/local-driver.js';
 import { EventLog } from '../sessions/event-log.js';
-import { Runner } from '../sessions/runner.js';
+import { Runner, runnerIdFor } from '../sessions/runner.js';
 import { ADMIN_TOKEN_FILE, bootstrapAdmin } from './bootstrap.js';
 import { lockDataDir } from './data-dir-lock.js';
 
@@ -81,6 +81,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
       gitRemotes,
       logger: log,
+      runnerId: runnerIdFor(config.dataDir),
       options: { hibernateAfterMs: config.hibernateAfterMs, setupTimeoutMs: config.setupTimeoutMs },
     });
     let url = '';

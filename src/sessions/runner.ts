@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -62,7 +63,14 @@ export interface RunnerDeps {
   /** Finds a repo's upstream for the git proxy; the runner adds the sessions' own. */
   gitRemotes: Map<string, GitUpstream>;
   logger: Logger;
+  /** The lease owner name; one server per data dir, so derive it from that (runnerIdFor). */
+  runnerId?: string;
   options?: Partial<RunnerOptions>;
+}
+
+/** A runner id that stays the same for one data dir on one host. */
+export function runnerIdFor(dataDir: string): string {
+  return `runner-${hostname()}-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`;
 }
 
 /**
@@ -73,6 +81,7 @@ export const AGENT_MOUNT = '/opt/hangar-agent';
 const HOME = '/home/user';
 const ENV_FILE = `${HOME}/.hangar/session-env`;
 const MAX_DIFF_BYTES = 5 * 1024 * 1024;
+const INTERRUPT_GRACE_MS = 5_000;
 
 /** A session whose sandbox is started in this process. */
 interface Live {
@@ -80,7 +89,7 @@ interface Live {
   sandbox: Sandbox;
   attachment: Attachment;
   queue: string[];
-  turn?: { abort: AbortController; done: Promise<void> };
+  turn?: { abort: AbortController; done: Promise<void>; interrupted?: boolean };
   hibernateTimer?: NodeJS.Timeout;
 }
 
@@ -90,7 +99,11 @@ interface Live {
  * recovers what a crash left behind. Every step is recorded in the session's log.
  */
 export class Runner {
-  readonly id = `runner-${randomBytes(6).toString('hex')}`;
+  /**
+   * Names this runner in session leases. Stable across restarts of one server (see
+   * `runnerIdFor`), so a restarted server recognises the sessions it held at once.
+   */
+  readonly id: string;
   private readonly options: RunnerOptions;
   private readonly live = new Map<string, Live>();
   /** Sessions being provisioned or resumed: the promise settles when that is over. */
@@ -104,6 +117,7 @@ export class Runner {
 
   constructor(private readonly deps: RunnerDeps) {
     this.options = { ...DEFAULT_RUNNER_OPTIONS, ...deps.options };
+    this.id = deps.runnerId ?? `runner-${randomBytes(6).toString('hex')}`;
   }
 
   /** Recovers sessions a previous process left mid-way, then starts claiming. */
@@ -166,12 +180,22 @@ export class Runner {
     return { queued: true };
   }
 
-  /** Stops the running turn, if any; the session then waits for a message. */
+  /**
+   * Stops the running turn, if any; the session then waits for a message. The agent
+   * gets SIGTERM first, which ends its tool processes too (as Esc does in a terminal);
+   * if it is still there after a grace period, the exec is killed outright.
+   */
   interrupt(sessionId: string): boolean {
     const live = this.live.get(sessionId);
-    if (!live?.turn) return false;
+    const turn = live?.turn;
+    if (!live || !turn) return false;
     live.queue.length = 0;
-    live.turn.abort.abort();
+    turn.interrupted = true;
+    const kill = setTimeout(() => turn.abort.abort(), INTERRUPT_GRACE_MS);
+    void turn.done.finally(() => clearTimeout(kill));
+    live.sandbox
+      .exec(['pkill', '-TERM', '-f', `^${AGENT_MOUNT}/`], { user: 'root' })
+      .catch(() => turn.abort.abort());
     return true;
   }
 
@@ -350,6 +374,8 @@ export class Runner {
         );
     };
     const source = session.source as Source;
+    // CLAUDE_ENV_FILE and the diff's scratch index live here.
+    await run(['mkdir', '-p', `${HOME}/.hangar`], 'Preparing the home directory');
     await run(
       ['git', 'clone', '--quiet', '--branch', source.branch, url, repo],
       'Cloning the repository',
@@ -429,6 +455,7 @@ export class Runner {
   }
 
   private async runTurn(live: Live, text: string, signal: AbortSignal): Promise<void> {
+    const interrupted = () => signal.aborted || live.turn?.interrupted === true;
     const session = await loadSession(this.deps.db, live.id);
     if (!session) return;
     await this.setStatus(live.id, 'running');
@@ -456,7 +483,7 @@ export class Runner {
       const parsed = parseClaudeLine(line);
       if (parsed.endsTurn) seen.result = true;
       const events: NewEvent[] =
-        parsed.endsTurn && signal.aborted
+        parsed.endsTurn && interrupted()
           ? parsed.events.map((e) =>
               e.type === 'turn.result' ? { ...e, data: { ...e.data, interrupted: true } } : e,
             )
@@ -498,7 +525,7 @@ export class Runner {
     lines.flushRest();
     await this.chains.get(live.id);
     if (!seen.result) {
-      const reason = signal.aborted ? undefined : stderr.lastLines().slice(-3).join(' | ');
+      const reason = interrupted() ? undefined : stderr.lastLines().slice(-3).join(' | ');
       this.deps.logger.warn(
         { session: live.id, exitCode: result.exitCode, reason },
         'agent ended without a result',
@@ -507,7 +534,7 @@ export class Runner {
       await this.append(live.id, [
         {
           type: 'turn.result',
-          data: { isError: true, interrupted: signal.aborted, ...(error ? { error } : {}) },
+          data: { isError: true, interrupted: interrupted(), ...(error ? { error } : {}) },
         },
       ]);
     }

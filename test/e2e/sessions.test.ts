@@ -1,139 +1,59 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startModelServer, type ModelServer, type Script } from '../../fixtures/model-server.js';
-import { testAgentsDir } from './agents.js';
-import { isolatedEnv, startServe, type Serving } from './hangar.js';
+import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { git, REAL_KEY, Stack, type EventJson, type SessionJson } from './stack.js';
 
 /**
  * Sessions end to end: the real `hangar serve`, real sandboxes, the real `claude`
  * binary, against the scripted model server. Runs as root (sandboxes need it).
  */
 
-const REAL_KEY = 'sk-ant-real-key-that-must-never-reach-a-sandbox';
-
 let model: ModelServer;
-let env: NodeJS.ProcessEnv;
-let server: Serving;
-let token: string;
+let stack: Stack;
 let repo: string;
-
-interface SessionJson {
-  id: string;
-  status: string;
-  branch: string | null;
-  failureReason: string | null;
-  agentSessionId: string | null;
-  diffStats: { files: number; additions: number; deletions: number };
-}
-interface EventJson {
-  seq: number;
-  type: string;
-  data: { status?: string; subStep?: string; reason?: string; output?: string; text?: string };
-}
-
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the answer's shape
-async function api<T>(
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<{ status: number; json: T }> {
-  const res = await fetch(`${server.url}/api/v1${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as T };
-}
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
-}
-
-async function uploadBundle(): Promise<string> {
-  const file = join(repo, '..', 'repo.bundle');
-  git(repo, 'bundle', 'create', '-q', file, '--all');
-  const res = await fetch(`${server.url}/api/v1/bundles`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
-    body: readFileSync(file),
-  });
-  expect(res.status).toBe(201);
-  return ((await res.json()) as { id: string }).id;
-}
-
-async function createEnvironment(body: Record<string, unknown>): Promise<string> {
-  const { status, json } = await api<{ id: string }>('POST', '/environments', body);
-  expect(status).toBe(201);
-  return json.id;
-}
-
-async function startSession(script: Script, extra: Record<string, unknown> = {}): Promise<string> {
-  model.setScript(script);
-  const bundleId = await uploadBundle();
-  const { status, json } = await api<{ id: string; status: string }>('POST', '/sessions', {
-    prompt: 'add hello.txt and make the tests pass',
-    source: { type: 'bundle', bundleId, name: 'demo' },
-    ...extra,
-  });
-  expect(status, JSON.stringify(json)).toBe(201);
-  expect(json.status).toBe('queued');
-  return json.id;
-}
-
-/** Waits until the session reaches one of `statuses` (after at least `minSeq` events). */
-async function waitFor(id: string, statuses: string[], timeoutMs = 120_000): Promise<SessionJson> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { json } = await api<SessionJson>('GET', `/sessions/${id}`);
-    if (statuses.includes(json.status)) return json;
-    if (Date.now() > deadline)
-      throw new Error(`session ${id} is ${json.status}, not ${statuses.join('|')}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** Waits for the agent's turn to end: the status goes to idle after a turn.result. */
-async function waitForTurns(id: string, turns: number): Promise<EventJson[]> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const events = await allEvents(id);
-    const done = events.filter((e) => e.type === 'turn.result').length;
-    const last = events.filter((e) => e.type === 'session.status').at(-1);
-    if (done >= turns && ['idle', 'hibernated'].includes(String(last?.data.status))) return events;
-    if (last?.data.status === 'failed')
-      throw new Error(`session failed: ${String(last.data.reason)}`);
-    if (Date.now() > deadline)
-      throw new Error(`only ${done} turns ended: ${JSON.stringify(events.slice(-5))}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function allEvents(id: string): Promise<EventJson[]> {
-  const { json } = await api<{ events: EventJson[] }>(
-    'GET',
-    `/sessions/${id}/events?after=0&limit=1000`,
-  );
-  return json.events;
-}
 
 beforeAll(async () => {
   model = await startModelServer({ script: { replies: [] } });
-  repo = join(mkdtempSync(join(tmpdir(), 'hangar-sessions-')), 'demo');
-  execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+  repo = makeDemoRepo();
+  stack = await Stack.start(model);
+}, 600_000);
+
+afterAll(async () => {
+  if (process.env.HANGAR_TEST_DEBUG)
+    console.log(stack.server.output().stderr, stack.server.output().stdout.slice(-5000));
+  await stack.server.stop();
+  await model.close();
+});
+
+/** A small repo: a test script and a SessionStart hook that exports a variable. */
+function makeDemoRepo(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-sessions-')), 'demo');
+  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
   writeFileSync(
-    join(repo, 'test.sh'),
+    join(dir, 'test.sh'),
     '#!/bin/sh\ntest "$(cat hello.txt)" = hello && echo "1 test passed"\n',
   );
-  writeFileSync(join(repo, 'README.md'), '# demo\n');
-  git(repo, 'add', '.');
+  writeFileSync(join(dir, 'README.md'), '# demo\n');
+  mkdirSync(join(dir, '.claude'));
+  const hook = (matcher: string) => ({
+    matcher,
+    hooks: [
+      {
+        type: 'command',
+        command: `echo "export HOOK_SOURCE=${matcher}-$CLAUDE_CODE_REMOTE" >> "$CLAUDE_ENV_FILE"`,
+      },
+    ],
+  });
+  writeFileSync(
+    join(dir, '.claude', 'settings.json'),
+    JSON.stringify({ hooks: { SessionStart: [hook('startup'), hook('resume')] } }, null, 2),
+  );
+  git(dir, 'add', '.');
   git(
-    repo,
+    dir,
     '-c',
     'user.name=dev',
     '-c',
@@ -143,28 +63,15 @@ beforeAll(async () => {
     '-m',
     'initial',
   );
-
-  env = isolatedEnv({
-    ANTHROPIC_BASE_URL: model.url,
-    ANTHROPIC_API_KEY: REAL_KEY,
-    HANGAR_AGENTS_DIR: testAgentsDir(),
-    HANGAR_HIBERNATE_SECONDS: '600',
-  });
-  server = await startServe(env);
-  token = readFileSync(join(env.HANGAR_DATA_DIR ?? '', 'admin-token'), 'utf8').trim();
-}, 600_000);
-
-afterAll(async () => {
-  await server.stop();
-  await model.close();
-});
+  return dir;
+}
 
 describe('a session on a bundle', () => {
   let id: string;
   let events: EventJson[];
 
   beforeAll(async () => {
-    id = await startSession({
+    id = await stack.startSession(repo, {
       replies: [
         {
           content: [
@@ -181,7 +88,10 @@ describe('a session on a bundle', () => {
             {
               type: 'tool_use',
               name: 'Bash',
-              input: { command: 'sh test.sh', description: 'Run the tests' },
+              input: {
+                command: 'sh test.sh; echo "hook=$HOOK_SOURCE"',
+                description: 'Run the tests',
+              },
             },
           ],
         },
@@ -205,7 +115,7 @@ describe('a session on a bundle', () => {
         },
       ],
     });
-    events = await waitForTurns(id, 1);
+    events = await stack.waitForTurns(id, 1);
   }, 300_000);
 
   it('provisions in order and runs the agent to the end of its turn', () => {
@@ -225,20 +135,22 @@ describe('a session on a bundle', () => {
       .filter((e) => e.type === 'tool.result')
       .map((e) => String(e.data.output));
     expect(toolResults[1]).toContain('1 test passed');
+    // The repo's SessionStart hook ran (as on startup) and its CLAUDE_ENV_FILE export reached Bash.
+    expect(toolResults[1]).toContain('hook=startup-true');
     expect(toolResults[2]).toContain('push exit 0');
     expect(events.find((e) => e.type === 'turn.result')?.data).toMatchObject({ isError: false });
   });
 
   it('pushed the commit to the session branch of the repo Hangar keeps', async () => {
-    const { json: session } = await api<SessionJson>('GET', `/sessions/${id}`);
+    const { json: session } = await stack.api<SessionJson>('GET', `/sessions/${id}`);
     expect(session.branch).toMatch(/^hangar\/add-hello-txt-and-make-the-tests-pass-[0-9a-z]{6}$/);
-    const bare = join(env.HANGAR_DATA_DIR ?? '', 'sessions', id, 'repo.git');
+    const bare = join(stack.dataDir, 'sessions', id, 'repo.git');
     expect(git(bare, 'log', '-1', '--format=%s', session.branch ?? '')).toBe('Add hello.txt');
     expect(git(bare, 'show', `${session.branch ?? ''}:hello.txt`)).toBe('hello');
   });
 
   it('shows the change in the diff', async () => {
-    const { json } = await api<{ diff: string; files: number; additions: number }>(
+    const { json } = await stack.api<{ diff: string; files: number; additions: number }>(
       'GET',
       `/sessions/${id}/diff`,
     );
@@ -248,9 +160,9 @@ describe('a session on a bundle', () => {
   });
 
   it('streams the same events over SSE, resuming from Last-Event-ID', async () => {
-    const res = await fetch(`${server.url}/api/v1/sessions/${id}/events`, {
+    const res = await fetch(`${stack.server.url}/api/v1/sessions/${id}/events`, {
       headers: {
-        authorization: `Bearer ${token}`,
+        authorization: `Bearer ${stack.token}`,
         accept: 'text/event-stream',
         'last-event-id': '3',
       },
@@ -294,12 +206,16 @@ describe('a session on a bundle', () => {
       ],
     });
     const before = model.agentRequests().length;
-    const { status, json } = await api<{ queued: boolean }>('POST', `/sessions/${id}/messages`, {
-      text: 'now check the key',
-    });
+    const { status, json } = await stack.api<{ queued: boolean }>(
+      'POST',
+      `/sessions/${id}/messages`,
+      {
+        text: 'now check the key',
+      },
+    );
     expect(status).toBe(202);
     expect(json.queued).toBe(false);
-    const after = await waitForTurns(id, 2);
+    const after = await stack.waitForTurns(id, 2);
     const followUp = model.agentRequests()[before];
     // The model sees the first turn's messages again: the conversation was resumed.
     expect(JSON.stringify(followUp?.body)).toContain('add hello.txt and make the tests pass');
@@ -311,29 +227,29 @@ describe('a session on a bundle', () => {
 
 describe('environments in sessions', () => {
   it('runs the setup script as root with the env vars, and fails the session when it fails', async () => {
-    const envId = await createEnvironment({
+    const envId = await stack.createEnvironment({
       name: 'failing setup',
       envVars: 'GREETING="hi there"\n',
       setupScript: 'echo "greeting=$GREETING as $(id -u)"\necho "about to fail" >&2\nexit 3\n',
     });
-    const id = await startSession({ replies: [] }, { environmentId: envId });
-    const session = await waitFor(id, ['failed']);
+    const id = await stack.startSession(repo, { replies: [] }, { environmentId: envId });
+    const session = await stack.waitForStatus(id, ['failed']);
     expect(session.failureReason).toMatch(/setup script exited with code 3/);
     expect(session.failureReason).toContain('about to fail');
-    const events = await allEvents(id);
+    const events = await stack.events(id);
     const output = events
       .filter((e) => e.type === 'setup.output')
       .map((e) => String(e.data.text))
       .join('');
     expect(output).toContain('greeting="hi there" as 0');
-    const { status } = await api('POST', `/sessions/${id}/messages`, { text: 'hello?' });
+    const { status } = await stack.api('POST', `/sessions/${id}/messages`, { text: 'hello?' });
     expect(status).toBe(409);
   });
 });
 
 describe('bad input', () => {
   it('refuses bad session requests with the field named, never leaving a session queued', async () => {
-    const bundleId = await uploadBundle();
+    const bundleId = await stack.uploadBundle(repo);
     const cases: [unknown, number, RegExp][] = [
       [{ source: { type: 'bundle', bundleId } }, 400, /prompt/],
       [
@@ -366,20 +282,20 @@ describe('bad input', () => {
       [{ prompt: 'x', source: { type: 'svn', url: 'x' } }, 400, /source/],
       ['{"prompt": ', 400, /not valid JSON/],
     ];
-    const before = (await api<{ sessions: unknown[] }>('GET', '/sessions?archived=true')).json
+    const before = (await stack.api<{ sessions: unknown[] }>('GET', '/sessions?archived=true')).json
       .sessions.length;
     for (const [body, status, message] of cases) {
-      const res = await api<{ error: { message: string } }>('POST', '/sessions', body);
+      const res = await stack.api<{ error: { message: string } }>('POST', '/sessions', body);
       expect(res.status, JSON.stringify(body)).toBe(status);
       expect(res.json.error.message).toMatch(message);
     }
-    const after = (await api<{ sessions: unknown[] }>('GET', '/sessions?archived=true')).json
+    const after = (await stack.api<{ sessions: unknown[] }>('GET', '/sessions?archived=true')).json
       .sessions.length;
     expect(after).toBe(before);
 
-    const archived = await createEnvironment({ name: 'old one' });
-    await api('POST', `/environments/${archived}/archive`);
-    const res = await api<{ error: { message: string } }>('POST', '/sessions', {
+    const archived = await stack.createEnvironment({ name: 'old one' });
+    await stack.api('POST', `/environments/${archived}/archive`);
+    const res = await stack.api<{ error: { message: string } }>('POST', '/sessions', {
       prompt: 'x',
       source: { type: 'bundle', bundleId },
       environmentId: archived,
@@ -398,13 +314,168 @@ describe('bad input', () => {
       ['POST', '/sessions/ses_nope/archive', undefined],
       ['DELETE', '/sessions/ses_nope', undefined],
     ] as const) {
-      const res = await api<{ error: { code: string } }>(method, path, body);
+      const res = await stack.api<{ error: { code: string } }>(method, path, body);
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.json.error.code).toBe('not_found');
     }
-    const badSeq = await api('GET', '/sessions/ses_nope/events?after=-1');
+    const badSeq = await stack.api('GET', '/sessions/ses_nope/events?after=-1');
     expect(badSeq.status).toBe(400);
-    const empty = await api('POST', '/sessions/ses_nope/messages', { text: '' });
+    const empty = await stack.api('POST', '/sessions/ses_nope/messages', { text: '' });
     expect(empty.status).toBe(400);
+  });
+});
+
+describe('network policy in sessions', { timeout: 120_000 }, () => {
+  it('refuses what the environment does not allow and records it as network.blocked', async () => {
+    const envId = await stack.createEnvironment({ name: 'offline', networkLevel: 'none' });
+    const id = await stack.startSession(
+      repo,
+      {
+        replies: [
+          {
+            content: [
+              {
+                type: 'tool_use',
+                name: 'Bash',
+                input: {
+                  command: 'curl -s -o /dev/null -w "%{http_code}" http://example.com/; echo',
+                  description: 'fetch',
+                },
+              },
+            ],
+          },
+          { content: [{ type: 'text', text: 'It is blocked.' }] },
+        ],
+      },
+      { environmentId: envId },
+    );
+    const events = await stack.waitForTurns(id, 1);
+    const result = events.filter((e) => e.type === 'tool.result').at(-1);
+    expect(result?.data.output?.trim()).toBe('403');
+    expect(events.find((e) => e.type === 'network.blocked')?.data).toMatchObject({
+      host: 'example.com',
+      port: 80,
+    });
+  });
+});
+
+describe('hibernation, interruption, crash recovery and deletion', { timeout: 180_000 }, () => {
+  let quick: Stack;
+
+  beforeAll(async () => {
+    quick = await Stack.start(model, { HANGAR_HIBERNATE_SECONDS: '3' });
+  }, 120_000);
+  afterAll(async () => {
+    await quick.server.stop();
+  });
+
+  const bash = (command: string) => ({
+    content: [{ type: 'tool_use' as const, name: 'Bash', input: { command, description: 'run' } }],
+  });
+  const say = (text: string) => ({ content: [{ type: 'text' as const, text }] });
+
+  it('hibernates an idle session and resumes it on a message, without re-running setup', async () => {
+    const envId = await quick.createEnvironment({
+      name: 'counted',
+      setupScript: 'echo ran >> /home/user/setup-runs\n',
+    });
+    const id = await quick.startSession(
+      repo,
+      { replies: [say('ready')] },
+      { environmentId: envId },
+    );
+    await quick.waitForTurns(id, 1);
+    await quick.waitForStatus(id, ['hibernated'], 30_000);
+
+    model.setScript({
+      replies: [bash('cat /home/user/setup-runs; echo "hook=$HOOK_SOURCE"'), say('resumed')],
+    });
+    const sent = await quick.api<{ queued: boolean }>('POST', `/sessions/${id}/messages`, {
+      text: 'continue',
+    });
+    expect(sent.status).toBe(202);
+    const events = await quick.waitForTurns(id, 2);
+    const output = events.filter((e) => e.type === 'tool.result').at(-1)?.data.output ?? '';
+    expect(output.split('\n')).toEqual(['ran', 'hook=resume-true']);
+    const statuses = events.filter((e) => e.type === 'session.status').map((e) => e.data);
+    expect(statuses.filter((s) => s.status === 'hibernated').length).toBeGreaterThanOrEqual(1);
+    expect(statuses.filter((s) => s.subStep === 'setup')).toHaveLength(1);
+  });
+
+  it('interrupts a running turn and takes the next message', async () => {
+    const id = await quick.startSession(repo, {
+      replies: [
+        bash('i=0; while [ $i -lt 120 ]; do i=$((i+1)); sleep 1; done; echo finished'),
+        say('never'),
+      ],
+    });
+    await quick.waitForEvents(id, (events) => events.some((e) => e.type === 'tool.call'));
+    const res = await quick.api<{ interrupted: boolean }>('POST', `/sessions/${id}/interrupt`);
+    expect(res.json.interrupted).toBe(true);
+    const events = await quick.waitForTurns(id, 1);
+    expect(events.find((e) => e.type === 'turn.result')?.data.interrupted).toBe(true);
+
+    model.setScript({ replies: [say('after the interrupt')] });
+    await quick.api('POST', `/sessions/${id}/messages`, { text: 'go on' });
+    const after = await quick.waitForTurns(id, 2);
+    expect(after.filter((e) => e.type === 'message.assistant').at(-1)?.data.text).toBe(
+      'after the interrupt',
+    );
+  });
+
+  it('recovers from kill -9 mid-turn: nothing stored is lost, the session takes a new message', async () => {
+    const id = await quick.startSession(repo, {
+      replies: [
+        bash('i=0; while [ $i -lt 120 ]; do i=$((i+1)); sleep 1; done; echo finished'),
+        say('never'),
+      ],
+    });
+    const before = await quick.waitForEvents(id, (events) =>
+      events.some((e) => e.type === 'tool.call'),
+    );
+    quick.server.child.kill('SIGKILL');
+    await new Promise((resolve) => quick.server.child.once('exit', resolve));
+    await quick.restart();
+
+    const recovered = await quick.waitForStatus(id, ['hibernated']);
+    expect(recovered.status).toBe('hibernated');
+    const events = await quick.events(id);
+    expect(events.slice(0, before.length)).toEqual(before);
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+    expect(events.filter((e) => e.type === 'turn.result').at(-1)?.data).toMatchObject({
+      interrupted: true,
+    });
+
+    model.setScript({ replies: [say('back again')] });
+    await quick.api('POST', `/sessions/${id}/messages`, { text: 'are you there?' });
+    const after = await quick.waitForTurns(id, 2);
+    const last = after.filter((e) => e.type === 'message.assistant').at(-1);
+    expect(last?.data.text, JSON.stringify(after.slice(-6))).toBe('back again');
+  });
+
+  it('archives a session out of the list, and deletes one with its sandbox and data', async () => {
+    const id = await quick.startSession(repo, { replies: [say('short')] });
+    await quick.waitForTurns(id, 1);
+    const { json: session } = await quick.api<SessionJson & { archived: boolean }>(
+      'POST',
+      `/sessions/${id}/archive`,
+    );
+    expect(session.archived).toBe(true);
+    const live = await quick.api<{ sessions: { id: string }[] }>('GET', '/sessions');
+    expect(live.json.sessions.map((s) => s.id)).not.toContain(id);
+    const all = await quick.api<{ sessions: { id: string }[] }>('GET', '/sessions?archived=true');
+    expect(all.json.sessions.map((s) => s.id)).toContain(id);
+
+    const sandboxes = () =>
+      execFileSync('ls', [join(quick.dataDir, 'sandboxes')], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
+    const sandboxesBefore = sandboxes().length;
+    const deleted = await quick.api('DELETE', `/sessions/${id}`);
+    expect(deleted.status).toBe(200);
+    expect((await quick.api('GET', `/sessions/${id}`)).status).toBe(404);
+    expect((await quick.api('GET', `/sessions/${id}/events`)).status).toBe(404);
+    expect(existsSync(join(quick.dataDir, 'sessions', id))).toBe(false);
+    expect(sandboxes().length).toBe(sandboxesBefore - 1);
   });
 });

@@ -47,7 +47,9 @@ export function registerSessions(program: Command, io: Io): void {
       const api = client();
       const path = `/sessions/${encodeURIComponent(id)}/events`;
       const print = (event: EventJson) => {
-        io.out(options.json ? JSON.stringify(event) : formatEvent(event));
+        // Lines of the agent Hangar does not read are for --json and the raw log only.
+        if (options.json) io.out(JSON.stringify(event));
+        else if (event.type !== 'agent.unknown') io.out(formatEvent(event));
       };
       if (!options.follow) {
         let after = 0;

@@ -1,0 +1,157 @@
+/**
+ * bench/session-start: from `POST /api/v1/sessions` to the agent's first request at the
+ * model server, p50 over RUNS sessions on a small repo without a setup script, next to
+ * the same `claude -p` run bare on the host in the same run. Hangar's own overhead is
+ * the difference of the two p50s (goal: ≤ 300 ms).
+ *
+ *   npm run build && npx tsx bench/session-start.ts [runs]   (as root: sandboxes need it)
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startModelServer, type ModelServer } from '../fixtures/model-server.js';
+import { CLAUDE_CODE, ensureAgent } from '../src/agents/install.js';
+import { isolatedEnv, startServe } from '../test/e2e/hangar.js';
+
+const RUNS = Number(process.argv[2] ?? 20);
+const agentsDir = process.env.HANGAR_AGENTS_DIR ?? join(tmpdir(), 'hangar-test-agents');
+const script = { replies: [{ content: [{ type: 'text' as const, text: 'ok' }] }] };
+
+/** Waits for the next agent request after `count` were seen; answers when it arrived. */
+async function nextAgentRequest(model: ModelServer, count: number): Promise<number> {
+  for (;;) {
+    const requests = model.agentRequests();
+    const request = requests[count];
+    if (request) return request.receivedAt;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function bare(model: ModelServer, claude: string, repo: string): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    model.setScript(script);
+    const seen = model.agentRequests().length;
+    const started = Date.now();
+    const child = spawn(
+      claude,
+      [
+        '-p',
+        '--input-format',
+        'stream-json',
+        '--output-format',
+        'stream-json',
+        '--verbose',
+        '--dangerously-skip-permissions',
+      ],
+      {
+        cwd: repo,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: {
+          PATH: process.env.PATH,
+          HOME: repo,
+          IS_SANDBOX: '1',
+          ANTHROPIC_BASE_URL: model.url,
+          ANTHROPIC_API_KEY: 'sk-bench',
+          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        },
+      },
+    );
+    child.stdin.end(
+      `${JSON.stringify({ type: 'user', message: { role: 'user', content: 'hi' } })}\n`,
+    );
+    times.push((await nextAgentRequest(model, seen)) - started);
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+  return times;
+}
+
+async function viaHangar(model: ModelServer, repo: string): Promise<number[]> {
+  const env = isolatedEnv({
+    ANTHROPIC_BASE_URL: model.url,
+    ANTHROPIC_API_KEY: 'sk-bench',
+    HANGAR_AGENTS_DIR: agentsDir,
+  });
+  const server = await startServe(env);
+  const token = readFileSync(join(env.HANGAR_DATA_DIR ?? '', 'admin-token'), 'utf8').trim();
+  const call = async (
+    method: string,
+    path: string,
+    body?: string | Buffer,
+    type = 'application/json',
+  ) => {
+    const res = await fetch(`${server.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': type },
+      body: body ?? null,
+    });
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as { id: string; status: string };
+  };
+  const bundleFile = `${repo}.bundle`;
+  execFileSync('git', ['bundle', 'create', '-q', bundleFile, '--all'], { cwd: repo });
+  const bundle = await call(
+    'POST',
+    '/bundles',
+    readFileSync(bundleFile),
+    'application/octet-stream',
+  );
+
+  const times: number[] = [];
+  try {
+    for (let i = 0; i < RUNS + 1; i++) {
+      model.setScript(script);
+      const seen = model.agentRequests().length;
+      const started = Date.now();
+      const session = await call(
+        'POST',
+        '/sessions',
+        JSON.stringify({ prompt: 'hi', source: { type: 'bundle', bundleId: bundle.id } }),
+      );
+      const elapsed = (await nextAgentRequest(model, seen)) - started;
+      // The first run also installs the agent and prepares the sandbox base: not counted.
+      if (i > 0) times.push(elapsed);
+      for (;;) {
+        const state = await call('GET', `/sessions/${session.id}`);
+        if (state.status === 'idle' || state.status === 'failed') break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await call('DELETE', `/sessions/${session.id}`);
+    }
+  } finally {
+    await server.stop();
+  }
+  return times;
+}
+
+const model = await startModelServer({ script });
+const repo = join(mkdtempSync(join(tmpdir(), 'hangar-bench-')), 'repo');
+execFileSync('git', ['init', '-q', '-b', 'main', repo]);
+writeFileSync(join(repo, 'README.md'), '# bench\n');
+execFileSync('git', ['add', '.'], { cwd: repo });
+execFileSync(
+  'git',
+  ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-m', 'init'],
+  { cwd: repo },
+);
+const claude = (await ensureAgent(agentsDir, CLAUDE_CODE)).bin;
+
+const bareTimes = await bare(model, claude, repo);
+const hangarTimes = await viaHangar(model, repo);
+await model.close();
+
+const bareP50 = percentile(bareTimes, 50);
+const hangarP50 = percentile(hangarTimes, 50);
+console.log(`session start → first model request, ${RUNS} runs each`);
+console.log(`  bare claude -p on the host: p50 ${bareP50} ms, p95 ${percentile(bareTimes, 95)} ms`);
+console.log(
+  `  via hangar (POST /sessions): p50 ${hangarP50} ms, p95 ${percentile(hangarTimes, 95)} ms`,
+);
+console.log(`  Hangar's overhead (p50 difference): ${hangarP50 - bareP50} ms (goal ≤ 300 ms)`);
+console.log(`  ratio hangar/bare (p50): ${(hangarP50 / bareP50).toFixed(2)}`);
