@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism, constants as osConstants, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ulid } from 'ulid';
@@ -156,7 +156,7 @@ export class LocalDriver implements SandboxDriver {
       );
     }
     this.options = options;
-    this.dataDir = options.dataDir;
+    this.dataDir = resolve(options.dataDir);
     const env = options.env ?? process.env;
     this.tools = {
       bwrap: findTool('bwrap', env),
