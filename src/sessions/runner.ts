@@ -83,6 +83,17 @@ const ENV_FILE = `${HOME}/.hangar/session-env`;
 const MAX_DIFF_BYTES = 5 * 1024 * 1024;
 const INTERRUPT_GRACE_MS = 5_000;
 
+/** `sh -c CLONE_SCRIPT clone <from branch> <url> <dir> <session branch>` */
+const CLONE_SCRIPT = `set -e
+mkdir -p "$HOME/.hangar"
+git clone --quiet --branch "$1" "$2" "$3"
+cd "$3"
+git checkout --quiet -b "$4"
+git config user.name "Hangar agent"
+git config user.email agent@hangar.invalid
+git config "branch.$4.remote" origin
+git config "branch.$4.merge" "refs/heads/$4"`;
+
 /** A session whose sandbox is started in this process. */
 interface Live {
   id: string;
@@ -284,8 +295,10 @@ export class Runner {
       await this.setStatus(session.id, 'provisioning', 'sandbox');
       const env = await getEnvironment(db, session.userId, session.environmentId);
       const vars = parseDotenv(env.envVars).vars;
-      const agent = await this.deps.agentInstall();
-      if (session.source.type === 'bundle') await this.mirrorBundle(session);
+      const [agent] = await Promise.all([
+        this.deps.agentInstall(),
+        session.source.type === 'bundle' ? this.mirrorBundle(session) : undefined,
+      ]);
       const live = await this.startSandbox(session, agent.dir);
       this.live.set(session.id, live);
 
@@ -358,46 +371,32 @@ export class Runner {
     }
   }
 
+  /**
+   * Clones through the git proxy and makes the session branch, in one exec: every exec
+   * costs a few namespace entries, and this step is on the path to the first answer.
+   */
   private async clone(session: Session, sandbox: Sandbox): Promise<void> {
-    const repo = `${HOME}/${session.repoName}`;
-    const url = `http://${sandbox.gateway ?? ''}/git/${repoKey(session)}.git`;
-    const output = new OutputBatcher(() => undefined);
-    const run = async (argv: string[], what: string) => {
-      const result = await sandbox.exec(argv, {
-        cwd: HOME,
-        stderr: output.writer(),
-        env: this.sandboxEnv(sandbox, {}),
-      });
-      if (result.exitCode !== 0)
-        throw new Error(
-          `${what} failed (exit ${result.exitCode}): ${output.lastLines().join(' | ')}`,
-        );
-    };
     const source = session.source as Source;
-    // CLAUDE_ENV_FILE and the diff's scratch index live here.
-    await run(['mkdir', '-p', `${HOME}/.hangar`], 'Preparing the home directory');
-    await run(
-      ['git', 'clone', '--quiet', '--branch', source.branch, url, repo],
-      'Cloning the repository',
-    );
     const branch = session.branch ?? 'hangar/session';
-    await run(
-      ['git', '-C', repo, 'checkout', '--quiet', '-b', branch],
-      `Creating branch ${branch}`,
+    const output = new OutputBatcher(() => undefined);
+    const result = await sandbox.exec(
+      [
+        'sh',
+        '-c',
+        CLONE_SCRIPT,
+        'clone',
+        source.branch,
+        `http://${sandbox.gateway ?? ''}/git/${repoKey(session)}.git`,
+        `${HOME}/${session.repoName}`,
+        branch,
+      ],
+      { cwd: HOME, stderr: output.writer(), env: this.sandboxEnv(sandbox, {}) },
     );
-    await run(['git', '-C', repo, 'config', 'user.name', 'Hangar agent'], 'Configuring git');
-    await run(
-      ['git', '-C', repo, 'config', 'user.email', 'agent@hangar.invalid'],
-      'Configuring git',
-    );
-    await run(
-      ['git', '-C', repo, 'config', `branch.${branch}.remote`, 'origin'],
-      'Configuring git',
-    );
-    await run(
-      ['git', '-C', repo, 'config', `branch.${branch}.merge`, `refs/heads/${branch}`],
-      'Configuring git',
-    );
+    if (result.exitCode !== 0) {
+      throw new Error(
+        `Cloning the repository failed (exit ${result.exitCode}): ${output.lastLines().join(' | ')}`,
+      );
+    }
   }
 
   private async runSetup(
