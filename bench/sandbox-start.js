@@ -11,7 +11,7 @@
 // Prints the figures and the ratio (a)/(b).
 import { spawn } from 'node:child_process';
 import console from 'node:console';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -168,11 +168,14 @@ try {
   console.log(`ratio (a)/(b) at p50: ${ratio.toFixed(1)}×`);
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
-  for (const controller of ['cpu', 'cpuacct', 'pids']) {
-    try {
-      rmSync(`/sys/fs/cgroup/${controller}/${group}`, { recursive: false });
-    } catch {
-      // v2, or not empty.
+  // The group's (now empty) cgroup directories, wherever this host mounts them.
+  const remove = (dir, depth) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      const path = join(dir, entry.name);
+      if (entry.name === group) rmdirSync(path);
+      else if (depth < 4) remove(path, depth + 1);
     }
-  }
+  };
+  remove('/sys/fs/cgroup', 0);
 }
