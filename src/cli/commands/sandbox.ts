@@ -1,5 +1,8 @@
 import { CommanderError, type Command } from 'commander';
 import { dataDirFrom } from '../../config.js';
+import { ValidationError } from '../../errors.js';
+import { startLocalGateway, type LocalGateway } from '../../gateway/local-gateway.js';
+import { DEFAULT_GATEWAY_PORT } from '../../sandbox/gateway-relay.js';
 import { LocalDriver, localDriverOptionsFrom } from '../../sandbox/local-driver.js';
 import {
   formatSize,
@@ -19,6 +22,8 @@ interface RunOptions {
   root?: boolean;
   keep?: boolean;
   workdir?: string;
+  network?: string;
+  allow: string[];
 }
 
 export function registerSandbox(program: Command, io: Io): void {
@@ -38,6 +43,16 @@ export function registerSandbox(program: Command, io: Io): void {
     .option('--root', 'run as root inside the sandbox (default: user, uid 1000)')
     .option('--keep', 'keep the sandbox (its disk) afterwards and print its id')
     .option('-w, --workdir <dir>', 'working directory inside (default: the home directory)')
+    .option(
+      '--network <level>',
+      'network access: none, trusted, full or custom (default trusted; custom with --allow)',
+    )
+    .option(
+      '--allow <pattern>',
+      'allow a host, e.g. api.example.com, *.example.com or host:22 (repeatable)',
+      (pattern: string, all: string[]) => [...all, pattern],
+      [],
+    )
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .action(async (argv: string[], options: RunOptions) => {
       // Bad values fail here, before anything starts.
@@ -54,7 +69,22 @@ export function registerSandbox(program: Command, io: Io): void {
 
       const local = driver();
       const limits = checkFlag(() => resolveLimits(input, local.hostCapacity()));
-      const box = await local.create({ limits });
+      // The sandbox's gateway, in this process: egress policy, model key, denial summary.
+      const gateway = await startGateway(io.env, {
+        network: options.network,
+        allow: options.allow,
+      });
+      let box;
+      try {
+        box = await local.create({
+          limits,
+          gatewaySocket: gateway.socketPath,
+          env: gateway.env(`127.0.0.1:${DEFAULT_GATEWAY_PORT}`),
+        });
+      } catch (error) {
+        await gateway.close();
+        throw error;
+      }
       const abort = new AbortController();
       const interrupted = (signal: NodeJS.Signals) => {
         io.err(`Received ${signal}, stopping the sandbox.`);
@@ -92,6 +122,8 @@ export function registerSandbox(program: Command, io: Io): void {
         } else {
           await box.destroy();
         }
+        for (const line of gateway.summary()) io.err(line);
+        await gateway.close();
       }
       if (exitCode !== 0) throw new CommanderError(exitCode, 'hangar.sandbox.exit', '');
     });
@@ -128,6 +160,19 @@ export function registerSandbox(program: Command, io: Io): void {
         io.out(`Removed ${id}.`);
       }
     });
+}
+
+/** Starts the run's gateway; a bad flag or variable is a CLI error naming it. */
+async function startGateway(
+  env: NodeJS.ProcessEnv,
+  flags: { network?: string; allow: string[] },
+): Promise<LocalGateway> {
+  try {
+    return await startLocalGateway(env, dataDirFrom(env), flags);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new CliError(error.message);
+    throw error;
+  }
 }
 
 /** Runs a parse, naming the flag in its error: `--memory: "lots" is not a size …`. */
