@@ -37,6 +37,8 @@ const MAX_COMMAND_BYTES = 1024 * 1024;
 const ROUTE =
   /^\/git\/([^/?#]+)\/((?:[^/?#]+\/)*[^/?#]+)\.git\/(info\/refs|git-upload-pack|git-receive-pack)(?:\?(.*))?$/;
 const SEGMENT = /^(?!\.\.?$)[A-Za-z0-9._-]+$/;
+/** The host segment may name a port, as a git URL does (`git.example.com:8443`). */
+const HOST_SEGMENT = /^(?!\.\.?(:|$))[A-Za-z0-9._-]+(:[0-9]{1,5})?$/;
 
 const refusal = (status: Refusal['status'], code: string, message: string): Refusal => ({
   status,
@@ -57,8 +59,7 @@ export async function handleGit(
 ): Promise<void> {
   const match = ROUTE.exec(req.url ?? '');
   const [, host = '', path = '', service = '', query = ''] = match ?? [];
-  const segments = [host, ...path.split('/')];
-  if (!match || !segments.every((s) => SEGMENT.test(s))) {
+  if (!match || !HOST_SEGMENT.test(host) || !path.split('/').every((s) => SEGMENT.test(s))) {
     refuse(
       res,
       refusal(404, 'not-git', 'not a smart HTTP git URL: /git/<host>/<owner>/<repo>.git/…'),

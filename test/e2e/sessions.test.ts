@@ -2,8 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { runHttpBackend } from '../../src/gateway/git-http-backend.js';
+import { runHangar } from './hangar.js';
 import { git, REAL_KEY, Stack, type EventJson, type SessionJson } from './stack.js';
 
 /**
@@ -477,5 +481,139 @@ describe('hibernation, interruption, crash recovery and deletion', { timeout: 18
     expect((await quick.api('GET', `/sessions/${id}/events`)).status).toBe(404);
     expect(existsSync(join(quick.dataDir, 'sessions', id))).toBe(false);
     expect(sandboxes().length).toBe(sandboxesBefore - 1);
+  });
+});
+
+describe('a session on a git URL', { timeout: 120_000 }, () => {
+  let upstream: Server;
+  let bareDir: string;
+  let url: string;
+
+  beforeAll(async () => {
+    // A smart-HTTP git host on loopback, serving a bare copy of the demo repo.
+    bareDir = mkdtempSync(join(tmpdir(), 'hangar-upstream-'));
+    execFileSync('git', ['clone', '-q', '--bare', repo, join(bareDir, 'demo.git')]);
+    git(join(bareDir, 'demo.git'), 'config', 'http.receivepack', 'true');
+    upstream = createServer((req, res) => {
+      const parsed = new URL(req.url ?? '/', 'http://upstream');
+      runHttpBackend(
+        {
+          projectRoot: bareDir,
+          pathInfo: parsed.pathname.replace(/^\/acme/, ''),
+          method: req.method ?? 'GET',
+          query: parsed.search.slice(1),
+          headers: req.headers,
+          body: req,
+          remoteUser: 'hangar',
+        },
+        res,
+      );
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/acme/demo.git`;
+  });
+  afterAll(() => {
+    upstream.close();
+  });
+
+  it('clones the branch (the remote HEAD by default) and pushes the session branch upstream', async () => {
+    model.setScript({
+      replies: [
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'Bash',
+              input: {
+                command:
+                  'echo hello > hello.txt && git add hello.txt && git commit -qm "From the URL session" && git push -q origin HEAD 2>&1; echo "push $?"; git push -q origin HEAD:main 2>&1; echo "main $?"',
+                description: 'commit and push',
+              },
+            },
+          ],
+        },
+        { content: [{ type: 'text', text: 'pushed' }] },
+      ],
+    });
+    const created = await stack.api<{ id: string; branch: string }>('POST', '/sessions', {
+      prompt: 'say hello',
+      source: { type: 'git', url },
+    });
+    expect(created.status).toBe(201);
+    const events = await stack.waitForTurns(created.json.id, 1);
+    const output = events.filter((e) => e.type === 'tool.result').at(-1)?.data.output ?? '';
+    expect(output).toContain('push 0');
+    // Any other ref is refused by the git proxy, with its reason shown by git.
+    expect(output).toMatch(/main 1/);
+    expect(output).toMatch(/Hangar refused this push/);
+    const bare = join(bareDir, 'demo.git');
+    expect(git(bare, 'log', '-1', '--format=%s', created.json.branch)).toBe('From the URL session');
+    expect(git(bare, 'log', '-1', '--format=%s', 'main')).toBe('initial');
+    const { json } = await stack.api<SessionJson & { repo: string }>(
+      'GET',
+      `/sessions/${created.json.id}`,
+    );
+    expect(json.repo).toBe('demo');
+  });
+
+  it('refuses a branch the remote does not have', async () => {
+    const res = await stack.api<{ error: { message: string } }>('POST', '/sessions', {
+      prompt: 'x',
+      source: { type: 'git', url, branch: 'nope' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.json.error.message).toMatch(/source.branch: there is no branch "nope"/);
+  });
+});
+
+describe('the session commands of the CLI', { timeout: 120_000 }, () => {
+  it('prints the transcript, sends a follow-up, archives, and deletes only when confirmed', async () => {
+    const id = await stack.startSession(repo, {
+      replies: [
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'Bash',
+              input: { command: 'echo from-bash', description: 'say' },
+            },
+          ],
+        },
+        { content: [{ type: 'text', text: 'First answer.' }] },
+      ],
+    });
+    await stack.waitForTurns(id, 1);
+    const env = { ...stack.env, HANGAR_SERVER: stack.server.url, HANGAR_TOKEN: stack.token };
+    const hangar = (...args: string[]) => runHangar(args, env);
+
+    const logs = await hangar('logs', id);
+    expect(logs.code).toBe(0);
+    expect(logs.stdout).toContain('> add hello.txt and make the tests pass');
+    expect(logs.stdout).toMatch(/^⏺ Bash\(echo from-bash\)$/m);
+    expect(logs.stdout).toContain('⎿ from-bash');
+    expect(logs.stdout).toContain('First answer.');
+    expect(logs.stdout).toMatch(/^— turn done/m);
+
+    model.setScript({ replies: [{ content: [{ type: 'text', text: 'Second answer.' }] }] });
+    const sent = await hangar('send', id, 'one', 'more', 'thing');
+    expect(sent.stdout).toMatch(/Sent|Queued/);
+    await stack.waitForTurns(id, 2);
+    const json = await hangar('logs', id, '--json');
+    const types = json.stdout
+      .trim()
+      .split('\n')
+      .map((line) => (JSON.parse(line) as EventJson).type);
+    expect(types.filter((t) => t === 'turn.result')).toHaveLength(2);
+    expect(json.stdout).toContain('one more thing');
+
+    expect((await hangar('archive', id)).stdout).toMatch(/Archived/);
+    const refused = await hangar('delete', id);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/permanent: add --yes/);
+    expect((await stack.session(id)).id).toBe(id);
+    expect((await hangar('delete', id, '--yes')).stdout).toMatch(/Deleted/);
+    const gone = await hangar('logs', id);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/No session with id/);
   });
 });
