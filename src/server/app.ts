@@ -12,6 +12,7 @@ import type { AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { accountRoutes } from './routes/account.js';
 import { bundleRoutes } from './routes/bundles.js';
+import { sessionGitRoutes } from './routes/session-git.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -85,7 +86,9 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   });
   app.use('/api/v1/*', requireToken(store.db, clock), (c, next) =>
     // Bundle uploads stream to disk under their own, larger limit.
-    c.req.path === '/api/v1/bundles' ? next() : jsonLimit(c, next),
+    c.req.path === '/api/v1/bundles' || /^\/api\/v1\/sessions\/[^/]+\/git\//.test(c.req.path)
+      ? next()
+      : jsonLimit(c, next),
   );
   app.route('/api/v1', accountRoutes(trustedDomains));
   app.route('/api/v1', tokenRoutes(store.db, clock));
@@ -100,6 +103,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       '/api/v1',
       sessionRoutes(store.db, log, runner, () => options.publicUrl?.() ?? ''),
     );
+    app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));
   }
 
   app.notFound((c) =>

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -544,6 +544,9 @@ export class Runner {
     await this.updateDiff(live).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, session: live.id }, 'diff update failed');
     });
+    await this.saveConversation(live).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, session: live.id }, 'could not copy the conversation');
+    });
     const next = live.queue.shift();
     if (next !== undefined && !this.stopped) {
       this.beginTurn(live, next);
@@ -592,6 +595,28 @@ export class Runner {
       deletions: stats.deletions,
     });
     await this.append(live.id, [{ type: 'diff.updated', data: stats }]);
+  }
+
+  /**
+   * Copies the agent's conversation out of the sandbox after each turn, so teleport can
+   * hand it to a local Claude Code even while the sandbox is stopped.
+   */
+  private async saveConversation(live: Live): Promise<void> {
+    const session = await loadSession(this.deps.db, live.id);
+    if (!session?.agentSessionId) return;
+    const out = collector();
+    const result = await live.sandbox.exec(
+      [
+        'sh',
+        '-c',
+        'cat "$HOME"/.claude/projects/*/"$1.jsonl"',
+        'conversation',
+        session.agentSessionId,
+      ],
+      { stdout: out },
+    );
+    if (result.exitCode !== 0) throw new Error(`no conversation file (exit ${result.exitCode})`);
+    await writeFile(conversationFile(this.deps.dataDir, live.id), out.text(), { mode: 0o600 });
   }
 
   // --- hibernation ---
@@ -719,8 +744,18 @@ export class Runner {
   }
 
   private bareRepo(id: string): string {
-    return join(this.sessionDir(id), 'repo.git');
+    return sessionBareRepo(this.deps.dataDir, id);
   }
+}
+
+/** Where the runner keeps a session's copy of the agent's conversation (JSONL). */
+export function conversationFile(dataDir: string, sessionId: string): string {
+  return join(dataDir, 'sessions', sessionId, 'conversation.jsonl');
+}
+
+/** The bare repo of a bundle-sourced session, which its branch is pushed to. */
+export function sessionBareRepo(dataDir: string, sessionId: string): string {
+  return join(dataDir, 'sessions', sessionId, 'repo.git');
 }
 
 /** The key the git proxy knows a session's repo by: `host/owner/repo`, or Hangar's own. */

@@ -1,0 +1,157 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { createGunzip } from 'node:zlib';
+import { createRoute, z } from '@hono/zod-openapi';
+import { HangarError, NotFoundError } from '../../errors.js';
+import { conversationFile, sessionBareRepo } from '../../sessions/runner.js';
+import { getSession } from '../../sessions/session-store.js';
+import type { Db } from '../../store/store.js';
+import { errorResponses, IdParams, jsonResponse, router } from '../context.js';
+
+/**
+ * What `hangar teleport` reads: the agent's conversation, and (for a bundle-sourced
+ * session) the session's repo over read-only smart HTTP at `/sessions/:id/git/`,
+ * authenticated with the same bearer token as the rest of the API.
+ */
+export function sessionGitRoutes(db: Db, dataDir: string) {
+  const app = router();
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions/{id}/conversation',
+      tags: ['Sessions'],
+      security: [{ bearer: [] }],
+      request: { params: IdParams },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            agentSessionId: z.string(),
+            sandboxRepoPath: z
+              .string()
+              .describe('Where the repo is in the sandbox; rewrite it to the local path'),
+            jsonl: z.string().describe("Claude Code's session file, as of the last turn"),
+          }),
+          'The agent conversation',
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const file = conversationFile(dataDir, session.id);
+      if (!session.agentSessionId || !existsSync(file)) {
+        throw new HangarError(
+          'not_ready',
+          409,
+          'The agent has not finished a turn yet: there is no conversation to hand over.',
+        );
+      }
+      return c.json(
+        {
+          agentSessionId: session.agentSessionId,
+          sandboxRepoPath: `/home/user/${session.repoName}`,
+          jsonl: await readFile(file, 'utf8'),
+        },
+        200,
+      );
+    },
+  );
+
+  // Smart HTTP, upload-pack only (git's "http-protocol" doc): clients fetch, never push.
+  app.get('/sessions/:id/git/info/refs', async (c) => {
+    const repo = await bareRepoOf(db, dataDir, c.get('user').id, c.req.param('id'));
+    if (c.req.query('service') !== 'git-upload-pack') throw readOnly();
+    const protocol = c.req.header('git-protocol');
+    const advert = uploadPack(repo, ['--advertise-refs'], protocol, undefined);
+    // Protocol v0/v1 advertisements start with a service line; v2 answers bare.
+    const prefix = protocol?.includes('version=2') ? '' : '001e# service=git-upload-pack\n0000';
+    return new Response(prepend(prefix, advert), {
+      headers: {
+        'content-type': 'application/x-git-upload-pack-advertisement',
+        'cache-control': 'no-cache',
+      },
+    });
+  });
+
+  app.post('/sessions/:id/git/git-upload-pack', async (c) => {
+    const repo = await bareRepoOf(db, dataDir, c.get('user').id, c.req.param('id'));
+    const raw = c.req.raw.body
+      ? Readable.fromWeb(c.req.raw.body as WebReadableStream<Uint8Array>)
+      : Readable.from([]);
+    const body = c.req.header('content-encoding') === 'gzip' ? raw.pipe(createGunzip()) : raw;
+    return new Response(uploadPack(repo, [], c.req.header('git-protocol'), body), {
+      headers: {
+        'content-type': 'application/x-git-upload-pack-result',
+        'cache-control': 'no-cache',
+      },
+    });
+  });
+
+  app.all('/sessions/:id/git/*', () => {
+    throw readOnly();
+  });
+
+  return app;
+}
+
+async function bareRepoOf(db: Db, dataDir: string, userId: string, id: string): Promise<string> {
+  const session = await getSession(db, userId, id);
+  const repo = sessionBareRepo(dataDir, session.id);
+  if ((session.source as { type: string }).type !== 'bundle' || !existsSync(repo)) {
+    throw new NotFoundError('bundle-sourced session repository for session', id);
+  }
+  return repo;
+}
+
+function readOnly(): HangarError {
+  return new HangarError(
+    'read_only',
+    403,
+    "This endpoint serves fetches only: push to the session's branch from inside it.",
+  );
+}
+
+/** `git upload-pack --stateless-rpc`, its stdout as a web stream. */
+function uploadPack(
+  repo: string,
+  extra: string[],
+  protocol: string | undefined,
+  stdin: Readable | undefined,
+): ReadableStream<Uint8Array> {
+  const child = spawn('git', ['upload-pack', '--stateless-rpc', ...extra, repo], {
+    env: {
+      PATH: process.env.PATH,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      ...(protocol ? { GIT_PROTOCOL: protocol } : {}),
+    },
+    stdio: ['pipe', 'pipe', 'ignore'],
+  });
+  child.stdin.on('error', () => undefined);
+  if (stdin) stdin.pipe(child.stdin);
+  else child.stdin.end();
+  return Readable.toWeb(child.stdout) as ReadableStream<Uint8Array>;
+}
+
+function prepend(prefix: string, stream: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  if (!prefix) return stream;
+  const reader = stream.getReader();
+  let sentPrefix = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!sentPrefix) {
+        sentPrefix = true;
+        controller.enqueue(new TextEncoder().encode(prefix));
+        return;
+      }
+      const { value, done } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
+}
