@@ -20,6 +20,11 @@ export class ApiClient {
     return this.credentials.server;
   }
 
+  /** For git, which talks to the server itself (teleport's fetch). */
+  get token(): string {
+    return this.credentials.token;
+  }
+
   get<T>(path: string): Promise<T> {
     return this.request<T>('GET', path);
   }

@@ -4,8 +4,10 @@ import { packageVersion } from '../server/serve.js';
 import { registerEnv } from './commands/env.js';
 import { registerLogin } from './commands/login.js';
 import { registerSandbox } from './commands/sandbox.js';
+import { registerRemote } from './commands/remote.js';
 import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerTeleport } from './commands/teleport.js';
 import { registerToken } from './commands/token.js';
 import { CliError } from './errors.js';
 import { processIo, type Io } from './io.js';
@@ -23,15 +25,28 @@ export function buildProgram(io: Io): Command {
   registerToken(program, io);
   registerEnv(program, io);
   registerSessions(program, io);
+  registerRemote(program, io);
+  registerTeleport(program, io);
   registerSandbox(program, io);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
+/**
+ * `hangar --remote "task"` is `hangar remote "task"`: the flag form, as users know it
+ * from Claude Code, becomes the subcommand wherever it appears before `--`.
+ */
+export function withRemoteCommand(argv: string[]): string[] {
+  const end = argv.indexOf('--');
+  const at = argv.indexOf('--remote');
+  if (at < 2 || (end !== -1 && at > end)) return argv;
+  return [...argv.slice(0, 2), 'remote', ...argv.slice(2, at), ...argv.slice(at + 1)];
+}
+
 /** Runs the CLI and returns its exit code; errors print as `hangar: message`. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   try {
-    await buildProgram(io).parseAsync(argv);
+    await buildProgram(io).parseAsync(withRemoteCommand(argv));
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;

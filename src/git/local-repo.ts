@@ -117,8 +117,12 @@ export class LocalRepo {
         await this.run(['update-ref', wipRef, commit]);
         await this.run(['bundle', 'create', '--quiet', file, wipRef]);
       } else {
-        const refs = rung === 'all-branches' ? ['--branches'] : [`refs/heads/${branch}`];
-        await this.run(['bundle', 'create', '--quiet', file, ...refs, ...(wip ? [wipRef] : [])]);
+        // --branches already takes the work-in-progress ref with it.
+        const refs =
+          rung === 'all-branches'
+            ? ['--branches']
+            : [`refs/heads/${branch}`, ...(wip ? [wipRef] : [])];
+        await this.run(['bundle', 'create', '--quiet', file, ...refs]);
       }
     } finally {
       await this.run(['update-ref', '-d', wipRef]).catch(() => undefined);

@@ -28,9 +28,10 @@ export function runHangar(
   args: string[],
   env: NodeJS.ProcessEnv,
   stdin?: string,
+  cwd?: string,
 ): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(HANGAR_BIN, args, { env, stdio: 'pipe' });
+    const child = spawn(HANGAR_BIN, args, { env, stdio: 'pipe', cwd });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,0 +1,253 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { LocalRepo } from '../../git/local-repo.js';
+import { ApiClient } from '../client.js';
+import { resolveCredentials } from '../credentials.js';
+import { CliError } from '../errors.js';
+import { shortTime, table, type Io } from '../io.js';
+import { sameRepoKey } from './remote.js';
+
+interface SessionJson {
+  id: string;
+  title: string;
+  status: string;
+  archived: boolean;
+  repo: string;
+  branch: string | null;
+  source:
+    | { type: 'git'; url: string; branch: string }
+    | { type: 'bundle'; bundleId: string; branch: string };
+  diffStats: { additions: number; deletions: number };
+  updatedAt: string;
+}
+
+interface Conversation {
+  agentSessionId: string;
+  sandboxRepoPath: string;
+  jsonl: string;
+}
+
+export function registerTeleport(program: Command, io: Io): void {
+  const client = () => new ApiClient(resolveCredentials(io.env));
+
+  program
+    .command('tasks')
+    .description('list your sessions; on a terminal, pick one to teleport')
+    .option('--all', 'include archived sessions')
+    .option('--json', 'print JSON')
+    .action(async (options: { all?: boolean; json?: boolean }) => {
+      const api = client();
+      const { sessions } = await api.get<{ sessions: SessionJson[] }>(
+        `/sessions${options.all ? '?archived=true' : ''}`,
+      );
+      if (options.json) {
+        io.out(JSON.stringify(sessions, null, 2));
+        return;
+      }
+      io.out(listing(sessions));
+      if (!process.stdin.isTTY || sessions.length === 0) return;
+      const chosen = await pick(sessions, 'Number to teleport (Enter to quit): ');
+      if (chosen) await teleport(api, io, chosen.id, {});
+    });
+
+  program
+    .command('teleport')
+    .description("bring a session's branch and conversation into this repository")
+    .argument('[id]', 'session id (default: pick one)')
+    .option('--stash', 'stash uncommitted changes without asking')
+    .option('--exec', 'run `claude --resume` afterwards')
+    .action(async (id: string | undefined, options: TeleportOptions) => {
+      const api = client();
+      let target = id;
+      if (!target) {
+        if (!process.stdin.isTTY)
+          throw new CliError('Give a session id: hangar teleport ID (see hangar tasks).');
+        const { sessions } = await api.get<{ sessions: SessionJson[] }>('/sessions');
+        io.out(listing(sessions));
+        target = (await pick(sessions, 'Number to teleport: '))?.id;
+        if (!target) return;
+      }
+      await teleport(api, io, target, options);
+    });
+}
+
+interface TeleportOptions {
+  stash?: boolean;
+  exec?: boolean;
+}
+
+/**
+ * Checks, each with a fix: a clean work tree, the same repository, the branch
+ * reachable, and a token that may read the session. Then fetches and checks out the
+ * branch and hands the conversation to the local Claude Code.
+ */
+async function teleport(
+  api: ApiClient,
+  io: Io,
+  id: string,
+  options: TeleportOptions,
+): Promise<void> {
+  const repo = await LocalRepo.at(process.cwd());
+  if (!repo)
+    throw new CliError(
+      "Not inside a git work tree: cd into your clone of the session's repository.",
+    );
+  // The token may read it, or this answers 404 with the server's words.
+  const session = await api.get<SessionJson>(`/sessions/${encodeURIComponent(id)}`);
+  const branch = session.branch;
+  if (!branch) throw new CliError(`Session ${id} has no branch yet: wait until it is running.`);
+
+  if (await repo.isDirty()) {
+    if (
+      !options.stash &&
+      !(await confirm(`Your work tree has uncommitted changes. Stash them? [y/N] `))
+    ) {
+      throw new CliError(
+        'Your work tree has uncommitted changes: commit or stash them, or pass --stash.',
+      );
+    }
+    await repo.run(['stash', 'push', '--quiet', '-m', `hangar teleport ${id}`]);
+    io.err('Stashed your uncommitted changes (git stash list).');
+  }
+
+  const fetched =
+    session.source.type === 'git'
+      ? await fetchFromRemote(repo, session.source.url, branch)
+      : await fetchFromHangar(repo, api, session.id, branch);
+  await repo.run(['checkout', '--quiet', '-B', branch, fetched]);
+  io.out(`Checked out ${branch} (${await repo.run(['rev-parse', '--short', 'HEAD'])}).`);
+
+  const conversation = await api
+    .get<Conversation>(`/sessions/${encodeURIComponent(id)}/conversation`)
+    .catch(() => undefined);
+  if (!conversation) {
+    io.err('The agent has no finished turn yet: only the branch was brought over.');
+    return;
+  }
+  const file = writeConversation(io.env, repo.root, conversation);
+  io.out(`Conversation written to ${file}`);
+  io.out(`Continue it with: claude --resume ${conversation.agentSessionId}`);
+  if (options.exec) {
+    const result = spawnSync('claude', ['--resume', conversation.agentSessionId], {
+      stdio: 'inherit',
+      cwd: repo.root,
+    });
+    if (result.error) throw new CliError(`Could not run claude: ${result.error.message}`);
+  }
+}
+
+/** Same repo: a local remote's URL matches (ssh and https alike), or a remote (a fork) has the branch. */
+async function fetchFromRemote(repo: LocalRepo, url: string, branch: string): Promise<string> {
+  const wanted = sameRepoKey(url);
+  const remotes = await repo.remotes();
+  const match = remotes.find((r) => sameRepoKey(r.url) === wanted);
+  const candidates = match ? [match] : remotes;
+  for (const remote of candidates) {
+    const has = await repo.run(['ls-remote', '--heads', remote.name, branch]).catch(() => '');
+    if (!has) continue;
+    await repo.run(['fetch', '--quiet', remote.name, `refs/heads/${branch}`]);
+    return 'FETCH_HEAD';
+  }
+  throw new CliError(
+    match
+      ? `The branch ${branch} is not on ${match.name} (${match.url}) yet: the agent has not pushed it.`
+      : `This repository is not the session's (${url}): no remote matches it or has ${branch}. cd into a clone of it.`,
+  );
+}
+
+/** Bundle sessions: fetch from Hangar's read-only git endpoint, if the histories are related. */
+async function fetchFromHangar(
+  repo: LocalRepo,
+  api: ApiClient,
+  id: string,
+  branch: string,
+): Promise<string> {
+  const url = `${api.server}/api/v1/sessions/${encodeURIComponent(id)}/git`;
+  const ref = `refs/hangar/teleport/${id}`;
+  try {
+    await repo.run([
+      '-c',
+      `http.extraHeader=Authorization: Bearer ${api.token}`,
+      'fetch',
+      '--quiet',
+      '--no-tags',
+      url,
+      `+refs/heads/${branch}:${ref}`,
+    ]);
+  } catch (error) {
+    throw new CliError(
+      `Could not fetch ${branch} from Hangar: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const theirs = new Set(await repo.rootCommits(ref));
+  const shared = (await repo.rootCommits('HEAD')).some((root) => theirs.has(root));
+  if (!shared) {
+    await repo.run(['update-ref', '-d', ref]);
+    throw new CliError(
+      "This repository is not the session's: it shares no root commit with the bundle the session started from. cd into the repository you started it from.",
+    );
+  }
+  return ref;
+}
+
+/**
+ * Writes Claude Code's session file where a local `claude --resume` finds it:
+ * `~/.claude/projects/<cwd, every non-alphanumeric as ->/<id>.jsonl`, with the
+ * sandbox's repo path rewritten to this one.
+ */
+function writeConversation(
+  env: NodeJS.ProcessEnv,
+  root: string,
+  conversation: Conversation,
+): string {
+  const dir = join(
+    env.HOME || homedir(),
+    '.claude',
+    'projects',
+    root.replace(/[^A-Za-z0-9]/g, '-'),
+  );
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${conversation.agentSessionId}.jsonl`);
+  writeFileSync(file, conversation.jsonl.split(conversation.sandboxRepoPath).join(root), {
+    mode: 0o600,
+  });
+  return file;
+}
+
+function listing(sessions: SessionJson[]): string {
+  return table(
+    ['#', 'ID', 'TITLE', 'STATUS', 'REPO', 'BRANCH', 'DIFF', 'UPDATED'],
+    sessions.map((s, i) => [
+      String(i + 1),
+      s.id,
+      s.title.length > 40 ? `${s.title.slice(0, 39)}…` : s.title,
+      s.archived ? `${s.status} (archived)` : s.status,
+      s.repo,
+      s.branch ?? '-',
+      `+${s.diffStats.additions} −${s.diffStats.deletions}`,
+      shortTime(s.updatedAt),
+    ]),
+  );
+}
+
+async function pick(sessions: SessionJson[], question: string): Promise<SessionJson | undefined> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = (await rl.question(question)).trim();
+  rl.close();
+  if (answer === '') return undefined;
+  const chosen = sessions[Number(answer) - 1];
+  if (!chosen) throw new CliError(`"${answer}" is not a number from the list.`);
+  return chosen;
+}
+
+async function confirm(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await rl.question(question);
+  rl.close();
+  return /^y(es)?$/i.test(answer.trim());
+}

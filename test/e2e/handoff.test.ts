@@ -1,0 +1,247 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { CLAUDE_CODE, ensureAgent } from '../../src/agents/install.js';
+import { testAgentsDir } from './agents.js';
+import { runHangar } from './hangar.js';
+import { git, Stack } from './stack.js';
+
+/**
+ * Terminal handoff end to end: `hangar --remote` from a repo with no remote (a bundle),
+ * `hangar teleport` back, and the real `claude --resume` continuing the conversation.
+ */
+
+let model: ModelServer;
+let stack: Stack;
+
+beforeAll(async () => {
+  model = await startModelServer({ script: { replies: [] } });
+  stack = await Stack.start(model);
+}, 600_000);
+afterAll(async () => {
+  await stack.server.stop();
+  await model.close();
+});
+
+function newRepo(name = 'app'): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-handoff-')), name);
+  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+  writeFileSync(join(dir, 'README.md'), '# app\n');
+  git(dir, 'add', '.');
+  commit(dir, 'initial');
+  return dir;
+}
+
+function commit(dir: string, message: string): void {
+  git(
+    dir,
+    '-c',
+    'user.name=dev',
+    '-c',
+    'user.email=dev@example.com',
+    'commit',
+    '-q',
+    '--allow-empty',
+    '-m',
+    message,
+  );
+}
+
+const cli = (cwd: string, ...args: string[]) =>
+  runHangar(
+    args,
+    { ...stack.env, HANGAR_SERVER: stack.server.url, HANGAR_TOKEN: stack.token },
+    undefined,
+    cwd,
+  );
+
+describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
+  let repo: string;
+  let id: string;
+
+  beforeAll(async () => {
+    repo = newRepo();
+    writeFileSync(join(repo, 'README.md'), '# app\n\nwork in progress\n');
+    writeFileSync(join(repo, 'notes.txt'), 'untracked\n');
+    model.setScript({
+      replies: [
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'Write',
+              input: {
+                file_path: '/home/user/app/greeting.txt',
+                content: 'hello from the agent\n',
+              },
+            },
+          ],
+        },
+        {
+          content: [
+            {
+              type: 'tool_use',
+              name: 'Bash',
+              input: {
+                command:
+                  'git add greeting.txt && git commit -qm "Add a greeting" && git push -q origin HEAD',
+                description: 'commit and push',
+              },
+            },
+          ],
+        },
+        { content: [{ type: 'text', text: 'Greeting added and pushed.' }] },
+      ],
+    });
+    const started = await cli(repo, '--remote', '--wait', 'add a greeting file');
+    expect(started.code, started.stderr).toBe(0);
+    id = /Started session (ses_\S+)/.exec(started.stdout)?.[1] ?? '';
+    expect(started.stdout).toContain(`hangar teleport ${id}`);
+    expect(started.stderr).toContain('1 untracked file(s) were left out');
+  });
+
+  it('refuses to teleport over uncommitted changes, and into another repository', async () => {
+    const dirty = await cli(repo, 'teleport', id);
+    expect(dirty.code).toBe(1);
+    expect(dirty.stderr).toMatch(/uncommitted changes: commit or stash them, or pass --stash/);
+
+    const other = newRepo('other');
+    const wrong = await cli(other, 'teleport', id);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/not the session's: it shares no root commit/);
+
+    const unknown = await cli(repo, 'teleport', 'ses_unknown');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/No session with id "ses_unknown"/);
+
+    const outside = await cli(tmpdir(), 'teleport', id);
+    expect(outside.code).toBe(1);
+    expect(outside.stderr).toMatch(/Not inside a git work tree/);
+  });
+
+  it('brings back the branch with the agent commit and the carried work, not the untracked file', async () => {
+    const result = await cli(repo, 'teleport', id, '--stash');
+    expect(result.code, result.stderr).toBe(0);
+    const branch = git(repo, 'branch', '--show-current');
+    expect(branch).toMatch(/^hangar\/add-a-greeting-file-/);
+    expect(git(repo, 'log', '-1', '--format=%s')).toBe('Add a greeting');
+    expect(readFileSync(join(repo, 'greeting.txt'), 'utf8')).toBe('hello from the agent\n');
+    expect(readFileSync(join(repo, 'README.md'), 'utf8')).toContain('work in progress');
+    expect(git(repo, 'ls-files', 'notes.txt')).toBe('');
+    expect(existsSync(join(repo, 'notes.txt'))).toBe(true);
+    expect(result.stdout).toMatch(/claude --resume [0-9a-f-]{36}/);
+  });
+
+  it('hands the conversation to the real claude --resume', async () => {
+    const { json } = await stack.api<{ agentSessionId: string }>('GET', `/sessions/${id}`);
+    const file = join(
+      stack.env.HOME ?? '',
+      '.claude',
+      'projects',
+      repo.replace(/[^A-Za-z0-9]/g, '-'),
+      `${json.agentSessionId}.jsonl`,
+    );
+    const conversation = readFileSync(file, 'utf8');
+    expect(conversation).toContain(repo);
+    expect(conversation).not.toContain('/home/user/app');
+
+    model.setScript({ replies: [{ content: [{ type: 'text', text: 'Continuing locally.' }] }] });
+    const before = model.agentRequests().length;
+    const claude = (await ensureAgent(testAgentsDir(), CLAUDE_CODE)).bin;
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        claude,
+        ['--resume', json.agentSessionId, '-p', 'go on', '--dangerously-skip-permissions'],
+        {
+          cwd: repo,
+          env: {
+            PATH: process.env.PATH,
+            HOME: stack.env.HOME,
+            IS_SANDBOX: '1',
+            ANTHROPIC_BASE_URL: model.url,
+            ANTHROPIC_API_KEY: 'sk-local',
+          },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let text = '';
+      child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      child.on('error', reject);
+      child.on('close', () => {
+        resolve(text);
+      });
+    });
+    expect(out).toContain('Continuing locally.');
+    const request = JSON.stringify(model.agentRequests()[before]?.body);
+    expect(request).toContain('add a greeting file');
+    expect(request).toContain('Greeting added and pushed.');
+    expect(request).toContain('go on');
+  });
+
+  it('lists the session in hangar tasks', async () => {
+    const listed = await cli(repo, 'tasks');
+    expect(listed.stdout).toMatch(
+      new RegExp(`${id}\\s+add a greeting file\\s+(idle|hibernated)\\s+app\\s+hangar/`),
+    );
+    const json = JSON.parse((await cli(repo, 'tasks', '--json')).stdout) as { id: string }[];
+    expect(json.map((s) => s.id)).toContain(id);
+  });
+});
+
+describe('the bundle ladder', { timeout: 300_000 }, () => {
+  let small: Stack;
+  beforeAll(async () => {
+    small = await Stack.start(model, { HANGAR_MAX_BUNDLE_MB: '1' });
+  }, 120_000);
+  afterAll(async () => {
+    await small.server.stop();
+  });
+
+  const run = (cwd: string, ...args: string[]) =>
+    runHangar(
+      args,
+      {
+        ...small.env,
+        HANGAR_SERVER: small.server.url,
+        HANGAR_TOKEN: small.token,
+        HANGAR_FORCE_BUNDLE: '1',
+      },
+      undefined,
+      cwd,
+    );
+  const noise = (mb: number) => randomBytes(mb * 1024 * 1024).toString('base64');
+
+  it('steps down to the current branch, then to a squashed commit, then says what it tried', async () => {
+    model.setScript({ replies: [] });
+    const repo = newRepo();
+    git(repo, 'checkout', '-q', '-b', 'big');
+    writeFileSync(join(repo, 'big.bin'), noise(1));
+    git(repo, 'add', 'big.bin');
+    commit(repo, 'a big file on another branch');
+    git(repo, 'checkout', '-q', 'main');
+
+    const branchOnly = await run(repo, 'remote', 'small task');
+    expect(branchOnly.code, branchOnly.stderr).toBe(0);
+    expect(branchOnly.stderr).toMatch(
+      /Sending only main \(all-branches [\d.]+ MB, current-branch 0\.0 MB; limit 1\.0 MB\)/,
+    );
+
+    git(repo, 'merge', '-q', 'big');
+    git(repo, 'rm', '-q', 'big.bin');
+    commit(repo, 'remove the big file again');
+    const squashed = await run(repo, 'remote', 'small task');
+    expect(squashed.code, squashed.stderr).toBe(0);
+    expect(squashed.stderr).toMatch(/Sending one squashed commit of the working state/);
+
+    writeFileSync(join(repo, 'README.md'), noise(2));
+    const tooBig = await run(repo, 'remote', 'small task');
+    expect(tooBig.code).toBe(1);
+    expect(tooBig.stderr).toMatch(
+      /too large to send: bundles of all-branches [\d.]+ MB, current-branch [\d.]+ MB, squashed [\d.]+ MB are all over the server's limit of 1\.0 MB/,
+    );
+  });
+});
