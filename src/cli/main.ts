@@ -9,6 +9,7 @@ import { registerServe } from './commands/serve.js';
 import { registerSessions } from './commands/sessions.js';
 import { registerTeleport } from './commands/teleport.js';
 import { registerToken } from './commands/token.js';
+import { registerUser } from './commands/user.js';
 import { CliError } from './errors.js';
 import { processIo, type Io } from './io.js';
 
@@ -23,6 +24,7 @@ export function buildProgram(io: Io): Command {
   registerServe(program, io);
   registerLogin(program, io);
   registerToken(program, io);
+  registerUser(program, io);
   registerEnv(program, io);
   registerSessions(program, io);
   registerRemote(program, io);

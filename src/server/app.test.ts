@@ -66,6 +66,7 @@ describe('health and docs', () => {
         '/api/v1/environments/{id}/archive',
         '/api/v1/environments/{id}/default',
         '/api/v1/network/trusted-domains',
+        '/api/v1/users',
       ]),
     );
   });
@@ -155,6 +156,45 @@ describe('auth', () => {
       400,
       'invalid_request',
       /expiresInDays: must be a whole number/,
+    );
+  });
+});
+
+describe('users', () => {
+  it('lets an admin add a user, who gets a token, a default environment, and nothing of the admin', async () => {
+    const res = await t.request('POST', '/api/v1/users', { body: { name: 'bob' } });
+    expect(res.status).toBe(201);
+    const bob = await json<{ id: string; token: string; isAdmin: boolean }>(res);
+    expect(bob.isAdmin).toBe(false);
+    const me = await json<{ name: string; defaultEnvironmentId: string }>(
+      t.request('GET', '/api/v1/me', { token: bob.token }),
+    );
+    expect(me.name).toBe('bob');
+    const mine = await json<{ environments: EnvJson[] }>(
+      t.request('GET', '/api/v1/environments', { token: bob.token }),
+    );
+    expect(mine.environments.map((e) => e.id)).toEqual([me.defaultEnvironmentId]);
+    const admins = await json<{ environments: EnvJson[] }>(
+      t.request('GET', '/api/v1/environments'),
+    );
+    await expectError(
+      t.request('GET', `/api/v1/environments/${admins.environments[0]?.id ?? ''}`, {
+        token: bob.token,
+      }),
+      404,
+      'not_found',
+    );
+    await expectError(
+      t.request('POST', '/api/v1/users', { body: { name: 'eve' }, token: bob.token }),
+      403,
+      'forbidden',
+      /Only an admin/,
+    );
+    await expectError(
+      t.request('POST', '/api/v1/users', { body: { name: '' } }),
+      400,
+      'invalid_request',
+      /^name: /,
     );
   });
 });

@@ -16,6 +16,7 @@ import { sessionGitRoutes } from './routes/session-git.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
 
 export interface AppOptions {
   store: Store;
@@ -92,6 +93,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   );
   app.route('/api/v1', accountRoutes(trustedDomains));
   app.route('/api/v1', tokenRoutes(store.db, clock));
+  app.route('/api/v1', userRoutes(store.db));
   app.route('/api/v1', environmentRoutes(store.db, clock));
   app.route(
     '/api/v1',

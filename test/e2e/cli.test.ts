@@ -9,7 +9,22 @@ describe('hangar --help', () => {
   it('lists every command', async () => {
     const { code, stdout } = await runHangar(['--help'], isolatedEnv());
     expect(code).toBe(0);
-    for (const command of ['serve', 'login', 'logout', 'token', 'env']) {
+    for (const command of [
+      'serve',
+      'login',
+      'logout',
+      'token',
+      'user',
+      'env',
+      'sandbox',
+      'send',
+      'logs',
+      'archive',
+      'delete',
+      'remote',
+      'tasks',
+      'teleport',
+    ]) {
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }
     const env = await runHangar(['env', '--help'], isolatedEnv());

@@ -118,6 +118,17 @@ describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/No session with id "ses_unknown"/);
 
+    const created = await cli(repo, 'user', 'create', '--name', 'mallory');
+    expect(created.code, created.stderr).toBe(0);
+    const stranger = await runHangar(
+      ['teleport', id],
+      { ...stack.env, HANGAR_SERVER: stack.server.url, HANGAR_TOKEN: created.stdout.trim() },
+      undefined,
+      repo,
+    );
+    expect(stranger.code).toBe(1);
+    expect(stranger.stderr).toMatch(new RegExp(`No session with id "${id}"`));
+
     const outside = await cli(tmpdir(), 'teleport', id);
     expect(outside.code).toBe(1);
     expect(outside.stderr).toMatch(/Not inside a git work tree/);
