@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startModelServer, type ModelServer } from '../fixtures/model-server.js';
+import { STREAM_JSON_ARGS, userMessageLine } from '../src/agents/claude-stream.js';
 import { CLAUDE_CODE, ensureAgent } from '../src/agents/install.js';
 import { isolatedEnv, startServe } from '../test/e2e/hangar.js';
 
@@ -39,33 +40,19 @@ async function bare(model: ModelServer, claude: string, repo: string): Promise<n
     model.setScript(script);
     const seen = model.agentRequests().length;
     const started = Date.now();
-    const child = spawn(
-      claude,
-      [
-        '-p',
-        '--input-format',
-        'stream-json',
-        '--output-format',
-        'stream-json',
-        '--verbose',
-        '--dangerously-skip-permissions',
-      ],
-      {
-        cwd: repo,
-        stdio: ['pipe', 'ignore', 'ignore'],
-        env: {
-          PATH: process.env.PATH,
-          HOME: repo,
-          IS_SANDBOX: '1',
-          ANTHROPIC_BASE_URL: model.url,
-          ANTHROPIC_API_KEY: 'sk-bench',
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        },
+    const child = spawn(claude, [...STREAM_JSON_ARGS, '--dangerously-skip-permissions'], {
+      cwd: repo,
+      stdio: ['pipe', 'ignore', 'ignore'],
+      env: {
+        PATH: process.env.PATH,
+        HOME: repo,
+        IS_SANDBOX: '1',
+        ANTHROPIC_BASE_URL: model.url,
+        ANTHROPIC_API_KEY: 'sk-bench',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       },
-    );
-    child.stdin.end(
-      `${JSON.stringify({ type: 'user', message: { role: 'user', content: 'hi' } })}\n`,
-    );
+    });
+    child.stdin.end(userMessageLine('hi'));
     times.push((await nextAgentRequest(model, seen)) - started);
     await new Promise((resolve) => child.once('exit', resolve));
   }

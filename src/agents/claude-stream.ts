@@ -2,6 +2,24 @@ import { z } from 'zod';
 import type { NewEvent } from '../sessions/events.js';
 
 /**
+ * How Hangar runs Claude Code headless: one turn a process, the user's message as a
+ * stream-json line on stdin, every event as a stream-json line on stdout.
+ */
+export const STREAM_JSON_ARGS = [
+  '-p',
+  '--input-format',
+  'stream-json',
+  '--output-format',
+  'stream-json',
+  '--verbose',
+] as const;
+
+/** The user's message as Claude Code's stream-json input takes it. */
+export function userMessageLine(text: string): string {
+  return `${JSON.stringify({ type: 'user', message: { role: 'user', content: text } })}\n`;
+}
+
+/**
  * Claude Code's `--output-format stream-json` lines, as far as Hangar reads them.
  * Loose objects: the CLI adds fields between releases, and those must not break a
  * session. A line Hangar does not know is kept as `agent.unknown`, never fatal.

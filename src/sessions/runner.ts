@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { parseClaudeLine } from '../agents/claude-stream.js';
+import { parseClaudeLine, STREAM_JSON_ARGS, userMessageLine } from '../agents/claude-stream.js';
 import { ConflictError } from '../errors.js';
 import { parseDotenv } from '../environments/dotenv.js';
 import { policyFor } from '../gateway/egress-policy.js';
@@ -462,12 +462,7 @@ export class Runner {
     const vars = parseDotenv(env.envVars).vars;
     const argv = [
       `${AGENT_MOUNT}/node_modules/.bin/claude`,
-      '-p',
-      '--input-format',
-      'stream-json',
-      '--output-format',
-      'stream-json',
-      '--verbose',
+      ...STREAM_JSON_ARGS,
       // The sandbox is the boundary: the agent never waits for a person to approve a tool.
       '--dangerously-skip-permissions',
       '--append-system-prompt',
@@ -505,7 +500,7 @@ export class Runner {
     const stderr = new OutputBatcher(() => undefined);
     const result = await live.sandbox.exec(argv, {
       cwd: `${HOME}/${session.repoName}`,
-      stdin: `${JSON.stringify({ type: 'user', message: { role: 'user', content: text } })}\n`,
+      stdin: userMessageLine(text),
       stdout: lines,
       stderr: stderr.writer(),
       env: {

@@ -8,7 +8,7 @@ import { startModelServer, type ModelServer } from '../../fixtures/model-server.
 import { CLAUDE_CODE, ensureAgent } from '../../src/agents/install.js';
 import { testAgentsDir } from './agents.js';
 import { runHangar } from './hangar.js';
-import { git, Stack } from './stack.js';
+import { commit, git, Stack } from './stack.js';
 
 /**
  * Terminal handoff end to end: `hangar --remote` from a repo with no remote (a bundle),
@@ -34,21 +34,6 @@ function newRepo(name = 'app'): string {
   git(dir, 'add', '.');
   commit(dir, 'initial');
   return dir;
-}
-
-function commit(dir: string, message: string): void {
-  git(
-    dir,
-    '-c',
-    'user.name=dev',
-    '-c',
-    'user.email=dev@example.com',
-    'commit',
-    '-q',
-    '--allow-empty',
-    '-m',
-    message,
-  );
 }
 
 const cli = (cwd: string, ...args: string[]) =>

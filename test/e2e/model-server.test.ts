@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
-import { parseClaudeLine } from '../../src/agents/claude-stream.js';
+import {
+  parseClaudeLine,
+  STREAM_JSON_ARGS,
+  userMessageLine,
+} from '../../src/agents/claude-stream.js';
 import { CLAUDE_CODE, ensureAgent } from '../../src/agents/install.js';
 import { testAgentsDir } from './agents.js';
 
@@ -26,30 +30,17 @@ function runClaude(
   extra: string[] = [],
 ): Promise<{ lines: Record<string, unknown>[]; text: string[]; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(
-      claude,
-      [
-        '-p',
-        '--input-format',
-        'stream-json',
-        '--output-format',
-        'stream-json',
-        '--verbose',
-        '--dangerously-skip-permissions',
-        ...extra,
-      ],
-      {
-        cwd,
-        env: {
-          PATH: process.env.PATH,
-          HOME: cwd,
-          IS_SANDBOX: '1',
-          ANTHROPIC_BASE_URL: model.url,
-          ANTHROPIC_API_KEY: 'sk-placeholder',
-          CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        },
+    const child = spawn(claude, [...STREAM_JSON_ARGS, '--dangerously-skip-permissions', ...extra], {
+      cwd,
+      env: {
+        PATH: process.env.PATH,
+        HOME: cwd,
+        IS_SANDBOX: '1',
+        ANTHROPIC_BASE_URL: model.url,
+        ANTHROPIC_API_KEY: 'sk-placeholder',
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       },
-    );
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
@@ -57,9 +48,7 @@ function runClaude(
       const text = out.split('\n').filter(Boolean);
       resolve({ code, text, lines: text.map((l) => JSON.parse(l) as Record<string, unknown>) });
     });
-    child.stdin.end(
-      `${JSON.stringify({ type: 'user', message: { role: 'user', content: prompt } })}\n`,
-    );
+    child.stdin.end(userMessageLine(prompt));
   });
 }
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import { runHttpBackend } from '../../src/gateway/git-http-backend.js';
 import { runHangar } from './hangar.js';
-import { git, REAL_KEY, Stack, type EventJson, type SessionJson } from './stack.js';
+import { commit, git, REAL_KEY, Stack, type EventJson, type SessionJson } from './stack.js';
 
 /**
  * Sessions end to end: the real `hangar serve`, real sandboxes, the real `claude`
@@ -56,17 +56,7 @@ function makeDemoRepo(): string {
     JSON.stringify({ hooks: { SessionStart: [hook('startup'), hook('resume')] } }, null, 2),
   );
   git(dir, 'add', '.');
-  git(
-    dir,
-    '-c',
-    'user.name=dev',
-    '-c',
-    'user.email=dev@example.com',
-    'commit',
-    '-q',
-    '-m',
-    'initial',
-  );
+  commit(dir, 'initial');
   return dir;
 }
 

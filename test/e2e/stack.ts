@@ -37,6 +37,22 @@ export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
 }
 
+/** Commits everything staged (or nothing) as a fixed developer identity. */
+export function commit(cwd: string, message: string): void {
+  git(
+    cwd,
+    '-c',
+    'user.name=dev',
+    '-c',
+    'user.email=dev@example.com',
+    'commit',
+    '-q',
+    '--allow-empty',
+    '-m',
+    message,
+  );
+}
+
 /** A running `hangar serve` wired to the scripted model server, and ways to drive it. */
 export class Stack {
   server!: Serving;
