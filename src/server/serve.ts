@@ -111,10 +111,13 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         // Keep-alive and streaming connections would hold close() open.
         if ('closeAllConnections' in server) server.closeAllConnections();
         await closed;
+        log.info('http server closed; stopping sessions');
         await runner.stop();
+        log.info('sessions stopped');
         await gateway.close();
         await opened.close();
         unlock();
+        log.info('shut down');
       },
     };
   } catch (error) {

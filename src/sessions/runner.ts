@@ -295,11 +295,14 @@ export class Runner {
       await this.setStatus(session.id, 'provisioning', 'sandbox');
       const env = await getEnvironment(db, session.userId, session.environmentId);
       const vars = parseDotenv(env.envVars).vars;
-      const [agent] = await Promise.all([
-        this.deps.agentInstall(),
-        session.source.type === 'bundle' ? this.mirrorBundle(session) : undefined,
-      ]);
-      const live = await this.startSandbox(session, agent.dir);
+      const agent = await this.deps.agentInstall();
+      // The bundle is only needed by the clone: unpack it while the sandbox starts.
+      const mirrored = session.source.type === 'bundle' ? this.mirrorBundle(session) : undefined;
+      const started = this.startSandbox(session, agent.dir);
+      const [live] = await Promise.all([started, mirrored]).catch(async (error: unknown) => {
+        this.stopLeftover(session.id, await started.catch(() => undefined));
+        throw error;
+      });
       this.live.set(session.id, live);
 
       await this.setStatus(session.id, 'provisioning', 'clone');
@@ -315,6 +318,14 @@ export class Runner {
       this.deps.logger.warn({ err: error, session: session.id }, 'provisioning failed');
       await this.fail(session.id, error instanceof Error ? error.message : String(error));
     }
+  }
+
+  /** A sandbox started for a provisioning step that failed alongside it is not left running. */
+  private stopLeftover(id: string, live: Live | undefined): void {
+    if (!live) return;
+    void live.sandbox.stop().catch(() => undefined);
+    void live.attachment.detach().catch(() => undefined);
+    this.deps.logger.info({ session: id }, 'stopped the sandbox of a failed start');
   }
 
   /** A bundle's branches in a bare repo Hangar keeps: the session clones from and pushes to it. */
@@ -535,23 +546,27 @@ export class Runner {
   }
 
   private async afterTurn(live: Live): Promise<void> {
-    if (!this.live.has(live.id)) return;
+    const current = () => this.live.get(live.id) === live && !this.stopped;
+    if (!current()) return;
     await this.updateDiff(live).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, session: live.id }, 'diff update failed');
     });
     await this.saveConversation(live).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, session: live.id }, 'could not copy the conversation');
     });
+    // Hibernated or shutting down meanwhile: that path owns the session's status now.
+    if (!current()) return;
     const next = live.queue.shift();
-    if (next !== undefined && !this.stopped) {
+    if (next !== undefined) {
       this.beginTurn(live, next);
       return;
     }
     await this.setStatus(live.id, 'idle');
+    // Never what keeps the process alive: a stopping server hibernates sessions itself.
     live.hibernateTimer = setTimeout(
       () => void this.hibernate(live),
       this.options.hibernateAfterMs,
-    );
+    ).unref();
   }
 
   /** The work tree against the base commit, untracked files included, the real index untouched. */
@@ -618,13 +633,15 @@ export class Runner {
 
   private async hibernate(live: Live): Promise<void> {
     clearTimeout(live.hibernateTimer);
-    if (live.turn) {
-      live.turn.abort.abort();
-      await live.turn.done.catch(() => undefined);
-    }
     if (this.live.get(live.id) !== live) return;
+    // Out of the map first: the ending turn then starts no other and schedules nothing.
     this.live.delete(live.id);
+    const turn = live.turn;
+    turn?.abort.abort();
+    // Stopping the sandbox ends every process in it, the agent's tools included, so the
+    // turn's exec returns even when a tool process still held its output open.
     await live.sandbox.stop();
+    await turn?.done.catch(() => undefined);
     await live.attachment.detach();
     await this.setStatus(live.id, 'hibernated');
     await updateSession(this.deps.db, live.id, { leaseOwner: null, leaseExpiresAt: null });

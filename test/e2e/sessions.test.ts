@@ -26,8 +26,6 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  if (process.env.HANGAR_TEST_DEBUG)
-    console.log(stack.server.output().stderr, stack.server.output().stdout.slice(-5000));
   await stack.server.stop();
   await model.close();
 });

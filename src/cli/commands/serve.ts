@@ -39,5 +39,8 @@ export function registerServe(program: Command, io: Io): void {
         process.once('SIGTERM', stop);
         process.once('SIGINT', stop);
       });
+      // Everything is closed and saved; a stray handle (a child's pipe, a client's socket)
+      // must not keep a stopped server from exiting.
+      setTimeout(() => process.exit(), 3000).unref();
     });
 }
