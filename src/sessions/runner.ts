@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
@@ -469,6 +469,7 @@ export class Runner {
     const session = await loadSession(this.deps.db, live.id);
     if (!session) return;
     await this.setStatus(live.id, 'running');
+    const { resumeId, input } = await this.conversationToResume(live, session, text);
     const env = await getEnvironment(this.deps.db, session.userId, session.environmentId);
     const vars = parseDotenv(env.envVars).vars;
     const argv = [
@@ -478,11 +479,11 @@ export class Runner {
       '--dangerously-skip-permissions',
       '--append-system-prompt',
       systemPrompt(session),
-      ...(session.agentSessionId ? ['--resume', session.agentSessionId] : []),
+      ...(resumeId ? ['--resume', resumeId] : []),
       ...(session.model ? ['--model', session.model] : []),
     ];
     const seen = { result: false };
-    let agentSessionId = session.agentSessionId;
+    let agentSessionId = resumeId;
     const lines = lineWriter((line) => {
       if (line.trim() === '') return;
       const parsed = parseClaudeLine(line);
@@ -511,7 +512,7 @@ export class Runner {
     const stderr = new OutputBatcher(() => undefined);
     const result = await live.sandbox.exec(argv, {
       cwd: `${HOME}/${session.repoName}`,
-      stdin: userMessageLine(text),
+      stdin: userMessageLine(input),
       stdout: lines,
       stderr: stderr.writer(),
       env: {
@@ -605,6 +606,47 @@ export class Runner {
       deletions: stats.deletions,
     });
     await this.append(live.id, [{ type: 'diff.updated', data: stats }]);
+  }
+
+  /**
+   * Which conversation the next turn resumes. Claude Code writes its session file as it
+   * goes, so a crash can leave none behind: then the copy saved after the last turn is
+   * put back, and with no copy either, a new conversation starts that is told the task.
+   */
+  private async conversationToResume(
+    live: Live,
+    session: Session,
+    text: string,
+  ): Promise<{ resumeId: string | null; input: string }> {
+    const id = session.agentSessionId;
+    if (!id) return { resumeId: null, input: text };
+    const file = `${HOME}/.claude/projects/${`${HOME}/${session.repoName}`.replace(/[^A-Za-z0-9]/g, '-')}/${id}.jsonl`;
+    const found = await live.sandbox.exec([
+      'sh',
+      '-c',
+      'ls "$HOME"/.claude/projects/*/"$1.jsonl"',
+      'find',
+      id,
+    ]);
+    if (found.exitCode === 0) return { resumeId: id, input: text };
+    const saved = await readFile(conversationFile(this.deps.dataDir, live.id), 'utf8').catch(
+      () => undefined,
+    );
+    if (saved !== undefined) {
+      const put = await live.sandbox.exec(
+        ['sh', '-c', 'mkdir -p "$(dirname "$1")" && cat > "$1"', 'restore', file],
+        {
+          stdin: saved,
+        },
+      );
+      if (put.exitCode === 0) return { resumeId: id, input: text };
+    }
+    this.deps.logger.warn(
+      { session: live.id },
+      'the conversation was lost in a crash; starting a new one',
+    );
+    const input = `(The earlier conversation of this session was lost when the server stopped. The task was:\n${session.prompt})\n\n${text}`;
+    return { resumeId: null, input };
   }
 
   /**
