@@ -61,10 +61,12 @@ export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise
     if (!existsSync(join(staging, 'node_modules', '.bin', pkg.bin))) {
       throw new Error(`the package has no ${pkg.bin} executable`);
     }
-    // Another process may have won the race; its install is as good as ours.
-    if (!existsSync(binary)) {
-      chmodSync(staging, 0o755);
+    chmodSync(staging, 0o755);
+    try {
       renameSync(staging, dir);
+    } catch (error) {
+      // Another process won the race (the rename finds its directory): its install is as good as ours.
+      if (!existsSync(binary)) throw error;
     }
   } catch (error) {
     const detail =
