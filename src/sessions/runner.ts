@@ -10,11 +10,11 @@ import { parseDotenv } from '../environments/dotenv.js';
 import { policyFor } from '../gateway/egress-policy.js';
 import type { Attachment, Gateway } from '../gateway/gateway.js';
 import type { GitUpstream } from '../gateway/git-proxy.js';
-import { PLACEHOLDER_API_KEY } from '../gateway/model-gateway.js';
+import { gitProxyUrl, sandboxEnv } from '../gateway/sandbox-env.js';
 import { runGit } from '../git/run-git.js';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.js';
 import { bundlePath } from '../server/routes/bundles.js';
-import { getEnvironment } from '../store/environments.js';
+import { getEnvironment, type Environment } from '../store/environments.js';
 import { agentOutput, type SessionStatus } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 import type { EventLog } from './event-log.js';
@@ -298,7 +298,7 @@ export class Runner {
       const agent = await this.deps.agentInstall();
       // The bundle is only needed by the clone: unpack it while the sandbox starts.
       const mirrored = session.source.type === 'bundle' ? this.mirrorBundle(session) : undefined;
-      const started = this.startSandbox(session, agent.dir);
+      const started = this.startSandbox(session, env, agent.dir);
       const [live] = await Promise.all([started, mirrored]).catch(async (error: unknown) => {
         this.stopLeftover(session.id, await started.catch(() => undefined));
         throw error;
@@ -345,9 +345,8 @@ export class Runner {
     await runGit(['config', 'http.receivepack', 'true'], { cwd: repoDir });
   }
 
-  private async startSandbox(session: Session, agentDir: string): Promise<Live> {
+  private async startSandbox(session: Session, env: Environment, agentDir: string): Promise<Live> {
     const { db, gateway, driver } = this.deps;
-    const env = await getEnvironment(db, session.userId, session.environmentId);
     const policy = policyFor(
       { level: env.networkLevel, allowlist: env.allowlist, includeDefaults: env.includeDefaults },
       this.deps.trustedPatterns,
@@ -397,7 +396,7 @@ export class Runner {
         CLONE_SCRIPT,
         'clone',
         source.branch,
-        `http://${sandbox.gateway ?? ''}/git/${repoKey(session)}.git`,
+        gitProxyUrl(sandbox.gateway ?? '', repoKey(session)),
         `${HOME}/${session.repoName}`,
         branch,
       ],
@@ -519,8 +518,6 @@ export class Runner {
         ...this.sandboxEnv(live.sandbox, vars),
         CLAUDE_CODE_REMOTE: 'true',
         CLAUDE_ENV_FILE: ENV_FILE,
-        ANTHROPIC_BASE_URL: `http://${live.sandbox.gateway ?? ''}/model/anthropic`,
-        ANTHROPIC_API_KEY: PLACEHOLDER_API_KEY,
         DISABLE_TELEMETRY: '1',
         DISABLE_ERROR_REPORTING: '1',
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
@@ -696,7 +693,8 @@ export class Runner {
         leaseExpiresAt: new Date(Date.now() + this.options.leaseMs),
       });
       const agent = await this.deps.agentInstall();
-      const live = await this.startSandbox(session, agent.dir);
+      const env = await getEnvironment(this.deps.db, session.userId, session.environmentId);
+      const live = await this.startSandbox(session, env, agent.dir);
       this.live.set(session.id, live);
       const next = live.queue.shift();
       if (next === undefined) await this.afterTurn(live);
@@ -733,18 +731,9 @@ export class Runner {
     this.starting.set(id, tracked);
   }
 
+  /** The environment's vars under the gateway's: a user's HTTP_PROXY cannot route around it. */
   private sandboxEnv(sandbox: Sandbox, vars: Record<string, string>): Record<string, string> {
-    const proxy = `http://${sandbox.gateway ?? '127.0.0.1:9'}`;
-    return {
-      HOME,
-      ...vars,
-      HTTP_PROXY: proxy,
-      HTTPS_PROXY: proxy,
-      http_proxy: proxy,
-      https_proxy: proxy,
-      NO_PROXY: 'localhost,127.0.0.1,::1',
-      no_proxy: 'localhost,127.0.0.1,::1',
-    };
+    return { HOME, ...vars, ...sandboxEnv(sandbox.gateway ?? '127.0.0.1:9') };
   }
 
   private async setStatus(
