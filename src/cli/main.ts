@@ -3,6 +3,7 @@ import { HangarError } from '../errors.js';
 import { packageVersion } from '../server/serve.js';
 import { registerEnv } from './commands/env.js';
 import { registerLogin } from './commands/login.js';
+import { registerOpen } from './commands/open.js';
 import { registerSandbox } from './commands/sandbox.js';
 import { registerRemote } from './commands/remote.js';
 import { registerServe } from './commands/serve.js';
@@ -27,6 +28,7 @@ export function buildProgram(io: Io): Command {
   registerUser(program, io);
   registerEnv(program, io);
   registerSessions(program, io);
+  registerOpen(program, io);
   registerRemote(program, io);
   registerTeleport(program, io);
   registerSandbox(program, io);

@@ -15,6 +15,7 @@ import { bundleRoutes } from './routes/bundles.js';
 import { sessionGitRoutes } from './routes/session-git.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
+import { loginLinkRoutes, REDEEM_PATH } from './routes/login-links.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
 
@@ -85,13 +86,19 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       throw new HangarError('too_large', 413, `The request body is over ${MAX_JSON_BODY} bytes.`);
     },
   });
-  app.use('/api/v1/*', requireToken(store.db, clock), (c, next) =>
-    // Bundle uploads stream to disk under their own, larger limit.
-    c.req.path === '/api/v1/bundles' || /^\/api\/v1\/sessions\/[^/]+\/git\//.test(c.req.path)
-      ? next()
-      : jsonLimit(c, next),
+  const auth = requireToken(store.db, clock);
+  app.use(
+    '/api/v1/*',
+    // Redeeming a sign-in link is how a browser gets its first token.
+    (c, next) => (c.req.method === 'POST' && c.req.path === REDEEM_PATH ? next() : auth(c, next)),
+    (c, next) =>
+      // Bundle uploads stream to disk under their own, larger limit.
+      c.req.path === '/api/v1/bundles' || /^\/api\/v1\/sessions\/[^/]+\/git\//.test(c.req.path)
+        ? next()
+        : jsonLimit(c, next),
   );
   app.route('/api/v1', accountRoutes(trustedDomains));
+  app.route('/api/v1', loginLinkRoutes(store.db, clock));
   app.route('/api/v1', tokenRoutes(store.db, clock));
   app.route('/api/v1', userRoutes(store.db));
   app.route('/api/v1', environmentRoutes(store.db, clock));

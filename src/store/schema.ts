@@ -47,6 +47,23 @@ export const apiTokens = pgTable(
   (t) => [uniqueIndex('api_tokens_hash').on(t.tokenHash), index('api_tokens_user').on(t.userId)],
 );
 
+/** A one-time sign-in link (`hangar open`): redeemed once for a browser token. */
+export const loginLinks = pgTable(
+  'login_links',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** SHA-256 of the code; the code itself travels only in the link's fragment. */
+    codeHash: text('code_hash').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [uniqueIndex('login_links_hash').on(t.codeHash)],
+);
+
 export const networkLevels = ['none', 'trusted', 'full', 'custom'] as const;
 export type NetworkLevel = (typeof networkLevels)[number];
 

@@ -24,6 +24,7 @@ describe('hangar --help', () => {
       'remote',
       'tasks',
       'teleport',
+      'open',
     ]) {
       expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
     }

@@ -1,16 +1,30 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { TrustedGroup } from '../../environments/trusted-domains.js';
+import type { User } from '../../store/users.js';
 import { errorResponses, jsonResponse, router } from '../context.js';
 
-const MeSchema = z
+export const UserSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     isAdmin: z.boolean(),
     defaultEnvironmentId: z.string().nullable(),
-    tokenId: z.string().describe('The token this request was made with'),
   })
-  .openapi('Me');
+  .openapi('User');
+
+const MeSchema = UserSchema.extend({
+  tokenId: z.string().describe('The token this request was made with'),
+}).openapi('Me');
+
+/** A user as the API shows them: `/me`, and the user a sign-in link signs in. */
+export function userJson(user: User): z.infer<typeof UserSchema> {
+  return {
+    id: user.id,
+    name: user.name,
+    isAdmin: user.isAdmin,
+    defaultEnvironmentId: user.defaultEnvironmentId,
+  };
+}
 
 const TrustedDomainsSchema = z
   .object({
@@ -33,19 +47,7 @@ export function accountRoutes(trusted: TrustedGroup[]) {
         ...errorResponses,
       },
     }),
-    (c) => {
-      const user = c.get('user');
-      return c.json(
-        {
-          id: user.id,
-          name: user.name,
-          isAdmin: user.isAdmin,
-          defaultEnvironmentId: user.defaultEnvironmentId,
-          tokenId: c.get('token').id,
-        },
-        200,
-      );
-    },
+    (c) => c.json({ ...userJson(c.get('user')), tokenId: c.get('token').id }, 200),
   );
 
   app.openapi(
