@@ -33,6 +33,8 @@ export interface AppOptions {
   sessions?: { log: EventLog; runner: Runner };
   /** The URL people reach this server at, for links (default: the request's origin). */
   publicUrl?: () => string;
+  /** How often the live session list sends a keep-alive comment (default 15 s). */
+  keepAliveMs?: number;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
@@ -110,7 +112,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     const { log, runner } = options.sessions;
     app.route(
       '/api/v1',
-      sessionRoutes(store.db, log, runner, () => options.publicUrl?.() ?? ''),
+      sessionRoutes(store.db, log, runner, () => options.publicUrl?.() ?? '', options.keepAliveMs),
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));
   }

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
+import { createGateway } from '../gateway/gateway.js';
+import type { SandboxDriver } from '../sandbox/driver.js';
+import { EventLog } from '../sessions/event-log.js';
+import { Runner } from '../sessions/runner.js';
 import type { Store } from '../store/store.js';
 import { openTestStore } from '../store/test-store.js';
 import { createApp } from './app.js';
@@ -10,6 +14,8 @@ import { ADMIN_TOKEN_FILE, bootstrapAdmin } from './bootstrap.js';
 
 export interface TestApp {
   store: Store;
+  /** The sessions' event log (served with the `sessions` option). */
+  log: EventLog;
   dataDir: string;
   /** The admin's token, as `hangar serve` writes it on first start. */
   token: string;
@@ -29,24 +35,52 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** The real app over a fresh store with a bootstrapped admin, called in-process. */
-export async function openTestApp(options: { maxBundleBytes?: number } = {}): Promise<TestApp> {
+/** Why sessions fail at once in in-process tests: there is no agent (nor sandbox) here. */
+export const NO_AGENT = 'no agent in in-process tests';
+
+/**
+ * The real app over a fresh store with a bootstrapped admin, called in-process. With
+ * `sessions`, the sessions API is served by a real runner that has no agent to
+ * install, so each session goes from queued to provisioning to failed (NO_AGENT).
+ */
+export async function openTestApp(
+  options: { maxBundleBytes?: number; sessions?: boolean; keepAliveMs?: number } = {},
+): Promise<TestApp> {
   const store = await openTestStore();
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-app-'));
   await bootstrapAdmin(store, dataDir);
   const token = readFileSync(join(dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
   let now: Date | undefined;
+  const logger = pino({ level: 'silent' });
+  const trustedDomains = loadTrustedDomains();
+  const log = new EventLog(store.db);
+  const runner = options.sessions
+    ? new Runner({
+        db: store.db,
+        log,
+        driver: noSandboxes,
+        gateway: createGateway(),
+        dataDir,
+        agentInstall: () => Promise.reject(new Error(NO_AGENT)),
+        trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
+        gitRemotes: new Map(),
+        logger,
+      })
+    : undefined;
   const app = createApp({
     store,
     dataDir,
     maxBundleBytes: options.maxBundleBytes,
-    logger: pino({ level: 'silent' }),
-    trustedDomains: loadTrustedDomains(),
+    logger,
+    trustedDomains,
     version: 'test',
     clock: () => now ?? new Date(),
+    sessions: runner && { log, runner },
+    keepAliveMs: options.keepAliveMs,
   });
   return {
     store,
+    log,
     dataDir,
     token,
     setNow: (date) => {
@@ -65,8 +99,15 @@ export async function openTestApp(options: { maxBundleBytes?: number } = {}): Pr
       return Promise.resolve(app.request(path, init));
     },
     close: async () => {
+      await runner?.stop();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
+
+const noSandboxes: SandboxDriver = {
+  create: () => Promise.reject(new Error('no sandboxes in in-process tests')),
+  get: (id) => Promise.reject(new Error(`no sandbox ${id} in in-process tests`)),
+  list: () => Promise.resolve([]),
+};

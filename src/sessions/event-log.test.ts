@@ -6,7 +6,7 @@ import { sessions } from '../store/schema.js';
 import type { Store } from '../store/store.js';
 import { openTestStore } from '../store/test-store.js';
 import { createUser } from '../store/users.js';
-import { EventLog } from './event-log.js';
+import { EventLog, type SessionChange } from './event-log.js';
 import type { NewEvent, SessionEvent } from './events.js';
 
 let store: Store;
@@ -19,9 +19,12 @@ afterAll(async () => {
   await store.close();
 });
 
-async function newSession(): Promise<string> {
-  const user = await createUser(store.db, { name: 'u', isAdmin: false });
-  const env = await createEnvironment(store.db, user.id, { name: 'e', ...DEFAULT_SETTINGS });
+async function newSession(userId?: string): Promise<string> {
+  const user = userId ? { id: userId } : await createUser(store.db, { name: 'u', isAdmin: false });
+  const env = await createEnvironment(store.db, user.id, {
+    name: newId('env'),
+    ...DEFAULT_SETTINGS,
+  });
   const id = newId('ses');
   await store.db.insert(sessions).values({
     id,
@@ -73,5 +76,29 @@ describe('EventLog', () => {
     await log.append(id, [text(4), text(5)]);
     await following;
     expect(seen.map((e) => e.seq)).toEqual([2, 3, 4, 5]);
+  });
+
+  it("tells watchers of every session's appends, with the owner, and of announced changes", async () => {
+    const owner = await createUser(store.db, { name: 'w', isAdmin: false });
+    const [a, b] = [await newSession(owner.id), await newSession(owner.id)];
+    const seen: SessionChange[] = [];
+    const unwatch = log.watch((change) => seen.push(change));
+    await log.append(a, [text(1)]);
+    await log.append(b, [text(2), text(3)]);
+    log.announce({ type: 'archived', sessionId: a, userId: owner.id });
+    unwatch();
+    await log.append(a, [text(4)]);
+    expect(
+      seen.map((c) => ({
+        type: c.type,
+        sessionId: c.sessionId,
+        userId: c.userId,
+        seqs: c.type === 'appended' ? c.events.map((e) => e.seq) : [],
+      })),
+    ).toEqual([
+      { type: 'appended', sessionId: a, userId: owner.id, seqs: [1] },
+      { type: 'appended', sessionId: b, userId: owner.id, seqs: [1, 2] },
+      { type: 'archived', sessionId: a, userId: owner.id, seqs: [] },
+    ]);
   });
 });

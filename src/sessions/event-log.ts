@@ -19,15 +19,15 @@ export class EventLog {
   async append(sessionId: string, batch: NewEvent[]): Promise<SessionEvent[]> {
     if (batch.length === 0) return [];
     batch.forEach(checkEvent);
-    const stored = await this.db.transaction(async (tx) => {
+    const { userId, stored } = await this.db.transaction(async (tx) => {
       const [row] = await tx
         .update(sessions)
         .set({ lastSeq: sql`${sessions.lastSeq} + ${batch.length}`, updatedAt: new Date() })
         .where(eq(sessions.id, sessionId))
-        .returning({ lastSeq: sessions.lastSeq });
+        .returning({ lastSeq: sessions.lastSeq, userId: sessions.userId });
       if (!row) throw new Error(`no session ${sessionId}`);
       const first = row.lastSeq - batch.length + 1;
-      return tx
+      const inserted = await tx
         .insert(events)
         .values(
           batch.map((event, i) => ({
@@ -38,10 +38,22 @@ export class EventLog {
           })),
         )
         .returning();
+      return { userId: row.userId, stored: inserted };
     });
     const result = stored.map(toEvent);
     this.bus.publish(sessionId, result);
+    this.bus.announce({ type: 'appended', sessionId, userId, events: result });
     return result;
+  }
+
+  /** Tells watchers of a change to a session that adds no event to its log. */
+  announce(change: SessionChange & { type: 'archived' | 'deleted' }): void {
+    this.bus.announce(change);
+  }
+
+  /** Calls `listener` with every change to any session, until the returned function is called. */
+  watch(listener: (change: SessionChange) => void): () => void {
+    return this.bus.watch(listener);
   }
 
   /** Events after `afterSeq`, oldest first, at most `limit`. */
@@ -90,7 +102,15 @@ export class EventLog {
   }
 }
 
-/** Wakes followers of a session when events are appended (in this process). */
+/** A change to one of a user's sessions, for those who watch them all (the session list). */
+export type SessionChange =
+  | { type: 'appended'; sessionId: string; userId: string; events: SessionEvent[] }
+  | { type: 'archived' | 'deleted'; sessionId: string; userId: string };
+
+/** The channel for every session's changes; a symbol, so no session id can collide with it. */
+const ALL_SESSIONS = Symbol('all sessions');
+
+/** Wakes followers of a session, or of all sessions, when they change (in this process). */
 export class EventBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
 
@@ -101,6 +121,15 @@ export class EventBus {
   subscribe(sessionId: string, listener: (stored: SessionEvent[]) => void): () => void {
     this.emitter.on(sessionId, listener);
     return () => this.emitter.off(sessionId, listener);
+  }
+
+  announce(change: SessionChange): void {
+    this.emitter.emit(ALL_SESSIONS, change);
+  }
+
+  watch(listener: (change: SessionChange) => void): () => void {
+    this.emitter.on(ALL_SESSIONS, listener);
+    return () => this.emitter.off(ALL_SESSIONS, listener);
   }
 }
 

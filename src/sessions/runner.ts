@@ -213,6 +213,7 @@ export class Runner {
   /** Archives a session: hidden from lists; its sandbox is stopped when idle. */
   async archive(session: Session): Promise<void> {
     await updateSession(this.deps.db, session.id, { archivedAt: new Date() });
+    this.deps.log.announce({ type: 'archived', sessionId: session.id, userId: session.userId });
     const live = this.live.get(session.id);
     if (live && !live.turn) await this.hibernate(live);
   }
@@ -239,6 +240,7 @@ export class Runner {
     this.deps.gitRemotes.delete(repoKey(session));
     await rm(this.sessionDir(session.id), { recursive: true, force: true });
     await deleteSessionRow(this.deps.db, session.id);
+    this.deps.log.announce({ type: 'deleted', sessionId: session.id, userId: session.userId });
   }
 
   // --- claiming and recovery ---

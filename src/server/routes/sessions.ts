@@ -1,14 +1,16 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ValidationError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { sessionBranch, titleFromPrompt } from '../../sessions/branch-name.js';
-import type { EventLog } from '../../sessions/event-log.js';
+import type { EventLog, SessionChange } from '../../sessions/event-log.js';
 import type { Runner } from '../../sessions/runner.js';
 import {
   getSession,
   insertSession,
   listSessions,
+  loadSession,
   type Session,
 } from '../../sessions/session-store.js';
 import { resolveSource } from '../../sessions/source.js';
@@ -122,8 +124,56 @@ const tags = ['Sessions'];
 const security = [{ bearer: [] }];
 const one = jsonResponse(SessionSchema, 'The session');
 
+/** Event types that change what the session list shows; the rest only add to the transcript. */
+const LISTED_CHANGES = new Set<string>(['session.status', 'diff.updated']);
+
+/**
+ * The live session list: each change to one of the user's sessions as `session` (the
+ * row as the list shows it, read after the change) or `deleted`. Changes are sent in
+ * the order they happened, so the last frame for a session is its current state.
+ */
+function sessionFeed(c: Context, db: Db, log: EventLog, userId: string, keepAliveMs: number) {
+  return streamSSE(c, async (stream) => {
+    let sending = Promise.resolve();
+    const send = (change: SessionChange) => {
+      if (change.userId !== userId) return;
+      if (change.type === 'appended' && !change.events.some((e) => LISTED_CHANGES.has(e.type))) {
+        return;
+      }
+      sending = sending.then(async () => {
+        if (change.type === 'deleted') {
+          await stream.writeSSE({
+            event: 'deleted',
+            data: JSON.stringify({ id: change.sessionId }),
+          });
+          return;
+        }
+        const session = await loadSession(db, change.sessionId);
+        // Deleted since: its own `deleted` frame follows.
+        if (!session) return;
+        await stream.writeSSE({ event: 'session', data: JSON.stringify(toJson(session)) });
+      });
+      // The store failed: end the stream; the client reconnects and fetches the list again.
+      sending = sending.catch(() => stream.abort());
+    };
+    const unwatch = log.watch(send);
+    // Comments keep proxies from closing a quiet stream.
+    const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), keepAliveMs);
+    const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
+    await closed;
+    clearInterval(keepAlive);
+    unwatch();
+  });
+}
+
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
-export function sessionRoutes(db: Db, log: EventLog, runner: Runner, publicUrl: () => string) {
+export function sessionRoutes(
+  db: Db,
+  log: EventLog,
+  runner: Runner,
+  publicUrl: () => string,
+  keepAliveMs = 15_000,
+) {
   const app = router();
 
   app.openapi(
@@ -197,6 +247,8 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, publicUrl: 
       path: '/sessions',
       tags,
       security,
+      description:
+        'With `Accept: text/event-stream`, a live SSE feed of changes to your sessions instead: `event: session` (data: a Session) when one is created, changes status or sub-step, gets a new diff or is archived; `event: deleted` (data: `{"id"}`) when one is deleted; a `: keep-alive` comment every 15 s. Fetch the list when the stream opens.',
       request: { query: ArchivedQuery },
       responses: {
         200: jsonResponse(
@@ -207,9 +259,11 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, publicUrl: 
       },
     }),
     async (c) => {
-      const list = await listSessions(db, c.get('user').id, {
-        archived: c.req.valid('query').archived,
-      });
+      const user = c.get('user');
+      if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
+        return sessionFeed(c, db, log, user.id, keepAliveMs) as never;
+      }
+      const list = await listSessions(db, user.id, { archived: c.req.valid('query').archived });
       return c.json({ sessions: list.map(toJson) }, 200);
     },
   );

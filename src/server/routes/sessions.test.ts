@@ -1,0 +1,215 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { updateSession } from '../../sessions/session-store.js';
+import { NO_AGENT, openTestApp, type TestApp } from '../test-app.js';
+
+interface SessionJson {
+  id: string;
+  title: string;
+  status: string;
+  subStep: string | null;
+  archived: boolean;
+  failureReason: string | null;
+  diffStats: { files: number; additions: number; deletions: number };
+}
+
+/** One server-sent event: `event`/`data`, or a comment line. */
+interface Frame {
+  event?: string;
+  data?: string;
+  comment?: string;
+}
+
+let t: TestApp;
+let bundleBytes: Buffer;
+
+beforeAll(async () => {
+  t = await openTestApp({ sessions: true, keepAliveMs: 300 });
+  const repo = mkdtempSync(join(tmpdir(), 'hangar-feed-'));
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo });
+  git('init', '-q', '-b', 'main');
+  git(
+    '-c',
+    'user.name=t',
+    '-c',
+    'user.email=t@example.com',
+    'commit',
+    '-q',
+    '--allow-empty',
+    '-m',
+    'one',
+  );
+  git('bundle', 'create', '-q', 'repo.bundle', '--all');
+  bundleBytes = readFileSync(join(repo, 'repo.bundle'));
+  rmSync(repo, { recursive: true, force: true });
+});
+afterAll(async () => {
+  await t.close();
+});
+
+async function json<T>(response: Response | Promise<Response>): Promise<T> {
+  return (await (await response).json()) as T;
+}
+
+/** Starts a session on a fresh bundle as the token's user; answers its id. */
+async function createSession(prompt: string, token = t.token): Promise<string> {
+  const bundle = await json<{ id: string }>(
+    t.request('POST', '/api/v1/bundles', {
+      raw: bundleBytes,
+      contentType: 'application/octet-stream',
+      token,
+    }),
+  );
+  const res = await t.request('POST', '/api/v1/sessions', {
+    body: { prompt, source: { type: 'bundle', bundleId: bundle.id } },
+    token,
+  });
+  expect(res.status).toBe(201);
+  return (await json<{ id: string }>(res)).id;
+}
+
+/** Opens the live session list and reads it frame by frame. */
+async function openFeed(token = t.token) {
+  const res = await t.request('GET', '/api/v1/sessions', {
+    token,
+    headers: { accept: 'text/event-stream' },
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+
+  async function next(): Promise<Frame> {
+    for (;;) {
+      const end = buffer.indexOf('\n\n');
+      if (end !== -1) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const frame: Frame = {};
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) frame.comment = line.slice(1).trim();
+          else if (line.startsWith('event: ')) frame.event = line.slice(7);
+          else if (line.startsWith('data: ')) frame.data = line.slice(6);
+        }
+        return frame;
+      }
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error(`no frame within 10 s; have: ${buffer}`)), 10_000),
+      );
+      const { done, value } = await Promise.race([reader.read(), timeout]);
+      if (done) throw new Error('the feed ended');
+      buffer += decoder.decode(value, { stream: true });
+    }
+  }
+
+  /** The next `session` or `deleted` frame, skipping keep-alives. */
+  async function nextChange(): Promise<{ event: string; data: SessionJson }> {
+    for (;;) {
+      const frame = await next();
+      if (frame.comment !== undefined) continue;
+      return { event: frame.event ?? '', data: JSON.parse(frame.data ?? '') as SessionJson };
+    }
+  }
+
+  /** Reads changes until one satisfies `match`; answers all read. */
+  async function until(match: (change: { event: string; data: SessionJson }) => boolean) {
+    const seen: { event: string; data: SessionJson }[] = [];
+    for (;;) {
+      const change = await nextChange();
+      seen.push(change);
+      if (match(change)) return seen;
+    }
+  }
+
+  return { next, nextChange, until, close: () => reader.cancel() };
+}
+
+describe('GET /api/v1/sessions as a live feed', () => {
+  it('sends a new session, its status changes, its archive and its deletion', async () => {
+    const feed = await openFeed();
+    const id = await createSession('feed me');
+
+    // Each frame is the row as it is when sent: a quick runner may skip a state.
+    const changes = await feed.until((c) => c.data.status === 'failed');
+    expect(changes.every((c) => c.event === 'session' && c.data.id === id)).toBe(true);
+    expect(changes[0]?.data.title).toBe('feed me');
+    const order = ['queued', 'provisioning', 'failed'];
+    const statuses = changes.map((c) => order.indexOf(c.data.status));
+    expect(statuses).toEqual([...statuses].sort());
+    expect(statuses[0]).toBeGreaterThanOrEqual(0);
+    expect(changes.at(-1)?.data.failureReason).toBe(NO_AGENT);
+
+    expect((await t.request('POST', `/api/v1/sessions/${id}/archive`)).status).toBe(200);
+    const archived = (await feed.until((c) => c.data.archived)).at(-1);
+    expect(archived).toMatchObject({ event: 'session', data: { id, status: 'failed' } });
+    // The same Session the API answers elsewhere.
+    expect(archived?.data).toEqual(await json(t.request('GET', `/api/v1/sessions/${id}`)));
+
+    expect((await t.request('DELETE', `/api/v1/sessions/${id}`)).status).toBe(200);
+    expect(await feed.nextChange()).toEqual({ event: 'deleted', data: { id } });
+    await feed.close();
+  });
+
+  it('sends new diffs but not each line of the transcript', async () => {
+    const feed = await openFeed();
+    const id = await createSession('diff me');
+    // Wait out the runner: the session fails at once without an agent.
+    await feed.until((c) => c.data.status === 'failed');
+    await updateSession(t.store.db, id, { diffFiles: 2, additions: 5, deletions: 1 });
+    await t.log.append(id, [
+      { type: 'diff.updated', data: { files: 2, additions: 5, deletions: 1 } },
+    ]);
+    const diffed = await feed.until((c) => c.data.diffStats.files === 2);
+    expect(diffed.at(-1)?.data.diffStats).toEqual({ files: 2, additions: 5, deletions: 1 });
+
+    await t.log.append(id, [{ type: 'message.assistant', data: { text: 'thinking' } }]);
+    await t.request('POST', `/api/v1/sessions/${id}/archive`);
+    expect(await feed.nextChange()).toMatchObject({ data: { id, archived: true } });
+    await feed.close();
+  });
+
+  it("sends only the user's own sessions", async () => {
+    const bob = await json<{ token: string }>(
+      t.request('POST', '/api/v1/users', { body: { name: 'bob' } }),
+    );
+    const bobs = await openFeed(bob.token);
+    const admins = await openFeed();
+    const theirs = await createSession('not for bob');
+    await admins.until((c) => c.data.id === theirs && c.data.status === 'failed');
+    await t.request('POST', `/api/v1/sessions/${theirs}/archive`);
+    await t.request('DELETE', `/api/v1/sessions/${theirs}`);
+    await admins.until((c) => c.event === 'deleted');
+
+    const his = await createSession('for bob', bob.token);
+    const seen = await bobs.until((c) => c.data.status === 'failed');
+    expect(new Set(seen.map((c) => c.data.id))).toEqual(new Set([his]));
+    await bobs.close();
+    await admins.close();
+  });
+
+  it('keeps a quiet stream alive with comments', async () => {
+    const feed = await openFeed();
+    expect(await feed.next()).toEqual({ comment: 'keep-alive' });
+    await feed.close();
+  });
+
+  it('still answers the JSON list without the Accept header', async () => {
+    const id = await createSession('listed');
+    const { sessions } = await json<{ sessions: SessionJson[] }>(
+      t.request('GET', '/api/v1/sessions'),
+    );
+    expect(sessions.map((s) => s.id)).toContain(id);
+  });
+
+  it('requires a token', async () => {
+    const res = await t.request('GET', '/api/v1/sessions', {
+      token: null,
+      headers: { accept: 'text/event-stream' },
+    });
+    expect(res.status).toBe(401);
+  });
+});
