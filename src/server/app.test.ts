@@ -5,7 +5,7 @@ interface ErrorJson {
   error: {
     code: string;
     message: string;
-    details?: { issues?: { path: string; message: string }[] };
+    details?: { issues?: { path: string; message: string; line?: number }[] };
   };
 }
 interface EnvJson {
@@ -253,12 +253,27 @@ describe('environments', () => {
       /^envVars: line 2: expected KEY=value \(and 1 more\)$/,
     );
     expect(body.error.details?.issues).toEqual([
-      { path: 'envVars', message: 'line 2: expected KEY=value' },
+      { path: 'envVars', line: 2, message: 'line 2: expected KEY=value' },
       {
         path: 'envVars',
+        line: 3,
         message: expect.stringMatching(/^line 3: "2X" is not a valid name/) as string,
       },
     ]);
+  });
+
+  it('gives the line of a bad .env line as a number, for editors to mark', async () => {
+    const body = await expectError(
+      create({ name: 'Marked', envVars: 'A=1\nbad line\n' }),
+      400,
+      'invalid_request',
+    );
+    expect(body.error.details?.issues).toEqual([
+      { path: 'envVars', line: 2, message: 'line 2: expected KEY=value' },
+    ]);
+    // Other fields' issues carry no line.
+    const other = await expectError(create({ name: '' }), 400, 'invalid_request');
+    expect(other.error.details?.issues?.[0]).not.toHaveProperty('line');
   });
 
   it('names each refused allowlist pattern', async () => {

@@ -8,6 +8,8 @@ import { HangarError, ValidationError } from '../errors.js';
 export interface Issue {
   path: string;
   message: string;
+  /** In a multi-line text field (`envVars`): the 1-based line the problem is on. */
+  line?: number;
 }
 
 /** `['allowlist', 2]` → `allowlist[2]`; the request's own root is `body`. */
@@ -25,11 +27,18 @@ export function validationFailure(error: ZodError, target: string): ValidationEr
   const issues: Issue[] = error.issues.map((issue) => ({
     path: formatPath(issue.path, target === 'json' ? 'body' : target),
     message: issue.message,
+    ...lineOf(issue),
   }));
   const [first] = issues;
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more)` : '';
   const failure = new ValidationError(`${first?.message ?? 'invalid'}${more}`, first?.path);
   return Object.assign(failure, { details: { issues } });
+}
+
+/** A custom issue's `params.line`, set by checks of multi-line text. */
+function lineOf(issue: ZodError['issues'][number]): { line?: number } {
+  const line: unknown = issue.code === 'custom' ? issue.params?.line : undefined;
+  return typeof line === 'number' ? { line } : {};
 }
 
 /** The single place errors become responses: `{error: {code, message, details?}}`. */

@@ -60,7 +60,11 @@ const EnvVars = z
   .max(MAX_ENV_VARS, `must be at most ${MAX_ENV_VARS} bytes`)
   .superRefine((text, ctx) => {
     for (const error of parseDotenv(text).errors) {
-      ctx.addIssue({ code: 'custom', message: `line ${error.line}: ${error.message}` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `line ${error.line}: ${error.message}`,
+        params: { line: error.line },
+      });
     }
   })
   .describe('.env text: one KEY=value a line; quotes are kept as part of the value');
