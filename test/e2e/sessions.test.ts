@@ -2,11 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
-import { runHttpBackend } from '../../src/gateway/git-http-backend.js';
+import { startGitHost, type GitHost } from './git-host.js';
 import { runHangar } from './hangar.js';
 import { commit, git, REAL_KEY, Stack, type EventJson, type SessionJson } from './stack.js';
 
@@ -473,32 +471,12 @@ describe('hibernation, interruption, crash recovery and deletion', { timeout: 18
 });
 
 describe('a session on a git URL', { timeout: 120_000 }, () => {
-  let upstream: Server;
-  let bareDir: string;
+  let upstream: GitHost;
   let url: string;
 
   beforeAll(async () => {
-    // A smart-HTTP git host on loopback, serving a bare copy of the demo repo.
-    bareDir = mkdtempSync(join(tmpdir(), 'hangar-upstream-'));
-    execFileSync('git', ['clone', '-q', '--bare', repo, join(bareDir, 'demo.git')]);
-    git(join(bareDir, 'demo.git'), 'config', 'http.receivepack', 'true');
-    upstream = createServer((req, res) => {
-      const parsed = new URL(req.url ?? '/', 'http://upstream');
-      runHttpBackend(
-        {
-          projectRoot: bareDir,
-          pathInfo: parsed.pathname.replace(/^\/acme/, ''),
-          method: req.method ?? 'GET',
-          query: parsed.search.slice(1),
-          headers: req.headers,
-          body: req,
-          remoteUser: 'hangar',
-        },
-        res,
-      );
-    });
-    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}/acme/demo.git`;
+    upstream = await startGitHost(repo);
+    url = upstream.url;
   });
   afterAll(() => {
     upstream.close();
@@ -534,7 +512,7 @@ describe('a session on a git URL', { timeout: 120_000 }, () => {
     // Any other ref is refused by the git proxy, with its reason shown by git.
     expect(output).toMatch(/main 1/);
     expect(output).toMatch(/Hangar refused this push/);
-    const bare = join(bareDir, 'demo.git');
+    const bare = upstream.bare;
     expect(git(bare, 'log', '-1', '--format=%s', created.json.branch)).toBe('From the URL session');
     expect(git(bare, 'log', '-1', '--format=%s', 'main')).toBe('initial');
     const { json } = await stack.api<SessionJson & { repo: string }>(

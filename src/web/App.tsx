@@ -1,0 +1,103 @@
+import { lazy, Suspense, useEffect, useState } from 'react';
+import { api, auth, unwrap, type Me } from './api/client';
+import { Sidebar } from './components/Sidebar';
+import { match, navigate, usePath } from './router';
+import { EnvironmentsPage } from './pages/EnvironmentsPage';
+import { LoginPage } from './pages/LoginPage';
+import { NewSessionPage } from './pages/NewSessionPage';
+import { SessionPage } from './pages/SessionPage';
+
+// The diff view brings a syntax highlighter: loaded when a diff is first opened.
+const DiffPage = lazy(() => import('./pages/DiffPage').then((m) => ({ default: m.DiffPage })));
+
+/** The whole app: sign-in, then the sidebar beside whichever page the path names. */
+export function App() {
+  const path = usePath();
+  const [me, setMe] = useState<Me | null>(null);
+  const [token, setToken] = useState(auth.token);
+  // The phone-width menu stays open only on the page it was opened on.
+  const [menuOpenOn, setMenuOpenOn] = useState<string | null>(null);
+  const menuOpen = menuOpenOn === path;
+
+  useEffect(() => {
+    const onSignedOut = () => {
+      setToken(null);
+      setMe(null);
+    };
+    window.addEventListener('hangar:signed-out', onSignedOut);
+    return () => window.removeEventListener('hangar:signed-out', onSignedOut);
+  }, []);
+
+  useEffect(() => {
+    if (!token) return;
+    unwrap(api.GET('/api/v1/me')).then(setMe, () => undefined);
+  }, [token]);
+
+  if (!token || path === '/login') {
+    return (
+      <LoginPage
+        onSignedIn={(next) => {
+          setToken(auth.token);
+          navigate(next, { replace: true });
+        }}
+      />
+    );
+  }
+
+  return (
+    <div className={`layout${menuOpen ? ' menu-open' : ''}`}>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <button
+          type="button"
+          className="menu-button"
+          aria-label={menuOpen ? 'Close the menu' : 'Open the menu'}
+          aria-expanded={menuOpen}
+          aria-controls="sidebar"
+          onClick={() => setMenuOpenOn(menuOpen ? null : path)}
+        >
+          ☰
+        </button>
+        <span className="brand">Hangar</span>
+        <span className="spacer" />
+        {me && <span className="who">{me.name}</span>}
+        <button type="button" className="link-button" onClick={() => auth.signOut()}>
+          Sign out
+        </button>
+      </header>
+      <Sidebar path={path} />
+      <main id="main" tabIndex={-1}>
+        <Page path={path} me={me} />
+      </main>
+    </div>
+  );
+}
+
+function Page({ path, me }: { path: string; me: Me | null }) {
+  let params: Record<string, string> | null;
+  if ((params = match('/sessions/:id/diff', path))) {
+    return (
+      <Suspense fallback={<section className="page muted">Loading…</section>}>
+        <DiffPage key={params.id} id={params.id ?? ''} />
+      </Suspense>
+    );
+  }
+  if ((params = match('/sessions/:id', path))) {
+    return <SessionPage key={params.id} id={params.id ?? ''} />;
+  }
+  if ((params = match('/environments/:id', path))) {
+    return <EnvironmentsPage key={params.id} selected={params.id ?? null} />;
+  }
+  if (match('/environments', path)) return <EnvironmentsPage selected={null} />;
+  if (path === '/' || path === '') return <NewSessionPage me={me} />;
+  return (
+    <section className="page">
+      <h1>Not found</h1>
+      <p>
+        There is no page at <code>{path}</code>. <a href="/">Start a new session</a>.
+      </p>
+    </section>
+  );
+}

@@ -1,0 +1,152 @@
+import { useEffect, useState } from 'react';
+import { api, unwrap, type Session } from '../api/client';
+import { followSse } from '../api/sse';
+import { Link, navigate } from '../router';
+import { ConfirmDelete } from './ConfirmDelete';
+import { DiffStat, StatusBadge } from './StatusBadge';
+
+/** Your sessions, newest first, kept current by the server's session feed. */
+function useSessionList() {
+  const [sessions, setSessions] = useState<Map<string, Session>>(new Map());
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    const abort = new AbortController();
+    const refetch = () =>
+      unwrap(api.GET('/api/v1/sessions', { params: { query: { archived: 'true' } } })).then(
+        (page) => {
+          setSessions(new Map(page.sessions.map((s) => [s.id, s])));
+          setError(null);
+        },
+        (failure: unknown) => setError((failure as Error).message),
+      );
+    void followSse('/api/v1/sessions', {
+      signal: abort.signal,
+      // Whatever changed while the stream was down is in a fresh list.
+      onOpen: () => void refetch(),
+      onMessage: (message) => {
+        if (message.event === 'session') {
+          const session = JSON.parse(message.data) as Session;
+          setSessions((all) => new Map(all).set(session.id, session));
+        } else if (message.event === 'deleted') {
+          const { id } = JSON.parse(message.data) as { id: string };
+          setSessions((all) => {
+            const next = new Map(all);
+            next.delete(id);
+            return next;
+          });
+        }
+      },
+    });
+    return () => abort.abort();
+  }, []);
+  const sorted = [...sessions.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return { sessions: sorted, error };
+}
+
+export function Sidebar({ path }: { path: string }) {
+  const { sessions, error } = useSessionList();
+  const [showArchived, setShowArchived] = useState(false);
+  const [deleting, setDeleting] = useState<Session | null>(null);
+  const shown = sessions.filter((s) => s.archived === showArchived);
+
+  const archive = async (session: Session) => {
+    await unwrap(
+      api.POST('/api/v1/sessions/{id}/archive', { params: { path: { id: session.id } } }),
+    );
+  };
+
+  return (
+    <nav id="sidebar" className="sidebar" aria-label="Sessions">
+      <Link href="/" className="button primary new-session">
+        New session
+      </Link>
+      <div className="sidebar-head">
+        <h2>{showArchived ? 'Archived sessions' : 'Sessions'}</h2>
+        <label className="toggle">
+          <input
+            type="checkbox"
+            checked={showArchived}
+            onChange={(e) => setShowArchived(e.target.checked)}
+          />
+          Show archived
+        </label>
+      </div>
+      {error && <p className="field-error">{error}</p>}
+      <ul className="session-list">
+        {shown.length === 0 && (
+          <li className="muted empty">
+            {showArchived ? 'No archived sessions.' : 'No sessions yet.'}
+          </li>
+        )}
+        {shown.map((session) => {
+          const href = `/sessions/${session.id}`;
+          const current = path === href || path.startsWith(`${href}/`);
+          return (
+            <li
+              key={session.id}
+              className={current ? 'current' : undefined}
+              data-session={session.id}
+            >
+              <Link
+                href={href}
+                className="session-link"
+                aria-current={current ? 'page' : undefined}
+              >
+                <span className="session-title">{session.title}</span>
+                <span className="session-meta">
+                  <StatusBadge session={session} />
+                  <DiffStat {...session.diffStats} />
+                </span>
+                <span className="session-repo muted">
+                  {session.repo}
+                  {session.branch ? ` · ${session.branch}` : ''}
+                </span>
+              </Link>
+              <span className="row-actions">
+                {session.archived ? (
+                  <button
+                    type="button"
+                    className="icon-button danger"
+                    aria-label={`Delete ${session.title}`}
+                    title="Delete"
+                    onClick={() => setDeleting(session)}
+                  >
+                    🗑
+                  </button>
+                ) : (
+                  <button
+                    type="button"
+                    className="icon-button"
+                    aria-label={`Archive ${session.title}`}
+                    title="Archive"
+                    onClick={() => void archive(session)}
+                  >
+                    ⤓
+                  </button>
+                )}
+              </span>
+            </li>
+          );
+        })}
+      </ul>
+      <div className="sidebar-foot">
+        <Link
+          href="/environments"
+          aria-current={path.startsWith('/environments') ? 'page' : undefined}
+        >
+          Environments
+        </Link>
+      </div>
+      {deleting && (
+        <ConfirmDelete
+          session={deleting}
+          onClose={() => setDeleting(null)}
+          onDeleted={() => {
+            setDeleting(null);
+            if (path.startsWith(`/sessions/${deleting.id}`)) navigate('/');
+          }}
+        />
+      )}
+    </nav>
+  );
+}

@@ -1,0 +1,145 @@
+import type { Item, Usage } from '../transcript';
+import { Link } from '../router';
+import { Markdown } from './Markdown';
+
+/** The transcript: messages, tool calls, setup output, blocked requests and turn results. */
+export function TranscriptView({ items, sessionId }: { items: Item[]; sessionId: string }) {
+  return (
+    <ol className="transcript" aria-label="Transcript">
+      {items.map((item) => (
+        <li
+          key={`${item.kind}-${item.seq}`}
+          className={`entry entry-${item.kind}`}
+          data-kind={item.kind}
+        >
+          <Entry item={item} sessionId={sessionId} />
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function Entry({ item, sessionId }: { item: Item; sessionId: string }) {
+  switch (item.kind) {
+    case 'user':
+      return (
+        <div className={`bubble user-bubble${item.state === 'sent' ? '' : ` ${item.state}`}`}>
+          <p className="who">
+            You{item.state === 'queued' && <span className="tag">queued</span>}
+            {item.state === 'dropped' && <span className="tag">not delivered</span>}
+          </p>
+          <div className="plain">{item.text}</div>
+        </div>
+      );
+    case 'assistant':
+      return (
+        <div className="bubble assistant-bubble">
+          <p className="who">Claude</p>
+          <Markdown text={item.text} />
+        </div>
+      );
+    case 'tool':
+      return (
+        <details className={`tool${item.result?.isError ? ' tool-error' : ''}`}>
+          <summary>
+            <span className="tool-name">{item.name}</span>{' '}
+            <span className="tool-brief">{brief(item.input)}</span>
+            {!item.result && <span className="tag">running…</span>}
+            {item.result?.isError && <span className="tag error">error</span>}
+          </summary>
+          <h4>Input</h4>
+          <pre>{JSON.stringify(item.input, null, 2)}</pre>
+          {item.result && (
+            <>
+              <h4>Output</h4>
+              <pre>{item.result.output || '(no output)'}</pre>
+            </>
+          )}
+        </details>
+      );
+    case 'setup':
+      return (
+        <details className="setup" open={item.hasErrors}>
+          <summary>Setup script output</summary>
+          <pre>{item.text}</pre>
+        </details>
+      );
+    case 'hook':
+      return (
+        <details className="setup">
+          <summary>{item.hook} hook output</summary>
+          <pre>{item.text}</pre>
+        </details>
+      );
+    case 'blocked':
+      return (
+        <p className="notice warning" role="status">
+          Network request blocked:{' '}
+          <code>
+            {item.host}:{item.port}
+          </code>{' '}
+          — {item.reason}
+        </p>
+      );
+    case 'turn':
+      return <TurnResult item={item} />;
+    case 'status':
+      return (
+        <p className={`notice${item.status === 'failed' ? ' error' : ''}`}>{statusLine(item)}</p>
+      );
+    case 'diff':
+      return (
+        <p className="notice">
+          <Link href={`/sessions/${sessionId}/diff`}>
+            Changed {item.files} {item.files === 1 ? 'file' : 'files'}{' '}
+            <span className="add">+{item.additions}</span>{' '}
+            <span className="del">−{item.deletions}</span>
+          </Link>
+        </p>
+      );
+  }
+}
+
+function TurnResult({ item }: { item: Extract<Item, { kind: 'turn' }> }) {
+  const parts: string[] = [];
+  if (item.durationMs !== undefined) parts.push(`${(item.durationMs / 1000).toFixed(1)} s`);
+  if (item.usage) parts.push(tokens(item.usage));
+  if (item.costUsd !== undefined) parts.push(`$${item.costUsd.toFixed(4)}`);
+  const outcome = item.interrupted ? 'Interrupted' : item.isError ? 'Turn failed' : 'Turn done';
+  return (
+    <p className={`turn-result${item.isError && !item.interrupted ? ' error' : ''}`}>
+      <strong>{outcome}</strong>
+      {item.error ? `: ${item.error}` : ''}
+      {parts.length > 0 && <span className="muted"> · {parts.join(' · ')}</span>}
+    </p>
+  );
+}
+
+function tokens(usage: Usage): string {
+  const cached = usage.cacheReadInputTokens ? `, ${usage.cacheReadInputTokens} cached` : '';
+  return `${usage.inputTokens} in${cached} / ${usage.outputTokens} out tokens`;
+}
+
+function statusLine(item: Extract<Item, { kind: 'status' }>): string {
+  switch (item.status) {
+    case 'provisioning':
+      return `Provisioning: ${item.subStep ?? 'starting'}…`;
+    case 'failed':
+      return `Failed: ${item.reason ?? 'no reason recorded'}`;
+    case 'hibernated':
+      return 'Hibernated: the sandbox is stopped; a message starts it again.';
+    default:
+      return item.status;
+  }
+}
+
+/** A one-line hint of a tool call: the command, the file, or the pattern. */
+function brief(input: unknown): string {
+  if (!input || typeof input !== 'object') return '';
+  const fields = input as Record<string, unknown>;
+  for (const key of ['description', 'command', 'file_path', 'path', 'pattern', 'url']) {
+    const value = fields[key];
+    if (typeof value === 'string') return value.length > 90 ? `${value.slice(0, 90)}…` : value;
+  }
+  return '';
+}

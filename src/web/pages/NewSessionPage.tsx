@@ -1,0 +1,150 @@
+import { useState, type SyntheticEvent } from 'react';
+import { api, ApiError, unwrap, type Me } from '../api/client';
+import { Field, FormError } from '../components/Field';
+import { useLoad, useStoredState } from '../hooks';
+import { Link, navigate } from '../router';
+
+const FIELDS = ['source.url', 'source.branch', 'environmentId', 'agent', 'model', 'prompt'];
+
+/** Start a task: a repository and branch, an environment, an agent, and the prompt. */
+export function NewSessionPage({ me }: { me: Me | null }) {
+  const environments = useLoad(
+    () => unwrap(api.GET('/api/v1/environments')).then((page) => page.environments),
+    [],
+  );
+  const [repo, setRepo] = useStoredState('hangar.new.repo', '');
+  const [branch, setBranch] = useStoredState('hangar.new.branch', '');
+  const [prompt, setPrompt] = useState('');
+  const [model, setModel] = useState('');
+  const [environmentId, setEnvironmentId] = useState<string | null>(null);
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const live = environments.data ?? [];
+  const chosen =
+    environmentId ??
+    me?.defaultEnvironmentId ??
+    live.find((e) => e.isDefault)?.id ??
+    live[0]?.id ??
+    '';
+
+  const submit = async (event: SyntheticEvent) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await unwrap(
+        api.POST('/api/v1/sessions', {
+          body: {
+            prompt,
+            source: {
+              type: 'git',
+              url: repo.trim(),
+              ...(branch.trim() ? { branch: branch.trim() } : {}),
+            },
+            agent: 'claude-code',
+            ...(chosen ? { environmentId: chosen } : {}),
+            ...(model.trim() ? { model: model.trim() } : {}),
+          },
+        }),
+      );
+      navigate(`/sessions/${created.id}`);
+    } catch (failure) {
+      setError(
+        failure instanceof ApiError ? failure : new ApiError(0, 'client', String(failure), []),
+      );
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="page">
+      <h1>New session</h1>
+      <form className="card form" onSubmit={(e) => void submit(e)} noValidate>
+        <FormError error={error} fields={FIELDS} />
+        <Field
+          id="repo"
+          label="Repository"
+          field="source.url"
+          error={error}
+          hint="An HTTPS git URL the server can clone."
+        >
+          <input
+            id="repo"
+            type="url"
+            placeholder="https://github.com/acme/app.git"
+            value={repo}
+            onChange={(e) => setRepo(e.target.value)}
+          />
+        </Field>
+        <Field
+          id="branch"
+          label="Branch"
+          field="source.branch"
+          error={error}
+          hint="Leave empty for the default branch."
+        >
+          <input
+            id="branch"
+            value={branch}
+            placeholder="main"
+            onChange={(e) => setBranch(e.target.value)}
+          />
+        </Field>
+        <div className="field-row">
+          <Field
+            id="environment"
+            label="Environment"
+            field="environmentId"
+            error={error}
+            hint={<Link href="/environments">Manage environments</Link>}
+          >
+            <select
+              id="environment"
+              value={chosen}
+              onChange={(e) => setEnvironmentId(e.target.value)}
+            >
+              {live
+                .filter((env) => !env.archived)
+                .map((env) => (
+                  <option key={env.id} value={env.id}>
+                    {env.name}
+                    {env.isDefault ? ' (default)' : ''}
+                  </option>
+                ))}
+            </select>
+          </Field>
+          <Field id="agent" label="Agent" field="agent" error={error}>
+            <select id="agent" value="claude-code" onChange={() => undefined}>
+              <option value="claude-code">Claude Code</option>
+            </select>
+          </Field>
+          <Field id="model" label="Model" field="model" error={error} hint="Optional.">
+            <input
+              id="model"
+              value={model}
+              placeholder="default"
+              onChange={(e) => setModel(e.target.value)}
+            />
+          </Field>
+        </div>
+        <Field id="prompt" label="Task" field="prompt" error={error}>
+          <textarea
+            id="prompt"
+            rows={6}
+            value={prompt}
+            placeholder="Fix the flaky test in tests/test_api.py"
+            onChange={(e) => setPrompt(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' && (e.ctrlKey || e.metaKey))
+                e.currentTarget.form?.requestSubmit();
+            }}
+          />
+        </Field>
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? 'Starting…' : 'Start session'}
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { buildTranscript, type SessionEvent } from './transcript';
+
+let seq = 0;
+function ev(type: string, data: unknown): SessionEvent {
+  seq += 1;
+  return { seq, type, data, createdAt: new Date(0).toISOString() };
+}
+
+describe('buildTranscript', () => {
+  it('pairs tool results with their calls and shows a running turn', () => {
+    const t = buildTranscript([
+      ev('session.status', { status: 'queued' }),
+      ev('message.user', { text: 'fix it' }),
+      ev('session.status', { status: 'provisioning', subStep: 'clone' }),
+      ev('session.status', { status: 'provisioning', subStep: 'setup' }),
+      ev('setup.output', { stream: 'stdout', text: 'installing\n' }),
+      ev('setup.output', { stream: 'stderr', text: 'warning\n' }),
+      ev('tool.call', { id: 't1', name: 'Bash', input: { command: 'ls' } }),
+      ev('tool.result', { id: 't1', output: 'a.txt', isError: false }),
+    ]);
+    expect(t.turnRunning).toBe(true);
+    expect(t.items.map((i) => i.kind)).toEqual(['user', 'status', 'setup', 'tool']);
+    // Provisioning's sub-steps replace each other on one line.
+    expect(t.items[1]).toMatchObject({ status: 'provisioning', subStep: 'setup' });
+    expect(t.items[2]).toMatchObject({ text: 'installing\nwarning\n', hasErrors: true });
+    expect(t.items[3]).toMatchObject({ name: 'Bash', result: { output: 'a.txt', isError: false } });
+  });
+
+  it('queues a message sent during a turn and delivers one per turn', () => {
+    const events = [
+      ev('message.user', { text: 'first' }),
+      ev('message.user', { text: 'second' }),
+      ev('message.user', { text: 'third' }),
+    ];
+    const states = () =>
+      buildTranscript(events).items.flatMap((i) => (i.kind === 'user' ? [i.state] : []));
+    expect(states()).toEqual(['sent', 'queued', 'queued']);
+    events.push(ev('turn.result', { isError: false }));
+    expect(states()).toEqual(['sent', 'sent', 'queued']);
+    events.push(ev('turn.result', { isError: false }));
+    events.push(ev('turn.result', { isError: false }));
+    expect(states()).toEqual(['sent', 'sent', 'sent']);
+    expect(buildTranscript(events).turnRunning).toBe(false);
+  });
+
+  it('drops what was queued when the turn is interrupted', () => {
+    const t = buildTranscript([
+      ev('message.user', { text: 'first' }),
+      ev('message.user', { text: 'second' }),
+      ev('turn.result', { isError: true, interrupted: true }),
+    ]);
+    expect(t.items.flatMap((i) => (i.kind === 'user' ? [i.state] : []))).toEqual([
+      'sent',
+      'dropped',
+    ]);
+    expect(t.turnRunning).toBe(false);
+  });
+
+  it('ends the turn when the session fails, with the reason', () => {
+    const t = buildTranscript([
+      ev('message.user', { text: 'go' }),
+      ev('session.status', { status: 'failed', reason: 'setup script exited 1' }),
+    ]);
+    expect(t.turnRunning).toBe(false);
+    expect(t.items.at(-1)).toMatchObject({ kind: 'status', reason: 'setup script exited 1' });
+  });
+});

@@ -1,0 +1,189 @@
+/** A stored session event as the API sends it (over SSE or as a page of JSON). */
+export interface SessionEvent {
+  seq: number;
+  type: string;
+  data: unknown;
+  createdAt: string;
+}
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadInputTokens?: number;
+  cacheCreationInputTokens?: number;
+}
+
+/** What the transcript shows, in order: one entry per thing a person reads. */
+export type Item =
+  | { kind: 'user'; seq: number; text: string; state: 'sent' | 'queued' | 'dropped' }
+  | { kind: 'assistant'; seq: number; text: string }
+  | {
+      kind: 'tool';
+      seq: number;
+      id: string;
+      name: string;
+      input: unknown;
+      result?: { output: string; isError: boolean };
+    }
+  | { kind: 'setup'; seq: number; text: string; hasErrors: boolean }
+  | { kind: 'hook'; seq: number; hook: string; text: string }
+  | { kind: 'blocked'; seq: number; host: string; port: number; reason: string }
+  | {
+      kind: 'turn';
+      seq: number;
+      isError: boolean;
+      error?: string;
+      interrupted?: boolean;
+      durationMs?: number;
+      costUsd?: number;
+      usage?: Usage;
+    }
+  | { kind: 'status'; seq: number; status: string; subStep?: string; reason?: string }
+  | { kind: 'diff'; seq: number; files: number; additions: number; deletions: number };
+
+export interface Transcript {
+  items: Item[];
+  /** A turn is under way: a new message waits for it (queued), and it can be interrupted. */
+  turnRunning: boolean;
+  lastSeq: number;
+}
+
+/** Statuses worth a line of their own; idle and running show in the header badge. */
+const NOTABLE_STATUSES = new Set(['provisioning', 'failed', 'hibernated']);
+
+/**
+ * Folds the event log into transcript items. A user message sent while a turn runs is
+ * queued until a turn ends (the runner delivers one per turn); an interrupt drops
+ * what was queued.
+ */
+export function buildTranscript(events: readonly SessionEvent[]): Transcript {
+  const items: Item[] = [];
+  const tools = new Map<string, Extract<Item, { kind: 'tool' }>>();
+  const queued: Extract<Item, { kind: 'user' }>[] = [];
+  let turnRunning = false;
+  let lastSeq = 0;
+
+  for (const event of events) {
+    lastSeq = Math.max(lastSeq, event.seq);
+    const seq = event.seq;
+    const data = (event.data ?? {}) as Record<string, unknown>;
+    switch (event.type) {
+      case 'message.user': {
+        const item = { kind: 'user' as const, seq, text: str(data.text), state: 'sent' as const };
+        const entry: Extract<Item, { kind: 'user' }> = { ...item };
+        if (turnRunning) {
+          entry.state = 'queued';
+          queued.push(entry);
+        }
+        turnRunning = true;
+        items.push(entry);
+        break;
+      }
+      case 'message.assistant':
+        items.push({ kind: 'assistant', seq, text: str(data.text) });
+        break;
+      case 'tool.call': {
+        const item = {
+          kind: 'tool' as const,
+          seq,
+          id: str(data.id),
+          name: str(data.name),
+          input: data.input,
+        };
+        tools.set(item.id, item);
+        items.push(item);
+        break;
+      }
+      case 'tool.result': {
+        const call = tools.get(str(data.id));
+        const result = { output: str(data.output), isError: data.isError === true };
+        if (call) call.result = result;
+        else items.push({ kind: 'tool', seq, id: str(data.id), name: 'tool', input: null, result });
+        break;
+      }
+      case 'setup.output': {
+        const last = items.at(-1);
+        const isError = data.stream === 'stderr';
+        if (last?.kind === 'setup') {
+          last.text += str(data.text);
+          last.hasErrors ||= isError;
+        } else items.push({ kind: 'setup', seq, text: str(data.text), hasErrors: isError });
+        break;
+      }
+      case 'hook.output':
+        items.push({ kind: 'hook', seq, hook: str(data.hook), text: str(data.text) });
+        break;
+      case 'network.blocked':
+        items.push({
+          kind: 'blocked',
+          seq,
+          host: str(data.host),
+          port: typeof data.port === 'number' ? data.port : 0,
+          reason: str(data.reason),
+        });
+        break;
+      case 'turn.result': {
+        const turn: Extract<Item, { kind: 'turn' }> = {
+          kind: 'turn',
+          seq,
+          isError: data.isError === true,
+        };
+        if (typeof data.error === 'string') turn.error = data.error;
+        if (data.interrupted === true) turn.interrupted = true;
+        if (typeof data.durationMs === 'number') turn.durationMs = data.durationMs;
+        if (typeof data.costUsd === 'number') turn.costUsd = data.costUsd;
+        if (data.usage && typeof data.usage === 'object') turn.usage = data.usage as Usage;
+        items.push(turn);
+        if (turn.interrupted) {
+          for (const message of queued.splice(0)) message.state = 'dropped';
+        }
+        const next = queued.shift();
+        if (next) next.state = 'sent';
+        turnRunning = next !== undefined;
+        break;
+      }
+      case 'session.status': {
+        const status = str(data.status);
+        if (status === 'failed' || status === 'hibernated' || status === 'archived') {
+          turnRunning = false;
+          for (const message of queued.splice(0))
+            message.state = status === 'failed' ? 'dropped' : 'sent';
+        }
+        if (!NOTABLE_STATUSES.has(status)) break;
+        const item: Extract<Item, { kind: 'status' }> = { kind: 'status', seq, status };
+        if (typeof data.subStep === 'string') item.subStep = data.subStep;
+        if (typeof data.reason === 'string') item.reason = data.reason;
+        // Provisioning's sub-steps replace each other on one line.
+        const last = items.at(-1);
+        if (
+          last?.kind === 'status' &&
+          last.status === 'provisioning' &&
+          status === 'provisioning'
+        ) {
+          items[items.length - 1] = item;
+        } else items.push(item);
+        break;
+      }
+      case 'diff.updated':
+        items.push({
+          kind: 'diff',
+          seq,
+          files: num(data.files),
+          additions: num(data.additions),
+          deletions: num(data.deletions),
+        });
+        break;
+      default:
+        break;
+    }
+  }
+  return { items, turnRunning, lastSeq };
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : value === undefined ? '' : JSON.stringify(value);
+}
+
+function num(value: unknown): number {
+  return typeof value === 'number' ? value : 0;
+}
