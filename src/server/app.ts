@@ -18,6 +18,7 @@ import { environmentRoutes } from './routes/environments.js';
 import { loginLinkRoutes, REDEEM_PATH } from './routes/login-links.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
+import { webApp } from './web-app.js';
 
 export interface AppOptions {
   store: Store;
@@ -35,6 +36,8 @@ export interface AppOptions {
   publicUrl?: () => string;
   /** How often the live session list sends a keep-alive comment (default 15 s). */
   keepAliveMs?: number;
+  /** The built web app (`dist/web`), served at `/`; without it only the API is served. */
+  webDir?: string;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
@@ -42,7 +45,7 @@ export const DEFAULT_MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
 /** Largest JSON body the API reads; bigger uploads (bundles) get their own routes. */
 const MAX_JSON_BODY = 1024 * 1024;
 
-/** The HTTP API: `/healthz`, `/openapi.json` and the authenticated `/api/v1`. */
+/** The HTTP API (`/healthz`, `/openapi.json`, the authenticated `/api/v1`) and the web app. */
 export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   const { store, logger, trustedDomains, version } = options;
   const clock = options.clock ?? (() => new Date());
@@ -116,6 +119,8 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));
   }
+
+  if (options.webDir) app.get('*', webApp(options.webDir));
 
   app.notFound((c) =>
     c.json(

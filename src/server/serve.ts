@@ -1,5 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
@@ -24,6 +25,11 @@ export interface RunningServer {
   firstStart: boolean;
   store: Store;
   close(): Promise<void>;
+}
+
+/** The built web app: `dist/web` in the package, beside the compiled server. */
+export function packageWebDir(): string {
+  return fileURLToPath(new URL('../../dist/web', import.meta.url));
 }
 
 /** The package version, shown by `/healthz`, `/openapi.json` and `hangar --version`. */
@@ -94,6 +100,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       version: packageVersion(),
       sessions: { log: events, runner },
       publicUrl: () => config.publicUrl ?? url,
+      webDir: packageWebDir(),
     });
     const server = await listen(app.fetch, config.host, config.port);
     const address = server.address();

@@ -44,7 +44,12 @@ export const NO_AGENT = 'no agent in in-process tests';
  * install, so each session goes from queued to provisioning to failed (NO_AGENT).
  */
 export async function openTestApp(
-  options: { maxBundleBytes?: number; sessions?: boolean; keepAliveMs?: number } = {},
+  options: {
+    maxBundleBytes?: number;
+    sessions?: boolean;
+    keepAliveMs?: number;
+    webDir?: string;
+  } = {},
 ): Promise<TestApp> {
   const store = await openTestStore();
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-app-'));
@@ -77,6 +82,7 @@ export async function openTestApp(
     clock: () => now ?? new Date(),
     sessions: runner && { log, runner },
     keepAliveMs: options.keepAliveMs,
+    webDir: options.webDir,
   });
   return {
     store,

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +10,11 @@ describe('hangar open', () => {
 
   beforeAll(async () => {
     env = isolatedEnv();
-    mkdirSync(env.HOME ?? '', { recursive: true });
+    const home = env.HOME ?? '';
+    mkdirSync(home, { recursive: true });
+    // An agents dir that cannot be made: sessions fail at once instead of installing one.
+    writeFileSync(join(home, 'not-a-dir'), '');
+    env.HANGAR_AGENTS_DIR = join(home, 'not-a-dir', 'agents');
     server = await startServe(env);
     const token = readFileSync(join(env.HANGAR_DATA_DIR ?? '', 'admin-token'), 'utf8').trim();
     env = { ...env, HANGAR_SERVER: server.url, HANGAR_TOKEN: token };
@@ -60,7 +65,59 @@ describe('hangar open', () => {
     expect(again.status).toBe(401);
   });
 
+  it("the link's page is the web app, served by hangar serve itself", async () => {
+    const { stdout } = await runHangar(['open', '--print'], env);
+    const res = await fetch(stdout.trim());
+    // 503 with how to build it when dist/web is missing; the app otherwise.
+    expect([200, 503]).toContain(res.status);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(res.headers.get('content-security-policy')).toMatch(/frame-ancestors 'none'/);
+  });
+
+  /** A session on a one-commit bundle; it fails (no agent) but is there to open. */
+  async function createSession(): Promise<string> {
+    const repo = join(env.HOME ?? '', 'repo');
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: repo });
+    mkdirSync(repo, { recursive: true });
+    git('init', '-q', '-b', 'main');
+    git(
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@example.com',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'one',
+    );
+    git('bundle', 'create', '-q', 'repo.bundle', '--all');
+    const headers = { authorization: `Bearer ${env.HANGAR_TOKEN ?? ''}` };
+    const bundle = (await (
+      await fetch(`${server.url}/api/v1/bundles`, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/octet-stream' },
+        body: readFileSync(join(repo, 'repo.bundle')),
+      })
+    ).json()) as { id: string };
+    const session = await fetch(`${server.url}/api/v1/sessions`, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'open me', source: { type: 'bundle', bundleId: bundle.id } }),
+    });
+    expect(session.status).toBe(201);
+    return ((await session.json()) as { id: string }).id;
+  }
+
   it('opens at a session, and names a session that does not exist', async () => {
+    const id = await createSession();
+    const at = await runHangar(['open', id, '--print'], env);
+    expect(at.code).toBe(0);
+    const url = new URL(at.stdout.trim());
+    expect(url.pathname).toBe('/login');
+    expect(new URLSearchParams(url.hash.slice(1)).get('next')).toBe(`/sessions/${id}`);
+    expect((await redeem(url.href)).status).toBe(200);
+
     const missing = await runHangar(['open', 'ses_nope', '--print'], env);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
