@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { api, auth, unwrap, type Me } from './api/client';
 import { Sidebar } from './components/Sidebar';
 import { match, navigate, usePath } from './router';
@@ -18,6 +18,15 @@ export function App() {
   // The phone-width menu stays open only on the page it was opened on.
   const [menuOpenOn, setMenuOpenOn] = useState<string | null>(null);
   const menuOpen = menuOpenOn === path;
+  const main = useRef<HTMLElement>(null);
+  const shownPath = useRef(path);
+
+  // After moving to another page, keyboard and screen-reader focus starts on it.
+  useEffect(() => {
+    if (shownPath.current === path) return;
+    shownPath.current = path;
+    main.current?.focus({ preventScroll: true });
+  }, [path]);
 
   useEffect(() => {
     const onSignedOut = () => {
@@ -68,7 +77,7 @@ export function App() {
         </button>
       </header>
       <Sidebar path={path} />
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} ref={main}>
         <Page path={path} me={me} />
       </main>
     </div>

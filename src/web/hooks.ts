@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useState } from 'react';
-import { ApiError } from './api/client';
+import { asApiError, type ApiError } from './api/client';
 
 /**
  * Loads data with `load`, again when `deps` change or `reload()` is called. While a
@@ -31,10 +31,6 @@ export function useLoad<T>(load: () => Promise<T>, deps: readonly unknown[]) {
     loading: state.key !== key,
     reload,
   };
-}
-
-function asApiError(error: unknown): ApiError {
-  return error instanceof ApiError ? error : new ApiError(0, 'client', String(error), []);
 }
 
 /** Follows the `prefers-color-scheme` media query. */

@@ -65,4 +65,11 @@ describe('buildTranscript', () => {
     expect(t.turnRunning).toBe(false);
     expect(t.items.at(-1)).toMatchObject({ kind: 'status', reason: 'setup script exited 1' });
   });
+
+  it('shows the diff only when it changed', () => {
+    const diff = (additions: number) => ev('diff.updated', { files: 1, additions, deletions: 0 });
+    const none = ev('diff.updated', { files: 0, additions: 0, deletions: 0 });
+    const t = buildTranscript([none, diff(2), diff(2), diff(3)]);
+    expect(t.items.map((i) => (i.kind === 'diff' ? i.additions : null))).toEqual([2, 3]);
+  });
 });

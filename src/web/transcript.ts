@@ -62,6 +62,7 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
   const queued: Extract<Item, { kind: 'user' }>[] = [];
   let turnRunning = false;
   let lastSeq = 0;
+  let lastDiff = JSON.stringify({ files: 0, additions: 0, deletions: 0 });
 
   for (const event of events) {
     lastSeq = Math.max(lastSeq, event.seq);
@@ -164,15 +165,18 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
         } else items.push(item);
         break;
       }
-      case 'diff.updated':
-        items.push({
-          kind: 'diff',
-          seq,
+      case 'diff.updated': {
+        // The diff is taken after every turn; only a change is worth a line.
+        const stats = {
           files: num(data.files),
           additions: num(data.additions),
           deletions: num(data.deletions),
-        });
+        };
+        const key = JSON.stringify(stats);
+        if (key !== lastDiff) items.push({ kind: 'diff', seq, ...stats });
+        lastDiff = key;
         break;
+      }
       default:
         break;
     }

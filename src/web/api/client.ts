@@ -85,6 +85,11 @@ export function toApiError(error: unknown, response?: Response): ApiError {
   );
 }
 
+/** Any failure as an ApiError, so forms can show it the same way. */
+export function asApiError(error: unknown): ApiError {
+  return error instanceof ApiError ? error : new ApiError(0, 'client', String(error), []);
+}
+
 /** The data of an openapi-fetch result, or its error thrown as an ApiError. */
 export async function unwrap<T>(
   call: Promise<{ data?: T; error?: unknown; response: Response }>,

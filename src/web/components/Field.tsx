@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { ApiError } from '../api/client';
+import type { ApiError, Issue } from '../api/client';
 
 /** A labelled form field with the API's complaints about it right under it. */
 export function Field({
@@ -45,19 +45,34 @@ export function Field({
   );
 }
 
-/** The part of an error no field claims, shown at the top of the form. */
-export function FormError({ error, fields }: { error: ApiError | null; fields: string[] }) {
+/**
+ * What no field shows: an error without issues (a conflict, a lost connection), or the
+ * issues that `placed` does not claim, at the top of the form.
+ */
+export function FormError({
+  error,
+  placed,
+}: {
+  error: ApiError | null | undefined;
+  placed: (issue: Issue) => boolean;
+}) {
   if (!error) return null;
-  const claimed = fields.some((field) => error.about(field).length > 0);
-  if (
-    claimed &&
-    error.issues.every((issue) => fields.some((f) => error.about(f).includes(issue)))
-  ) {
-    return null;
-  }
+  const unplaced = error.issues.filter((issue) => !placed(issue));
+  if (error.issues.length > 0 && unplaced.length === 0) return null;
   return (
-    <p className="field-error form-error" role="alert">
-      {error.message}
-    </p>
+    <div className="field-error form-error" role="alert">
+      {unplaced.length === 0
+        ? error.message
+        : unplaced.map((issue) => (
+            <p key={`${issue.path}-${issue.message}`}>
+              {issue.path}: {issue.message}
+            </p>
+          ))}
+    </div>
   );
+}
+
+/** Claims the issues about any of `fields` (and their items). */
+export function aboutAny(error: ApiError | null, fields: string[]): (issue: Issue) => boolean {
+  return (issue) => fields.some((field) => error?.about(field).includes(issue));
 }

@@ -120,10 +120,17 @@ function tokens(usage: Usage): string {
   return `${usage.inputTokens} in${cached} / ${usage.outputTokens} out tokens`;
 }
 
+const PROVISIONING: Record<string, string> = {
+  sandbox: 'Creating the sandbox',
+  clone: 'Cloning the repository',
+  setup: 'Running the setup script',
+  agent: 'Starting Claude Code',
+};
+
 function statusLine(item: Extract<Item, { kind: 'status' }>): string {
   switch (item.status) {
     case 'provisioning':
-      return `Provisioning: ${item.subStep ?? 'starting'}…`;
+      return PROVISIONING[item.subStep ?? ''] ?? 'Provisioning';
     case 'failed':
       return `Failed: ${item.reason ?? 'no reason recorded'}`;
     case 'hibernated':

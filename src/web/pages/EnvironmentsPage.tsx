@@ -1,6 +1,6 @@
 import { useState, type SyntheticEvent } from 'react';
-import { api, ApiError, unwrap, type Environment } from '../api/client';
-import { Field, FormError } from '../components/Field';
+import { api, ApiError, asApiError, unwrap, type Environment, type Issue } from '../api/client';
+import { aboutAny, Field, FormError } from '../components/Field';
 import { LinedTextarea } from '../components/LinedTextarea';
 import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
@@ -140,17 +140,11 @@ function EnvironmentForm({
     const line = issue.line ?? Number(/^line (\d+)/.exec(issue.message)?.[1] ?? NaN);
     if (Number.isInteger(line)) envVarProblems.set(line, issue.message.replace(/^line \d+: /, ''));
   }
-  const unplaced = error
-    ? new ApiError(
-        error.status,
-        error.code,
-        error.message,
-        error.issues.filter(
-          (i) =>
-            !i.path.startsWith('allowlist[') && !(i.path === 'envVars' && envVarProblems.size > 0),
-        ),
-      )
-    : null;
+  // Line problems show in their box; other field problems beside their field.
+  const placed = (issue: Issue) =>
+    /^allowlist\[\d+\]/.test(issue.path) ||
+    (issue.path === 'envVars' && envVarProblems.size > 0) ||
+    aboutAny(error, FIELDS)(issue);
 
   const submit = async (event: SyntheticEvent) => {
     event.preventDefault();
@@ -180,9 +174,7 @@ function EnvironmentForm({
       }
       onSaved();
     } catch (failure) {
-      setError(
-        failure instanceof ApiError ? failure : new ApiError(0, 'client', String(failure), []),
-      );
+      setError(asApiError(failure));
     } finally {
       setBusy(false);
     }
@@ -198,9 +190,7 @@ function EnvironmentForm({
       setNotice(done);
       onSaved();
     } catch (failure) {
-      setError(
-        failure instanceof ApiError ? failure : new ApiError(0, 'client', String(failure), []),
-      );
+      setError(asApiError(failure));
     }
   };
 
@@ -217,7 +207,7 @@ function EnvironmentForm({
           {notice}
         </p>
       )}
-      <FormError error={unplaced} fields={FIELDS} />
+      <FormError error={error} placed={placed} />
       <Field id="env-name" label="Name" field="name" error={error}>
         <input id="env-name" value={name} onChange={(e) => setName(e.target.value)} />
       </Field>

@@ -1,6 +1,6 @@
 import { useState, type SyntheticEvent } from 'react';
-import { api, ApiError, unwrap, type Me } from '../api/client';
-import { Field, FormError } from '../components/Field';
+import { api, ApiError, asApiError, unwrap, type Me } from '../api/client';
+import { aboutAny, Field, FormError } from '../components/Field';
 import { useLoad, useStoredState } from '../hooks';
 import { Link, navigate } from '../router';
 
@@ -50,9 +50,7 @@ export function NewSessionPage({ me }: { me: Me | null }) {
       );
       navigate(`/sessions/${created.id}`);
     } catch (failure) {
-      setError(
-        failure instanceof ApiError ? failure : new ApiError(0, 'client', String(failure), []),
-      );
+      setError(asApiError(failure));
       setBusy(false);
     }
   };
@@ -61,7 +59,7 @@ export function NewSessionPage({ me }: { me: Me | null }) {
     <section className="page">
       <h1>New session</h1>
       <form className="card form" onSubmit={(e) => void submit(e)} noValidate>
-        <FormError error={error} fields={FIELDS} />
+        <FormError error={error} placed={aboutAny(error, FIELDS)} />
         <Field
           id="repo"
           label="Repository"

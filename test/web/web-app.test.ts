@@ -1,0 +1,304 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { startGitHost, type GitHost } from '../e2e/git-host.js';
+import { runHangar } from '../e2e/hangar.js';
+import { commit, Stack } from '../e2e/stack.js';
+import { launchChromium, screenshots } from './browser.js';
+
+/**
+ * The web app in Debian's chromium against a real `hangar serve`, real sandboxes and
+ * the real `claude`, with the scripted model server playing the model: a person's
+ * whole path from sign-in to deleting the session.
+ */
+
+let model: ModelServer;
+let stack: Stack;
+let host: GitHost;
+let browser: Browser;
+let cli: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  model = await startModelServer({ script: { replies: [] } });
+  stack = await Stack.start(model);
+  host = await startGitHost(makeRepo());
+  browser = await launchChromium();
+  mkdirSync(stack.env.HOME ?? '', { recursive: true });
+  cli = { ...stack.env, HANGAR_SERVER: stack.server.url, HANGAR_TOKEN: stack.token };
+}, 600_000);
+
+afterAll(async () => {
+  await browser.close();
+  host.close();
+  await stack.server.stop();
+  await model.close();
+});
+
+function makeRepo(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-web-')), 'greeter');
+  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+  writeFileSync(join(dir, 'README.md'), '# greeter\n');
+  execFileSync('git', ['add', '.'], { cwd: dir });
+  commit(dir, 'initial');
+  return dir;
+}
+
+/** A sign-in link from `hangar open --print`, as a person's terminal would make it. */
+async function signInUrl(...args: string[]): Promise<string> {
+  const { code, stdout, stderr } = await runHangar(['open', '--print', ...args], cli);
+  expect(stderr).toBe('');
+  expect(code).toBe(0);
+  return stdout.trim();
+}
+
+const bash = (command: string) => ({
+  type: 'tool_use' as const,
+  name: 'Bash',
+  input: { command, description: 'run it' },
+});
+
+describe('the web app', { timeout: 300_000 }, () => {
+  let page: Page;
+  let sessionId: string;
+  const shot = screenshots('session-flow');
+
+  beforeAll(async () => {
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  it('signs in through the one-time link of `hangar open`, which works once', async () => {
+    const link = await signInUrl();
+    await page.goto(link);
+    await page.getByRole('link', { name: 'New session' }).waitFor();
+    // Signed in, and the code is gone from the address bar.
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(new URL(page.url()).hash).toBe('');
+    await shot(page, 'signed-in');
+
+    const stranger = await browser.newContext();
+    const again = await stranger.newPage();
+    await again.goto(link);
+    const refusal = again.getByRole('alert');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(/hangar open/);
+    await shot(again, 'link-used-twice');
+    await stranger.close();
+  });
+
+  it('creates an environment, flagging each bad line first', async () => {
+    await page.getByRole('link', { name: 'Environments', exact: true }).click();
+    await page.getByRole('link', { name: 'Add environment' }).click();
+    await page.getByLabel('Name').fill('web env');
+    await page.getByLabel('Custom').check();
+    await page.getByLabel('Allowed domains').fill('api.example.com\n\nbad pattern!\n*.example.org');
+    await page.getByLabel('Environment variables').fill('GREETING=hello from the env\nnot a var');
+    await page.getByLabel('Setup script').fill('echo "setup says $GREETING"');
+    await page.getByRole('button', { name: 'Create environment' }).click();
+
+    const allowlistError = page.locator('.line-problems li[data-line="3"]').first();
+    await allowlistError.waitFor();
+    expect(await allowlistError.textContent()).toMatch(/Line 3: "bad pattern!"/);
+    const envError = page.locator('.line-problems li[data-line="2"]');
+    expect(await envError.textContent()).toMatch(/Line 2:/);
+    expect(new URL(page.url()).pathname).toBe('/environments/new');
+    await shot(page, 'environment-errors');
+
+    await page.getByLabel('Allowed domains').fill('api.example.com\n*.example.org');
+    await page.getByLabel('Environment variables').fill('GREETING=hello from the env');
+    await page.getByRole('button', { name: 'Create environment' }).click();
+    await page.waitForURL(/\/environments\/env_/);
+    await page.locator('.env-list li', { hasText: 'web env' }).waitFor();
+    await shot(page, 'environment-created');
+
+    const { json } = await stack.api<{
+      environments: { name: string; allowlist: string[]; envVars: string }[];
+    }>('GET', '/environments');
+    expect(json.environments.find((e) => e.name === 'web env')).toMatchObject({
+      allowlist: ['api.example.com', '*.example.org'],
+      envVars: 'GREETING=hello from the env',
+    });
+  });
+
+  it('starts a session, with API errors beside their fields, and streams its transcript', async () => {
+    model.setScript({
+      replies: [
+        {
+          content: [
+            { type: 'text', text: 'Adding the greeting now.' },
+            bash(
+              "printf 'hello\\nworld\\n' > greeting.txt && git add greeting.txt && git commit -qm 'Add greeting' && echo committed",
+            ),
+          ],
+        },
+        {
+          content: [
+            {
+              type: 'text',
+              text: 'Added **greeting.txt** with:\n\n- hello\n- world',
+            },
+          ],
+        },
+      ],
+    });
+    await page.getByRole('link', { name: 'New session' }).click();
+    await page.getByLabel('Repository').fill('ftp://example.com/greeter.git');
+    await page.getByLabel('Task').fill('add a greeting');
+    await page.getByRole('button', { name: 'Start session' }).click();
+    const urlError = page.locator('.field.invalid', { has: page.getByLabel('Repository') });
+    await urlError.locator('.field-error').waitFor();
+    expect(await urlError.locator('.field-error').textContent()).toMatch(/url|http/i);
+    await shot(page, 'new-session-error');
+
+    await page.getByLabel('Repository').fill(host.url);
+    await page.getByLabel('Branch').fill('main');
+    await page.getByLabel('Environment').selectOption({ label: 'web env' });
+    await page.getByRole('button', { name: 'Start session' }).click();
+    await page.waitForURL(/\/sessions\/ses_/);
+    sessionId = new URL(page.url()).pathname.split('/')[2] ?? '';
+
+    // The sidebar shows it at once, with its status.
+    await page.locator(`[data-session="${sessionId}"]`).waitFor();
+
+    // Live: the setup script's output, the tool call, the Markdown answer, the usage.
+    await page
+      .locator('.entry-setup', { hasText: 'setup says hello from the env' })
+      .waitFor({ timeout: 120_000 });
+    const answer = page.locator('.assistant-bubble', { hasText: 'Added' });
+    await answer.waitFor({ timeout: 120_000 });
+    expect(await answer.locator('strong').textContent()).toBe('greeting.txt');
+    expect(await answer.locator('li').allTextContents()).toEqual(['hello', 'world']);
+    const tool = page.locator('details.tool', { hasText: 'Bash' });
+    await tool.locator('summary').click();
+    expect(await tool.locator('pre').last().textContent()).toContain('committed');
+    await page.locator('.turn-result', { hasText: 'tokens' }).first().waitFor();
+    await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
+    await page.locator('.diff-button', { hasText: '+2' }).waitFor();
+    await shot(page, 'transcript');
+  });
+
+  it('opens the diff, comments on a line, and sends the review as the next turn', async () => {
+    model.setScript({ replies: [{ content: [{ type: 'text', text: 'Made it **louder**.' }] }] });
+    await page.locator('.diff-button').click();
+    await page.waitForURL(/\/diff$/);
+    const file = page.locator('article.file[data-file="greeting.txt"]');
+    await file.waitFor();
+    expect(await page.locator('.file-list li').first().textContent()).toMatch(
+      /greeting\.txt.*\+2.*−0/,
+    );
+    await page.getByRole('button', { name: 'Split' }).click();
+    await shot(page, 'diff-split');
+    await page.getByRole('button', { name: 'Unified' }).click();
+
+    // Hover line 2 of the new file and select its + to comment.
+    const line = file.locator('tr', { hasText: 'world' }).first();
+    await line.hover();
+    await line.locator('.diff-add-widget').click();
+    await page.getByLabel(/Comment on/).fill('Say it louder');
+    await shot(page, 'diff-comment');
+    await page.getByRole('button', { name: 'Add to review' }).click();
+    const draft = page.getByRole('complementary', { name: 'Review draft' });
+    expect(await draft.textContent()).toContain('greeting.txt:2');
+    await page.getByRole('button', { name: 'Send to agent' }).click();
+
+    await page.waitForURL(new RegExp(`/sessions/${sessionId}$`));
+    await page.locator('.user-bubble', { hasText: 'greeting.txt:2' }).waitFor();
+    await page.locator('.assistant-bubble', { hasText: 'Made it' }).waitFor({ timeout: 120_000 });
+    await shot(page, 'review-answered');
+
+    // The agent was sent one message quoting the line and the comment.
+    const last = JSON.stringify(model.agentRequests().at(-1)?.body);
+    expect(last).toContain('greeting.txt:2\\n> Say it louder');
+  });
+
+  it('shows a message sent while a turn runs as queued, then answers it', async () => {
+    model.setScript({
+      replies: [
+        { content: [bash('for i in 1 2 3 4 5 6; do sleep 1; done; echo slow done')] },
+        { content: [{ type: 'text', text: 'The slow task is done.' }] },
+        { content: [{ type: 'text', text: 'Got your note.' }] },
+      ],
+    });
+    const box = page.getByLabel('Follow-up message');
+    await box.fill('run the slow task');
+    await box.press('Control+Enter');
+    await page.locator('details.tool', { hasText: 'running…' }).waitFor();
+    await page.getByRole('button', { name: 'Interrupt' }).waitFor();
+
+    await box.fill('and then this note');
+    await page.getByRole('button', { name: 'Queue' }).click();
+    const note = page.locator('.user-bubble', { hasText: 'and then this note' });
+    await note.locator('.tag', { hasText: 'queued' }).waitFor();
+    await shot(page, 'queued');
+
+    await page
+      .locator('.assistant-bubble', { hasText: 'Got your note.' })
+      .waitFor({ timeout: 120_000 });
+    expect(await note.locator('.tag').count()).toBe(0);
+    await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
+  });
+
+  it('opens a session straight from `hangar open ID`, on a phone, in dark mode', async () => {
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      colorScheme: 'dark',
+      hasTouch: true,
+    });
+    const small = await phone.newPage();
+    await small.goto(await signInUrl(sessionId));
+    await small.locator('.session-header h1', { hasText: 'add a greeting' }).waitFor();
+    expect(new URL(small.url()).pathname).toBe(`/sessions/${sessionId}`);
+    const background = await small.evaluate(
+      'getComputedStyle(document.documentElement).backgroundColor',
+    );
+    expect(background).toBe('rgb(17, 19, 24)');
+
+    // The sidebar folds away behind the menu button.
+    const sidebar = small.getByRole('navigation', { name: 'Sessions' });
+    expect(await sidebar.isVisible()).toBe(false);
+    await shot(small, 'phone-dark');
+    await small.getByRole('button', { name: 'Open the menu' }).click();
+    await sidebar.waitFor();
+    await shot(small, 'phone-menu');
+    await small.getByRole('link', { name: 'Environments', exact: true }).click();
+    await small.getByRole('heading', { name: 'Environments' }).waitFor();
+    expect(await sidebar.isVisible()).toBe(false);
+
+    // Focus follows the page change; after a load, the first Tab offers to skip ahead.
+    expect(await small.evaluate('document.activeElement.id')).toBe('main');
+    await small.reload();
+    await small.getByRole('heading', { name: 'Environments' }).waitFor();
+    await small.keyboard.press('Tab');
+    expect(await small.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await phone.close();
+  });
+
+  it('copies the teleport command, archives, then deletes behind a confirmation', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.getByRole('button', { name: 'Open in CLI' }).click();
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(
+      `hangar teleport ${sessionId}`,
+    );
+
+    await page.getByRole('button', { name: 'Archive', exact: true }).click();
+    await page.locator('.session-header .badge', { hasText: 'Archived' }).waitFor();
+    const item = page.locator(`.session-list [data-session="${sessionId}"]`);
+    await item.waitFor({ state: 'detached' });
+    await page.getByLabel('Show archived').check();
+    await item.waitFor();
+    await shot(page, 'archived');
+
+    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    const dialog = page.getByRole('dialog', { name: 'Delete this session?' });
+    expect(await dialog.textContent()).toMatch(/permanently[\s\S]*cannot be undone/);
+    await shot(page, 'delete-confirm');
+    await dialog.getByRole('button', { name: 'Delete permanently' }).click();
+    await page.waitForURL((url) => url.pathname === '/');
+    await item.waitFor({ state: 'detached' });
+    expect((await stack.api('GET', `/sessions/${sessionId}`)).status).toBe(404);
+    await shot(page, 'deleted');
+  });
+});
