@@ -78,13 +78,13 @@ export function App() {
       </header>
       <Sidebar path={path} />
       <main id="main" tabIndex={-1} ref={main}>
-        <Page path={path} me={me} />
+        <Page path={path} />
       </main>
     </div>
   );
 }
 
-function Page({ path, me }: { path: string; me: Me | null }) {
+function Page({ path }: { path: string }) {
   let params: Record<string, string> | null;
   if ((params = match('/sessions/:id/diff', path))) {
     return (
@@ -100,7 +100,7 @@ function Page({ path, me }: { path: string; me: Me | null }) {
     return <EnvironmentsPage key={params.id} selected={params.id ?? null} />;
   }
   if (match('/environments', path)) return <EnvironmentsPage selected={null} />;
-  if (path === '/' || path === '') return <NewSessionPage me={me} />;
+  if (path === '/' || path === '') return <NewSessionPage />;
   return (
     <section className="page">
       <h1>Not found</h1>

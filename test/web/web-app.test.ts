@@ -130,7 +130,7 @@ describe('the web app', { timeout: 300_000 }, () => {
           content: [
             { type: 'text', text: 'Adding the greeting now.' },
             bash(
-              "printf 'hello\\nworld\\n' > greeting.txt && git add greeting.txt && git commit -qm 'Add greeting' && echo committed",
+              "printf 'hello\\nworld\\n' > greeting.txt && git add greeting.txt && git commit -qm 'Add greeting' && echo committed; curl -sS -o /dev/null https://not-allowed.example.net/ 2>&1 || true",
             ),
           ],
         },
@@ -174,6 +174,8 @@ describe('the web app', { timeout: 300_000 }, () => {
     const tool = page.locator('details.tool', { hasText: 'Bash' });
     await tool.locator('summary').click();
     expect(await tool.locator('pre').last().textContent()).toContain('committed');
+    // The environment's allowlist refused a host: the transcript says which, and why.
+    await page.locator('.entry-blocked', { hasText: 'not-allowed.example.net:443' }).waitFor();
     await page.locator('.turn-result', { hasText: 'tokens' }).first().waitFor();
     await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
     await page.locator('.diff-button', { hasText: '+2' }).waitFor();
@@ -276,6 +278,52 @@ describe('the web app', { timeout: 300_000 }, () => {
     await phone.close();
   });
 
+  it('edits environments: renames one, makes it the default, archives another, shows the trusted list', async () => {
+    await page.getByRole('link', { name: 'Environments', exact: true }).click();
+    await page.getByRole('link', { name: 'Add environment' }).click();
+    await page.getByLabel('Name').fill('scratch');
+    await page.getByLabel('None').check();
+    await page.getByRole('button', { name: 'Create environment' }).click();
+    await page.waitForURL(/\/environments\/env_/);
+
+    await page.locator('.env-list a', { hasText: 'web env' }).click();
+    await page.getByRole('heading', { name: 'Edit web env' }).waitFor();
+    await page.getByLabel('Name').fill('web env (edited)');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.env-list li', { hasText: 'web env (edited)' }).waitFor();
+    await page.getByRole('button', { name: 'Set as default' }).click();
+    await page
+      .locator('.env-list li', { hasText: 'web env (edited)' })
+      .locator('.tag', { hasText: 'default' })
+      .waitFor();
+
+    await page.locator('.env-list a', { hasText: 'scratch' }).click();
+    await page.getByRole('heading', { name: 'Edit scratch' }).waitFor();
+    await page.getByRole('button', { name: 'Archive', exact: true }).click();
+    const scratch = page.locator('.env-list li', { hasText: 'scratch' });
+    await scratch.waitFor({ state: 'detached' });
+    await page.getByLabel('Show archived environments').check();
+    await scratch.locator('.tag', { hasText: 'archived' }).waitFor();
+
+    await page.getByText('The default trusted list').click();
+    await page.locator('.trusted code', { hasText: 'github.com' }).first().waitFor();
+    await shot(page, 'environments');
+
+    // The new-session form offers the new default first, and no archived one.
+    await page.getByRole('link', { name: 'New session' }).click();
+    const picker = page.getByLabel('Environment');
+    expect(await picker.locator('option:checked').textContent()).toBe('web env (edited) (default)');
+    expect(await picker.locator('option', { hasText: 'scratch' }).count()).toBe(0);
+    const me = await stack.api<{ defaultEnvironmentId: string }>('GET', '/me');
+    const env = await stack.api<{ name: string }>(
+      'GET',
+      `/environments/${me.json.defaultEnvironmentId}`,
+    );
+    expect(env.json.name).toBe('web env (edited)');
+    await page.goto(`${stack.server.url}/sessions/${sessionId}`);
+    await page.locator('.session-header h1').waitFor();
+  });
+
   it('copies the teleport command, archives, then deletes behind a confirmation', async () => {
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.getByRole('button', { name: 'Open in CLI' }).click();
@@ -287,7 +335,7 @@ describe('the web app', { timeout: 300_000 }, () => {
     await page.locator('.session-header .badge', { hasText: 'Archived' }).waitFor();
     const item = page.locator(`.session-list [data-session="${sessionId}"]`);
     await item.waitFor({ state: 'detached' });
-    await page.getByLabel('Show archived').check();
+    await page.getByRole('navigation', { name: 'Sessions' }).getByLabel('Show archived').check();
     await item.waitFor();
     await shot(page, 'archived');
 

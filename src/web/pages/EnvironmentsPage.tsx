@@ -56,7 +56,7 @@ export function EnvironmentsPage({ selected }: { selected: string | null }) {
               checked={showArchived}
               onChange={(e) => setShowArchived(e.target.checked)}
             />
-            Show archived
+            Show archived environments
           </label>
           {list.error && <p className="field-error">{list.error.message}</p>}
           <ul>

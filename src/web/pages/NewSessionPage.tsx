@@ -1,5 +1,5 @@
 import { useState, type SyntheticEvent } from 'react';
-import { api, ApiError, asApiError, unwrap, type Me } from '../api/client';
+import { api, ApiError, asApiError, unwrap } from '../api/client';
 import { aboutAny, Field, FormError } from '../components/Field';
 import { useLoad, useStoredState } from '../hooks';
 import { Link, navigate } from '../router';
@@ -7,7 +7,7 @@ import { Link, navigate } from '../router';
 const FIELDS = ['source.url', 'source.branch', 'environmentId', 'agent', 'model', 'prompt'];
 
 /** Start a task: a repository and branch, an environment, an agent, and the prompt. */
-export function NewSessionPage({ me }: { me: Me | null }) {
+export function NewSessionPage() {
   const environments = useLoad(
     () => unwrap(api.GET('/api/v1/environments')).then((page) => page.environments),
     [],
@@ -21,12 +21,8 @@ export function NewSessionPage({ me }: { me: Me | null }) {
   const [busy, setBusy] = useState(false);
 
   const live = environments.data ?? [];
-  const chosen =
-    environmentId ??
-    me?.defaultEnvironmentId ??
-    live.find((e) => e.isDefault)?.id ??
-    live[0]?.id ??
-    '';
+  // The list is fetched on every visit, so its default is the current one.
+  const chosen = environmentId ?? live.find((e) => e.isDefault)?.id ?? live[0]?.id ?? '';
 
   const submit = async (event: SyntheticEvent) => {
     event.preventDefault();
