@@ -72,7 +72,7 @@ export function App() {
         <span className="brand">Hangar</span>
         <span className="spacer" />
         {me && <span className="who">{me.name}</span>}
-        <button type="button" className="link-button" onClick={() => auth.signOut()}>
+        <button type="button" className="link-button" onClick={() => void signOut(me)}>
           Sign out
         </button>
       </header>
@@ -82,6 +82,17 @@ export function App() {
       </main>
     </div>
   );
+}
+
+/** Forgets the token; one this browser was given by a sign-in link is revoked too. */
+async function signOut(me: Me | null): Promise<void> {
+  if (me && auth.ownsToken) {
+    // Best effort: if the server is unreachable, the token still expires in 30 days.
+    await api
+      .DELETE('/api/v1/tokens/{id}', { params: { path: { id: me.tokenId } } })
+      .catch(() => undefined);
+  }
+  auth.signOut();
 }
 
 function Page({ path }: { path: string }) {

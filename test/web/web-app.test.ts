@@ -278,6 +278,32 @@ describe('the web app', { timeout: 300_000 }, () => {
     await phone.close();
   });
 
+  it('revokes the token a sign-in link made when signing out', async () => {
+    const browserTokens = async () =>
+      (await stack.api<{ tokens: { name: string }[] }>('GET', '/tokens')).json.tokens.filter(
+        (t) => t.name === 'browser',
+      ).length;
+    const other = await browser.newContext();
+    const tab = await other.newPage();
+    await tab.goto(await signInUrl());
+    await tab.getByRole('link', { name: 'New session' }).waitFor();
+    const before = await browserTokens();
+    await tab.getByRole('button', { name: 'Sign out' }).click();
+    await tab.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
+    expect(await browserTokens()).toBe(before - 1);
+
+    // A token pasted by hand is only forgotten: the CLI may be using it.
+    await tab.getByLabel('API token').fill('not-a-token');
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    expect(await tab.getByRole('alert').textContent()).toMatch(/Invalid token/);
+    await tab.getByLabel('API token').fill(stack.token);
+    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.getByRole('button', { name: 'Sign out' }).click();
+    await tab.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
+    expect((await stack.api('GET', '/me')).status).toBe(200);
+    await other.close();
+  });
+
   it('edits environments: renames one, makes it the default, archives another, shows the trusted list', async () => {
     await page.getByRole('link', { name: 'Environments', exact: true }).click();
     await page.getByRole('link', { name: 'Add environment' }).click();

@@ -36,16 +36,24 @@ export class ApiError extends Error {
 }
 
 const TOKEN_KEY = 'hangar.token';
+/** Set when the token was made for this browser by a sign-in link: signing out revokes it. */
+const OWNED_KEY = 'hangar.token-owned';
 
 export const auth = {
   get token(): string | null {
     return localStorage.getItem(TOKEN_KEY);
   },
-  signIn(token: string): void {
+  get ownsToken(): boolean {
+    return localStorage.getItem(OWNED_KEY) === 'yes';
+  },
+  signIn(token: string, options: { owned: boolean }): void {
     localStorage.setItem(TOKEN_KEY, token);
+    if (options.owned) localStorage.setItem(OWNED_KEY, 'yes');
+    else localStorage.removeItem(OWNED_KEY);
   },
   signOut(): void {
     localStorage.removeItem(TOKEN_KEY);
+    localStorage.removeItem(OWNED_KEY);
     window.dispatchEvent(new Event('hangar:signed-out'));
   },
 };

@@ -27,7 +27,7 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (next: string) => void }
     setBusy(true);
     unwrap(api.POST('/api/v1/login-links/redeem', { body: { code } })).then(
       (answer) => {
-        auth.signIn(answer.token);
+        auth.signIn(answer.token, { owned: true });
         onSignedIn(next);
       },
       (failure: unknown) => {
@@ -48,7 +48,8 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (next: string) => void }
     setError(null);
     try {
       await unwrap(api.GET('/api/v1/me', { headers: { authorization: `Bearer ${value}` } }));
-      auth.signIn(value);
+      // A pasted token may be one the CLI uses too: signing out only forgets it.
+      auth.signIn(value, { owned: false });
       onSignedIn(safeNext(new URLSearchParams(window.location.search).get('next')));
     } catch (failure) {
       setError((failure as Error).message);
