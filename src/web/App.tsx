@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { api, auth, unwrap, type Me } from './api/client';
+import { Icon } from './components/Icon';
 import { Sidebar } from './components/Sidebar';
 import { match, navigate, usePath } from './router';
 import { EnvironmentsPage } from './pages/EnvironmentsPage';
@@ -67,7 +68,7 @@ export function App() {
           aria-controls="sidebar"
           onClick={() => setMenuOpenOn(menuOpen ? null : path)}
         >
-          ☰
+          <Icon name="menu" />
         </button>
         <span className="brand">Hangar</span>
         <span className="spacer" />

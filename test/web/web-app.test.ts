@@ -150,7 +150,9 @@ describe('the web app', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Start session' }).click();
     const urlError = page.locator('.field.invalid', { has: page.getByLabel('Repository') });
     await urlError.locator('.field-error').waitFor();
-    expect(await urlError.locator('.field-error').textContent()).toMatch(/url|http/i);
+    expect(await urlError.locator('.field-error').textContent()).toMatch(
+      /^"ftp:\/\/example.com\/greeter.git" is not an http\(s\) git URL/,
+    );
     await shot(page, 'new-session-error');
 
     await page.getByLabel('Repository').fill(host.url);
@@ -195,10 +197,10 @@ describe('the web app', { timeout: 300_000 }, () => {
     await shot(page, 'diff-split');
     await page.getByRole('button', { name: 'Unified' }).click();
 
-    // Hover line 2 of the new file and select its + to comment.
+    // Line 2's "+" (comment on this line) is reachable from the keyboard.
     const line = file.locator('tr', { hasText: 'world' }).first();
-    await line.hover();
-    await line.locator('.diff-add-widget').click();
+    await line.locator('.diff-add-widget').focus();
+    await page.keyboard.press('Enter');
     await page.getByLabel(/Comment on/).fill('Say it louder');
     await shot(page, 'diff-comment');
     await page.getByRole('button', { name: 'Add to review' }).click();

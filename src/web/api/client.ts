@@ -84,7 +84,10 @@ export function toApiError(error: unknown, response?: Response): ApiError {
   const details = body?.details as { issues?: Issue[]; field?: string } | undefined;
   const issues =
     details?.issues ??
-    (details?.field ? [{ path: details.field, message: body?.message ?? '' }] : []);
+    (details?.field
+      ? // The message names the field for those who read it alone; beside the field it need not.
+        [{ path: details.field, message: (body?.message ?? '').replace(`${details.field}: `, '') }]
+      : []);
   return new ApiError(
     response?.status ?? 0,
     body?.code ?? 'network',

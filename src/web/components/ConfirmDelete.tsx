@@ -34,8 +34,8 @@ export function ConfirmDelete({
     <dialog ref={dialog} className="dialog" onClose={onClose} aria-labelledby="delete-title">
       <h2 id="delete-title">Delete this session?</h2>
       <p>
-        <strong>{session.title}</strong> will be deleted permanently: its transcript, sandbox and
-        branch in Hangar. This cannot be undone.
+        <strong>{session.title}</strong> will be deleted permanently: its transcript, its sandbox
+        and its disk. This cannot be undone. A branch already pushed to your git host stays there.
       </p>
       {error && (
         <p className="field-error" role="alert">

@@ -3,6 +3,7 @@ import { api, unwrap, type Session } from '../api/client';
 import { followSse } from '../api/sse';
 import { Link, navigate } from '../router';
 import { ConfirmDelete } from './ConfirmDelete';
+import { Icon } from './Icon';
 import { DiffStat, StatusBadge } from './StatusBadge';
 
 /** Your sessions, newest first, kept current by the server's session feed. */
@@ -111,7 +112,7 @@ export function Sidebar({ path }: { path: string }) {
                     title="Delete"
                     onClick={() => setDeleting(session)}
                   >
-                    🗑
+                    <Icon name="trash" />
                   </button>
                 ) : (
                   <button
@@ -121,7 +122,7 @@ export function Sidebar({ path }: { path: string }) {
                     title="Archive"
                     onClick={() => void archive(session)}
                   >
-                    ⤓
+                    <Icon name="archive" />
                   </button>
                 )}
               </span>

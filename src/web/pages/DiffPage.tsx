@@ -1,6 +1,6 @@
 import { DiffModeEnum, DiffView, SplitSide } from '@git-diff-view/react';
 import '@git-diff-view/react/styles/diff-view-pure.css';
-import { useMemo, useState } from 'react';
+import { useMemo, useState, type KeyboardEvent } from 'react';
 import { api, unwrap } from '../api/client';
 import { DiffStat } from '../components/StatusBadge';
 import { splitDiff, reviewMessage, type DraftComment, type FileDiff } from '../diff';
@@ -121,7 +121,12 @@ function FileView({
   }, [comments]);
 
   return (
-    <article className="file" id={`file-${encodeURIComponent(file.path)}`} data-file={file.path}>
+    <article
+      className="file"
+      id={`file-${encodeURIComponent(file.path)}`}
+      data-file={file.path}
+      onKeyDown={openCommentFromKeyboard}
+    >
       <h2 className="file-name">
         {file.change === 'renamed' ? `${file.oldPath} → ${file.newPath}` : file.path}{' '}
         <DiffStat additions={file.additions} deletions={file.deletions} />
@@ -177,6 +182,18 @@ function FileView({
       )}
     </article>
   );
+}
+
+/** The library opens a line's comment box on mousedown only: Enter and Space do it too. */
+function openCommentFromKeyboard(event: KeyboardEvent) {
+  const target = event.target as HTMLElement;
+  if (
+    (event.key === 'Enter' || event.key === ' ') &&
+    target.classList.contains('diff-add-widget')
+  ) {
+    event.preventDefault();
+    target.dispatchEvent(new MouseEvent('mousedown', { bubbles: true }));
+  }
 }
 
 function CommentForm({
