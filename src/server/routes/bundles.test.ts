@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoWithCommits } from '../../git/test-repo.js';
 import { openTestApp, type TestApp } from '../test-app.js';
 import { bundleDir, bundlePath } from './bundles.js';
 
@@ -14,29 +15,7 @@ const git = (...args: string[]) =>
 beforeAll(async () => {
   t = await openTestApp({ maxBundleBytes: 64 * 1024 });
   repo = mkdtempSync(join(tmpdir(), 'hangar-bundle-'));
-  git('init', '-q', '-b', 'main');
-  git(
-    '-c',
-    'user.name=t',
-    '-c',
-    'user.email=t@example.com',
-    'commit',
-    '-q',
-    '--allow-empty',
-    '-m',
-    'one',
-  );
-  git(
-    '-c',
-    'user.name=t',
-    '-c',
-    'user.email=t@example.com',
-    'commit',
-    '-q',
-    '--allow-empty',
-    '-m',
-    'two',
-  );
+  repoWithCommits(repo, 'one', 'two');
   git('branch', 'feature');
 });
 afterAll(async () => {

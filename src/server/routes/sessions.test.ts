@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oneCommitBundle } from '../../git/test-repo.js';
 import { updateSession } from '../../sessions/session-store.js';
 import { NO_AGENT, openTestApp, type TestApp } from '../test-app.js';
 
@@ -29,21 +29,7 @@ let bundleBytes: Buffer;
 beforeAll(async () => {
   t = await openTestApp({ sessions: true, keepAliveMs: 300 });
   const repo = mkdtempSync(join(tmpdir(), 'hangar-feed-'));
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: repo });
-  git('init', '-q', '-b', 'main');
-  git(
-    '-c',
-    'user.name=t',
-    '-c',
-    'user.email=t@example.com',
-    'commit',
-    '-q',
-    '--allow-empty',
-    '-m',
-    'one',
-  );
-  git('bundle', 'create', '-q', 'repo.bundle', '--all');
-  bundleBytes = readFileSync(join(repo, 'repo.bundle'));
+  bundleBytes = oneCommitBundle(repo);
   rmSync(repo, { recursive: true, force: true });
 });
 afterAll(async () => {
