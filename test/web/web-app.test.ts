@@ -130,7 +130,7 @@ describe('the web app', { timeout: 300_000 }, () => {
           content: [
             { type: 'text', text: 'Adding the greeting now.' },
             bash(
-              "printf 'hello\\nworld\\n' > greeting.txt && git add greeting.txt && git commit -qm 'Add greeting' && echo committed; curl -sS -o /dev/null https://not-allowed.example.net/ 2>&1 || true",
+              "printf 'hello\\nworld\\n' > greeting.txt && sed -i 's/# greeter/# greeter app/' README.md && git add -A && git commit -qm 'Add greeting' && echo committed; curl -sS -o /dev/null https://not-allowed.example.net/ 2>&1 || true",
             ),
           ],
         },
@@ -180,7 +180,7 @@ describe('the web app', { timeout: 300_000 }, () => {
     await page.locator('.entry-blocked', { hasText: 'not-allowed.example.net:443' }).waitFor();
     await page.locator('.turn-result', { hasText: 'tokens' }).first().waitFor();
     await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
-    await page.locator('.diff-button', { hasText: '+2' }).waitFor();
+    await page.locator('.diff-button', { hasText: '+3 −1' }).waitFor();
     await shot(page, 'transcript');
   });
 
@@ -190,9 +190,10 @@ describe('the web app', { timeout: 300_000 }, () => {
     await page.waitForURL(/\/diff$/);
     const file = page.locator('article.file[data-file="greeting.txt"]');
     await file.waitFor();
-    expect(await page.locator('.file-list li').first().textContent()).toMatch(
-      /greeting\.txt.*\+2.*−0/,
-    );
+    expect(await page.locator('.file-list li').allTextContents()).toEqual([
+      'README.md modified +1 −1',
+      'greeting.txt added +2 −0',
+    ]);
     await page.getByRole('button', { name: 'Split' }).click();
     await shot(page, 'diff-split');
     await page.getByRole('button', { name: 'Unified' }).click();
@@ -243,6 +244,21 @@ describe('the web app', { timeout: 300_000 }, () => {
       .waitFor({ timeout: 120_000 });
     expect(await note.locator('.tag').count()).toBe(0);
     await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
+  });
+
+  it('interrupts a running turn', async () => {
+    model.setScript({
+      replies: [{ content: [bash('for i in $(seq 1 60); do sleep 1; done; echo never')] }],
+    });
+    const box = page.getByLabel('Follow-up message');
+    await box.fill('run the very slow task');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.locator('details.tool', { hasText: 'running…' }).waitFor();
+    await page.getByRole('button', { name: 'Interrupt' }).click();
+    await page.locator('.turn-result', { hasText: 'Interrupted' }).waitFor({ timeout: 60_000 });
+    await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Interrupt' }).count()).toBe(0);
+    await shot(page, 'interrupted');
   });
 
   it('opens a session straight from `hangar open ID`, on a phone, in dark mode', async () => {
