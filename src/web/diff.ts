@@ -73,6 +73,11 @@ export interface DraftComment {
   text: string;
 }
 
+/** Where a session's review draft is kept (localStorage) until it is sent. */
+export function draftKey(sessionId: string): string {
+  return `hangar.draft.${sessionId}`;
+}
+
 /** The one follow-up message a review becomes: each `file:line` quoted with its comment. */
 export function reviewMessage(comments: readonly DraftComment[], note = ''): string {
   const sorted = [...comments].sort((a, b) => a.path.localeCompare(b.path) || a.line - b.line);

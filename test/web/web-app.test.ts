@@ -153,6 +153,10 @@ describe('the web app', { timeout: 300_000 }, () => {
     expect(await urlError.locator('.field-error').textContent()).toMatch(
       /^"ftp:\/\/example.com\/greeter.git" is not an http\(s\) git URL/,
     );
+    // Screen readers hear the error with the field.
+    const repoField = page.getByLabel('Repository');
+    expect(await repoField.getAttribute('aria-invalid')).toBe('true');
+    expect(await repoField.getAttribute('aria-describedby')).toContain('repo-errors');
     await shot(page, 'new-session-error');
 
     await page.getByLabel('Repository').fill(host.url);

@@ -34,6 +34,8 @@ export async function followSse(
         auth.signOut();
         return;
       }
+      // Gone or refused (a deleted session): asking again will not help.
+      if (response.status >= 400 && response.status < 500 && response.status !== 429) return;
       if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
       delay = 500;
       options.onOpen?.();

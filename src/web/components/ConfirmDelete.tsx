@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, unwrap, type Session } from '../api/client';
+import { draftKey } from '../diff';
 
 /** The confirmation a permanent delete needs, as a modal `<dialog>`. */
 export function ConfirmDelete({
@@ -23,6 +24,7 @@ export function ConfirmDelete({
     setBusy(true);
     try {
       await unwrap(api.DELETE('/api/v1/sessions/{id}', { params: { path: { id: session.id } } }));
+      localStorage.removeItem(draftKey(session.id));
       onDeleted();
     } catch (failure) {
       setError((failure as Error).message);

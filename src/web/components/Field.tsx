@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { cloneElement, isValidElement, type ReactElement, type ReactNode } from 'react';
 import type { ApiError, Issue } from '../api/client';
 
 /** A labelled form field with the API's complaints about it right under it. */
@@ -19,6 +19,16 @@ export function Field({
   children: ReactNode;
 }) {
   const issues = error?.about(field) ?? [];
+  const describedBy = [hint ? `${id}-hint` : '', issues.length > 0 ? `${id}-errors` : '']
+    .filter(Boolean)
+    .join(' ');
+  // A single control is tied to its hint and its errors, for screen readers.
+  const control = isValidElement(children)
+    ? cloneElement(children as ReactElement<Record<string, unknown>>, {
+        'aria-describedby': describedBy || undefined,
+        'aria-invalid': issues.length > 0 || undefined,
+      })
+    : children;
   return (
     <div className={`field${issues.length > 0 ? ' invalid' : ''}`}>
       <label htmlFor={id}>{label}</label>
@@ -27,20 +37,16 @@ export function Field({
           {hint}
         </p>
       )}
-      {children}
-      {issues.map((issue) => (
-        <p
-          key={`${issue.path}-${issue.message}`}
-          className="field-error"
-          id={`${id}-error`}
-          role="alert"
-        >
-          {issue.line !== undefined && !issue.message.startsWith('line')
-            ? `Line ${issue.line}: `
-            : ''}
-          {issue.message}
-        </p>
-      ))}
+      {control}
+      {issues.length > 0 && (
+        <div id={`${id}-errors`} role="alert">
+          {issues.map((issue) => (
+            <p key={`${issue.path}-${issue.message}`} className="field-error">
+              {issue.message}
+            </p>
+          ))}
+        </div>
+      )}
     </div>
   );
 }

@@ -3,7 +3,7 @@ import '@git-diff-view/react/styles/diff-view-pure.css';
 import { useMemo, useState, type KeyboardEvent } from 'react';
 import { api, unwrap } from '../api/client';
 import { DiffStat } from '../components/StatusBadge';
-import { splitDiff, reviewMessage, type DraftComment, type FileDiff } from '../diff';
+import { draftKey, reviewMessage, splitDiff, type DraftComment, type FileDiff } from '../diff';
 import { useDarkMode, useLoad, useStoredState } from '../hooks';
 import { Link, navigate } from '../router';
 
@@ -19,7 +19,7 @@ export function DiffPage({ id }: { id: string }) {
   );
   const files = useMemo(() => splitDiff(diff.data?.diff ?? ''), [diff.data]);
   const [mode, setMode] = useStoredState<'unified' | 'split'>('hangar.diff-mode', 'unified');
-  const [draft, setDraft] = useStoredState<DraftComment[]>(`hangar.draft.${id}`, []);
+  const [draft, setDraft] = useStoredState<DraftComment[]>(draftKey(id), []);
   const dark = useDarkMode();
 
   if (diff.error) {
