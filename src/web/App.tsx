@@ -2,6 +2,7 @@ import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { api, auth, unwrap, type Me } from './api/client';
 import { Icon } from './components/Icon';
 import { Sidebar } from './components/Sidebar';
+import { SessionsProvider } from './sessions';
 import { match, navigate, usePath } from './router';
 import { EnvironmentsPage } from './pages/EnvironmentsPage';
 import { LoginPage } from './pages/LoginPage';
@@ -55,33 +56,35 @@ export function App() {
   }
 
   return (
-    <div className={`layout${menuOpen ? ' menu-open' : ''}`}>
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="topbar">
-        <button
-          type="button"
-          className="menu-button"
-          aria-label={menuOpen ? 'Close the menu' : 'Open the menu'}
-          aria-expanded={menuOpen}
-          aria-controls="sidebar"
-          onClick={() => setMenuOpenOn(menuOpen ? null : path)}
-        >
-          <Icon name="menu" />
-        </button>
-        <span className="brand">Hangar</span>
-        <span className="spacer" />
-        {me && <span className="who">{me.name}</span>}
-        <button type="button" className="link-button" onClick={() => void signOut(me)}>
-          Sign out
-        </button>
-      </header>
-      <Sidebar path={path} />
-      <main id="main" tabIndex={-1} ref={main}>
-        <Page path={path} />
-      </main>
-    </div>
+    <SessionsProvider>
+      <div className={`layout${menuOpen ? ' menu-open' : ''}`}>
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="topbar">
+          <button
+            type="button"
+            className="menu-button"
+            aria-label={menuOpen ? 'Close the menu' : 'Open the menu'}
+            aria-expanded={menuOpen}
+            aria-controls="sidebar"
+            onClick={() => setMenuOpenOn(menuOpen ? null : path)}
+          >
+            <Icon name="menu" />
+          </button>
+          <span className="brand">Hangar</span>
+          <span className="spacer" />
+          {me && <span className="who">{me.name}</span>}
+          <button type="button" className="link-button" onClick={() => void signOut(me)}>
+            Sign out
+          </button>
+        </header>
+        <Sidebar path={path} />
+        <main id="main" tabIndex={-1} ref={main}>
+          <Page path={path} />
+        </main>
+      </div>
+    </SessionsProvider>
   );
 }
 

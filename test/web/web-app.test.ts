@@ -379,7 +379,8 @@ describe('the web app', { timeout: 300_000 }, () => {
       `hangar teleport ${sessionId}`,
     );
 
-    await page.getByRole('button', { name: 'Archive', exact: true }).click();
+    // Archived from the sidebar: the open session's header follows the live list.
+    await page.getByRole('button', { name: 'Archive add a greeting' }).click();
     await page.locator('.session-header .badge', { hasText: 'Archived' }).waitFor();
     const item = page.locator(`.session-list [data-session="${sessionId}"]`);
     await item.waitFor({ state: 'detached' });

@@ -1,51 +1,13 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, unwrap, type Session } from '../api/client';
-import { followSse } from '../api/sse';
+import { useSessions } from '../sessions';
 import { Link, navigate } from '../router';
 import { ConfirmDelete } from './ConfirmDelete';
 import { Icon } from './Icon';
 import { DiffStat, StatusBadge } from './StatusBadge';
 
-/** Your sessions, newest first, kept current by the server's session feed. */
-function useSessionList() {
-  const [sessions, setSessions] = useState<Map<string, Session>>(new Map());
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    const abort = new AbortController();
-    const refetch = () =>
-      unwrap(api.GET('/api/v1/sessions', { params: { query: { archived: 'true' } } })).then(
-        (page) => {
-          setSessions(new Map(page.sessions.map((s) => [s.id, s])));
-          setError(null);
-        },
-        (failure: unknown) => setError((failure as Error).message),
-      );
-    void followSse('/api/v1/sessions', {
-      signal: abort.signal,
-      // Whatever changed while the stream was down is in a fresh list.
-      onOpen: () => void refetch(),
-      onMessage: (message) => {
-        if (message.event === 'session') {
-          const session = JSON.parse(message.data) as Session;
-          setSessions((all) => new Map(all).set(session.id, session));
-        } else if (message.event === 'deleted') {
-          const { id } = JSON.parse(message.data) as { id: string };
-          setSessions((all) => {
-            const next = new Map(all);
-            next.delete(id);
-            return next;
-          });
-        }
-      },
-    });
-    return () => abort.abort();
-  }, []);
-  const sorted = [...sessions.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  return { sessions: sorted, error };
-}
-
 export function Sidebar({ path }: { path: string }) {
-  const { sessions, error } = useSessionList();
+  const { sessions, error } = useSessions();
   const [showArchived, setShowArchived] = useState(false);
   const [deleting, setDeleting] = useState<Session | null>(null);
   const shown = sessions.filter((s) => s.archived === showArchived);

@@ -14,6 +14,7 @@ import { DiffStat, StatusBadge } from '../components/StatusBadge';
 import { TranscriptView } from '../components/TranscriptView';
 import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
+import { useSessions } from '../sessions';
 import { buildTranscript, type SessionEvent } from '../transcript';
 
 /** Events that change what the session header shows: reload the session on them. */
@@ -47,6 +48,7 @@ export function SessionPage({ id }: { id: string }) {
     [id],
   );
   const events = useSessionEvents(id, session.reload);
+  const fromFeed = useSessions().byId.get(id);
   const transcript = useMemo(() => buildTranscript(events), [events]);
   const [deleting, setDeleting] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
@@ -66,7 +68,11 @@ export function SessionPage({ id }: { id: string }) {
       </section>
     );
   }
-  const s = session.data;
+  // The newer of the page's own copy and the live list's (which sees archive, too).
+  const s =
+    fromFeed && (!session.data || fromFeed.updatedAt >= session.data.updatedAt)
+      ? fromFeed
+      : session.data;
   if (!s) return <section className="page muted">Loading…</section>;
 
   const act = async (
