@@ -258,8 +258,11 @@ describe('the web app', { timeout: 300_000 }, () => {
     await box.fill('run the very slow task');
     await page.getByRole('button', { name: 'Send' }).click();
     await page.locator('details.tool', { hasText: 'running…' }).waitFor();
+    await page.evaluate('window.scrollTo(0, 0)');
     await page.getByRole('button', { name: 'Interrupt' }).click();
     await page.locator('.turn-result', { hasText: 'Interrupted' }).waitFor({ timeout: 60_000 });
+    // Reading at the top, the reader is not pulled down by what arrives.
+    expect(await page.evaluate('window.scrollY')).toBe(0);
     await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
     expect(await page.getByRole('button', { name: 'Interrupt' }).count()).toBe(0);
     await shot(page, 'interrupted');

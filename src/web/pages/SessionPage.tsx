@@ -54,9 +54,19 @@ export function SessionPage({ id }: { id: string }) {
   const [notice, setNotice] = useState<string | null>(null);
   const end = useRef<HTMLDivElement>(null);
 
-  // Keep the newest entry in view while the transcript grows.
+  // Keep the newest entry in view while the transcript grows, unless the reader has
+  // scrolled up to read something earlier.
+  const following = useRef(true);
   useEffect(() => {
-    end.current?.scrollIntoView({ block: 'end' });
+    const onScroll = () => {
+      const bottom = window.scrollY + window.innerHeight;
+      following.current = bottom >= document.documentElement.scrollHeight - 160;
+    };
+    window.addEventListener('scroll', onScroll, { passive: true });
+    return () => window.removeEventListener('scroll', onScroll);
+  }, []);
+  useEffect(() => {
+    if (following.current) end.current?.scrollIntoView({ block: 'end' });
   }, [transcript.items.length]);
 
   if (session.error) {
