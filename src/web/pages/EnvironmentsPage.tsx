@@ -1,5 +1,13 @@
 import { useState, type SyntheticEvent } from 'react';
-import { api, ApiError, asApiError, unwrap, type Environment, type Issue } from '../api/client';
+import {
+  api,
+  ApiError,
+  asApiError,
+  unwrap,
+  type ApiResult,
+  type Environment,
+  type Issue,
+} from '../api/client';
 import { aboutAny, Field, FormError } from '../components/Field';
 import { LinedTextarea } from '../components/LinedTextarea';
 import { useLoad } from '../hooks';
@@ -142,7 +150,7 @@ function EnvironmentForm({
   }
   // Line problems show in their box; other field problems beside their field.
   const placed = (issue: Issue) =>
-    /^allowlist\[\d+\]/.test(issue.path) ||
+    (level === 'custom' && /^allowlist\[\d+\]/.test(issue.path)) ||
     (issue.path === 'envVars' && envVarProblems.size > 0) ||
     aboutAny(error, FIELDS)(issue);
 
@@ -180,10 +188,7 @@ function EnvironmentForm({
     }
   };
 
-  const act = async (
-    call: Promise<{ data?: unknown; error?: unknown; response: Response }>,
-    done: string,
-  ) => {
+  const act = async (call: Promise<ApiResult<unknown>>, done: string) => {
     setError(null);
     try {
       await unwrap(call);

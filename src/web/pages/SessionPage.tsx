@@ -7,7 +7,7 @@ import {
   type SyntheticEvent,
   type KeyboardEvent,
 } from 'react';
-import { api, unwrap, type Session } from '../api/client';
+import { api, unwrap, type ApiResult, type Session } from '../api/client';
 import { followSse } from '../api/sse';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { DiffStat, StatusBadge } from '../components/StatusBadge';
@@ -85,10 +85,7 @@ export function SessionPage({ id }: { id: string }) {
       : session.data;
   if (!s) return <section className="page muted">Loading…</section>;
 
-  const act = async (
-    call: Promise<{ data?: unknown; error?: unknown; response: Response }>,
-    done: string,
-  ) => {
+  const act = async (call: Promise<ApiResult<unknown>>, done: string) => {
     try {
       await unwrap(call);
       setNotice(done);
