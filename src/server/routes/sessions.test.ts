@@ -58,8 +58,13 @@ async function createSession(prompt: string, token = t.token): Promise<string> {
 }
 
 /** Opens the live session list and reads it frame by frame. */
-async function openFeed(token = t.token) {
-  const res = await t.request('GET', '/api/v1/sessions', {
+function openFeed(token = t.token) {
+  return openStream('/api/v1/sessions', token);
+}
+
+/** Opens an SSE stream of the API and reads it frame by frame. */
+async function openStream(path: string, token = t.token) {
+  const res = await t.request('GET', path, {
     token,
     headers: { accept: 'text/event-stream' },
   });
@@ -181,6 +186,15 @@ describe('GET /api/v1/sessions as a live feed', () => {
     const feed = await openFeed();
     expect(await feed.next()).toEqual({ comment: 'keep-alive' });
     await feed.close();
+  });
+
+  it("keeps a quiet session's event stream alive with comments too", async () => {
+    const id = await createSession('quiet');
+    const stream = await openStream(`/api/v1/sessions/${id}/events`);
+    let frame = await stream.next();
+    while (frame.comment === undefined) frame = await stream.next();
+    expect(frame).toEqual({ comment: 'keep-alive' });
+    await stream.close();
   });
 
   it('still answers the JSON list without the Accept header', async () => {

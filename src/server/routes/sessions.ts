@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { streamSSE } from 'hono/streaming';
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { ValidationError } from '../../errors.js';
 import { newId } from '../../ids.js';
 import { sessionBranch, titleFromPrompt } from '../../sessions/branch-name.js';
@@ -127,6 +127,12 @@ const one = jsonResponse(SessionSchema, 'The session');
 /** Event types that change what the session list shows; the rest only add to the transcript. */
 const LISTED_CHANGES = new Set<string>(['session.status', 'diff.updated']);
 
+/** Comments on a quiet stream, so proxies do not close it; returns the stop. */
+function keepAlive(stream: SSEStreamingApi, everyMs: number): () => void {
+  const timer = setInterval(() => void stream.write(': keep-alive\n\n'), everyMs);
+  return () => clearInterval(timer);
+}
+
 /**
  * The live session list: each change to one of the user's sessions as `session` (the
  * row as the list shows it, read after the change) or `deleted`. Changes are sent in
@@ -157,11 +163,10 @@ function sessionFeed(c: Context, db: Db, log: EventLog, userId: string, keepAliv
       sending = sending.catch(() => stream.abort());
     };
     const unwatch = log.watch(send);
-    // Comments keep proxies from closing a quiet stream.
-    const keepAlive = setInterval(() => void stream.write(': keep-alive\n\n'), keepAliveMs);
+    const stopKeepAlive = keepAlive(stream, keepAliveMs);
     const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
     await closed;
-    clearInterval(keepAlive);
+    stopKeepAlive();
     unwatch();
   });
 }
@@ -316,17 +321,22 @@ export function sessionRoutes(
       return streamSSE(c, async (stream) => {
         const abort = new AbortController();
         stream.onAbort(() => abort.abort());
-        for await (const event of log.follow(session.id, from, abort.signal)) {
-          await stream.writeSSE({
-            id: String(event.seq),
-            event: event.type,
-            data: JSON.stringify({
-              seq: event.seq,
-              type: event.type,
-              data: event.data,
-              createdAt: event.createdAt,
-            }),
-          });
+        const stopKeepAlive = keepAlive(stream, keepAliveMs);
+        try {
+          for await (const event of log.follow(session.id, from, abort.signal)) {
+            await stream.writeSSE({
+              id: String(event.seq),
+              event: event.type,
+              data: JSON.stringify({
+                seq: event.seq,
+                type: event.type,
+                data: event.data,
+                createdAt: event.createdAt,
+              }),
+            });
+          }
+        } finally {
+          stopKeepAlive();
         }
       }) as never;
     },
