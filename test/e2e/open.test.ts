@@ -47,6 +47,12 @@ describe('hangar open', () => {
     };
   }
 
+  it('is named by the banner of hangar serve', () => {
+    expect(server.output().stderr).toContain(
+      `Web app: ${server.url} (\`hangar open\` opens it signed in)`,
+    );
+  });
+
   it('--print prints only a sign-in URL whose code redeems, once, for a working token', async () => {
     const { code, stdout, stderr } = await runHangar(['open', '--print'], env);
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });

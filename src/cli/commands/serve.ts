@@ -27,6 +27,7 @@ export function registerServe(program: Command, io: Io): void {
           ? `Admin token written to ${server.adminTokenFile} (mode 0600).`
           : `Admin token: ${server.adminTokenFile}`,
       );
+      io.err(`Web app: ${server.url} (\`hangar open\` opens it signed in)`);
       io.err(
         `Log in: hangar login --server ${server.url} --token "$(cat ${server.adminTokenFile})"`,
       );
