@@ -339,18 +339,20 @@ function TrustedList() {
     <details className="trusted" onToggle={(e) => setOpen(e.currentTarget.open)}>
       <summary>The default trusted list{count !== undefined ? ` (${count} domains)` : ''}</summary>
       {trusted.error && <p className="field-error">{trusted.error.message}</p>}
-      {trusted.data?.groups.map((group) => (
-        <section key={group.name}>
-          <h3>{group.name}</h3>
-          <ul className="patterns">
-            {group.patterns.map((p) => (
-              <li key={p}>
-                <code>{p}</code>
-              </li>
-            ))}
-          </ul>
-        </section>
-      ))}
+      <div className="trusted-groups">
+        {trusted.data?.groups.map((group) => (
+          <section key={group.name}>
+            <h3>{group.name}</h3>
+            <ul className="patterns">
+              {group.patterns.map((p) => (
+                <li key={p}>
+                  <code>{p}</code>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ))}
+      </div>
     </details>
   );
 }
