@@ -317,12 +317,15 @@ describe('the web app', { timeout: 300_000 }, () => {
     await tab.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
     expect(await browserTokens()).toBe(before - 1);
 
-    // A token pasted by hand is only forgotten: the CLI may be using it.
+    // A token pasted by hand is only forgotten: the CLI may be using it. Signing in on
+    // a page lands on that page.
+    await tab.goto(`${stack.server.url}/environments`);
     await tab.getByLabel('API token').fill('not-a-token');
     await tab.getByRole('button', { name: 'Sign in' }).click();
     expect(await tab.getByRole('alert').textContent()).toMatch(/Invalid token/);
     await tab.getByLabel('API token').fill(stack.token);
     await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.getByRole('heading', { name: 'Environments' }).waitFor();
     await tab.getByRole('button', { name: 'Sign out' }).click();
     await tab.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
     expect((await stack.api('GET', '/me')).status).toBe(200);

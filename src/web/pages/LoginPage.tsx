@@ -50,7 +50,9 @@ export function LoginPage({ onSignedIn }: { onSignedIn: (next: string) => void }
       await unwrap(api.GET('/api/v1/me', { headers: { authorization: `Bearer ${value}` } }));
       // A pasted token may be one the CLI uses too: signing out only forgets it.
       auth.signIn(value, { owned: false });
-      onSignedIn(safeNext(new URLSearchParams(window.location.search).get('next')));
+      // Signed out on a page (a token revoked elsewhere): back to that page.
+      const here = window.location.pathname;
+      onSignedIn(here === '/login' ? '/' : safeNext(here));
     } catch (failure) {
       setError((failure as Error).message);
       setBusy(false);
