@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import { CLAUDE_CODE, ensureAgent } from '../../src/agents/install.js';
 import { testAgentsDir } from './agents.js';
 import { runHangar } from './hangar.js';
@@ -68,18 +68,13 @@ describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
         },
         {
           content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: {
-                command:
-                  'git add greeting.txt && git commit -qm "Add a greeting" && git push -q origin HEAD',
-                description: 'commit and push',
-              },
-            },
+            bashCall(
+              'git add greeting.txt && git commit -qm "Add a greeting" && git push -q origin HEAD',
+              'commit and push',
+            ),
           ],
         },
-        { content: [{ type: 'text', text: 'Greeting added and pushed.' }] },
+        say('Greeting added and pushed.'),
       ],
     });
     const started = await cli(repo, '--remote', '--wait', 'add a greeting file');
@@ -145,7 +140,7 @@ describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
     expect(conversation).toContain(repo);
     expect(conversation).not.toContain('/home/user/app');
 
-    model.setScript({ replies: [{ content: [{ type: 'text', text: 'Continuing locally.' }] }] });
+    model.setScript({ replies: [say('Continuing locally.')] });
     const before = model.agentRequests().length;
     const claude = (await ensureAgent(testAgentsDir(), CLAUDE_CODE)).bin;
     const out = await new Promise<string>((resolve, reject) => {

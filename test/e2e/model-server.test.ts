@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import {
   parseClaudeLine,
   STREAM_JSON_ARGS,
@@ -68,15 +68,9 @@ describe('the scripted model server', () => {
           ],
         },
         {
-          content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: { command: 'cat hello.txt', description: 'show the file' },
-            },
-          ],
+          content: [bashCall('cat hello.txt', 'show the file')],
         },
-        { content: [{ type: 'text', text: 'All done.' }] },
+        say('All done.'),
       ],
     });
     const { code, lines, text } = await runClaude(dir, 'write hello.txt');

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import { startGitHost, type GitHost } from './git-host.js';
 import { runHangar } from './hangar.js';
 import { commit, git, REAL_KEY, Stack, type EventJson, type SessionJson } from './stack.js';
@@ -74,35 +74,17 @@ describe('a session on a bundle', () => {
           ],
         },
         {
-          content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: {
-                command: 'sh test.sh; echo "hook=$HOOK_SOURCE"',
-                description: 'Run the tests',
-              },
-            },
-          ],
+          content: [bashCall('sh test.sh; echo "hook=$HOOK_SOURCE"', 'Run the tests')],
         },
         {
           content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: {
-                command:
-                  'git add hello.txt && git commit -q -m "Add hello.txt" && git push -q origin HEAD 2>&1; echo "push exit $?"',
-                description: 'Commit and push',
-              },
-            },
+            bashCall(
+              'git add hello.txt && git commit -q -m "Add hello.txt" && git push -q origin HEAD 2>&1; echo "push exit $?"',
+              'Commit and push',
+            ),
           ],
         },
-        {
-          content: [
-            { type: 'text', text: 'Added hello.txt; the tests pass and the branch is pushed.' },
-          ],
-        },
+        say('Added hello.txt; the tests pass and the branch is pushed.'),
       ],
     });
     events = await stack.waitForTurns(id, 1);
@@ -181,18 +163,13 @@ describe('a session on a bundle', () => {
       replies: [
         {
           content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: {
-                command:
-                  'env | grep -c ANTHROPIC_API_KEY=sk-ant || true; cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n" | grep -c sk-ant-real || true',
-                description: 'look for the key',
-              },
-            },
+            bashCall(
+              'env | grep -c ANTHROPIC_API_KEY=sk-ant || true; cat /proc/*/environ 2>/dev/null | tr "\\0" "\\n" | grep -c sk-ant-real || true',
+              'look for the key',
+            ),
           ],
         },
-        { content: [{ type: 'text', text: 'Follow-up done.' }] },
+        say('Follow-up done.'),
       ],
     });
     const before = model.agentRequests().length;
@@ -324,17 +301,10 @@ describe('network policy in sessions', { timeout: 120_000 }, () => {
         replies: [
           {
             content: [
-              {
-                type: 'tool_use',
-                name: 'Bash',
-                input: {
-                  command: 'curl -s -o /dev/null -w "%{http_code}" http://example.com/; echo',
-                  description: 'fetch',
-                },
-              },
+              bashCall('curl -s -o /dev/null -w "%{http_code}" http://example.com/; echo', 'fetch'),
             ],
           },
-          { content: [{ type: 'text', text: 'It is blocked.' }] },
+          say('It is blocked.'),
         ],
       },
       { environmentId: envId },
@@ -359,10 +329,7 @@ describe('hibernation, interruption, crash recovery and deletion', { timeout: 18
     await quick.server.stop();
   });
 
-  const bash = (command: string) => ({
-    content: [{ type: 'tool_use' as const, name: 'Bash', input: { command, description: 'run' } }],
-  });
-  const say = (text: string) => ({ content: [{ type: 'text' as const, text }] });
+  const bash = (command: string) => ({ content: [bashCall(command)] });
 
   it('hibernates an idle session and resumes it on a message, without re-running setup', async () => {
     const envId = await quick.createEnvironment({
@@ -487,18 +454,13 @@ describe('a session on a git URL', { timeout: 120_000 }, () => {
       replies: [
         {
           content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: {
-                command:
-                  'echo hello > hello.txt && git add hello.txt && git commit -qm "From the URL session" && git push -q origin HEAD 2>&1; echo "push $?"; git push -q origin HEAD:main 2>&1; echo "main $?"',
-                description: 'commit and push',
-              },
-            },
+            bashCall(
+              'echo hello > hello.txt && git add hello.txt && git commit -qm "From the URL session" && git push -q origin HEAD 2>&1; echo "push $?"; git push -q origin HEAD:main 2>&1; echo "main $?"',
+              'commit and push',
+            ),
           ],
         },
-        { content: [{ type: 'text', text: 'pushed' }] },
+        say('pushed'),
       ],
     });
     const created = await stack.api<{ id: string; branch: string }>('POST', '/sessions', {
@@ -537,15 +499,9 @@ describe('the session commands of the CLI', { timeout: 120_000 }, () => {
     const id = await stack.startSession(repo, {
       replies: [
         {
-          content: [
-            {
-              type: 'tool_use',
-              name: 'Bash',
-              input: { command: 'echo from-bash', description: 'say' },
-            },
-          ],
+          content: [bashCall('echo from-bash', 'say')],
         },
-        { content: [{ type: 'text', text: 'First answer.' }] },
+        say('First answer.'),
       ],
     });
     await stack.waitForTurns(id, 1);
@@ -560,7 +516,7 @@ describe('the session commands of the CLI', { timeout: 120_000 }, () => {
     expect(logs.stdout).toContain('First answer.');
     expect(logs.stdout).toMatch(/^— turn done/m);
 
-    model.setScript({ replies: [{ content: [{ type: 'text', text: 'Second answer.' }] }] });
+    model.setScript({ replies: [say('Second answer.')] });
     const sent = await hangar('send', id, 'one', 'more', 'thing');
     expect(sent.stdout).toMatch(/Sent|Queued/);
     await stack.waitForTurns(id, 2);

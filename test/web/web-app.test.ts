@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import { startGitHost, type GitHost } from '../e2e/git-host.js';
 import { runHangar } from '../e2e/hangar.js';
 import { commit, Stack } from '../e2e/stack.js';
@@ -54,12 +54,6 @@ async function signInUrl(...args: string[]): Promise<string> {
   expect(code).toBe(0);
   return stdout.trim();
 }
-
-const bash = (command: string) => ({
-  type: 'tool_use' as const,
-  name: 'Bash',
-  input: { command, description: 'run it' },
-});
 
 describe('the web app', { timeout: 300_000 }, () => {
   let page: Page;
@@ -129,7 +123,7 @@ describe('the web app', { timeout: 300_000 }, () => {
         {
           content: [
             { type: 'text', text: 'Adding the greeting now.' },
-            bash(
+            bashCall(
               "printf 'hello\\nworld\\n' > greeting.txt && sed -i 's/# greeter/# greeter app/' README.md && git add -A && git commit -qm 'Add greeting' && echo committed; curl -sS -o /dev/null https://not-allowed.example.net/ 2>&1 || true",
             ),
           ],
@@ -189,7 +183,7 @@ describe('the web app', { timeout: 300_000 }, () => {
   });
 
   it('opens the diff, comments on a line, and sends the review as the next turn', async () => {
-    model.setScript({ replies: [{ content: [{ type: 'text', text: 'Made it **louder**.' }] }] });
+    model.setScript({ replies: [say('Made it **louder**.')] });
     await page.locator('.diff-button').click();
     await page.waitForURL(/\/diff$/);
     const file = page.locator('article.file[data-file="greeting.txt"]');
@@ -226,9 +220,9 @@ describe('the web app', { timeout: 300_000 }, () => {
   it('shows a message sent while a turn runs as queued, then answers it', async () => {
     model.setScript({
       replies: [
-        { content: [bash('for i in 1 2 3 4 5 6; do sleep 1; done; echo slow done')] },
-        { content: [{ type: 'text', text: 'The slow task is done.' }] },
-        { content: [{ type: 'text', text: 'Got your note.' }] },
+        { content: [bashCall('for i in 1 2 3 4 5 6; do sleep 1; done; echo slow done')] },
+        say('The slow task is done.'),
+        say('Got your note.'),
       ],
     });
     const box = page.getByLabel('Follow-up message');
@@ -252,7 +246,7 @@ describe('the web app', { timeout: 300_000 }, () => {
 
   it('interrupts a running turn', async () => {
     model.setScript({
-      replies: [{ content: [bash('for i in $(seq 1 60); do sleep 1; done; echo never')] }],
+      replies: [{ content: [bashCall('for i in $(seq 1 60); do sleep 1; done; echo never')] }],
     });
     const box = page.getByLabel('Follow-up message');
     await box.fill('run the very slow task');
