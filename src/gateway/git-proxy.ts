@@ -1,15 +1,9 @@
-import {
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type ServerResponse,
-} from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { runHttpBackend } from './git-http-backend.js';
-import { forwardHeaders, refuse, type Refusal } from './http-util.js';
+import { forwardHeaders, refuse, requestUpstream, type Refusal } from './http-util.js';
 import { PktLineError, readPacket, type Packet } from './pkt-line.js';
 import { checkPush, encodeRefusal, parsePushRequest } from './push-rule.js';
 
@@ -226,19 +220,16 @@ function forward(
     return;
   }
   const base = new URL(upstream.url);
-  const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
-  const outgoing = send({
-    protocol: base.protocol,
-    hostname: base.hostname,
-    port: base.port,
-    method: req.method,
-    path: `${base.pathname.replace(/\/+$/, '')}/${service}${query ? `?${query}` : ''}`,
-    headers: {
+  const outgoing = requestUpstream(
+    base,
+    req.method,
+    `${base.pathname.replace(/\/+$/, '')}/${service}${query ? `?${query}` : ''}`,
+    {
       ...forwardHeaders(req.headers, ['host', 'authorization', 'cookie']),
       host: base.host,
       ...upstream.headers,
     },
-  });
+  );
   outgoing.on('response', (answer) => {
     res.writeHead(
       answer.statusCode ?? 502,

@@ -1,4 +1,11 @@
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import {
+  request as httpRequest,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+  type ServerResponse,
+} from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 
 /** Headers that belong to one hop (RFC 9110 §7.6.1) or to the proxy itself. */
@@ -82,4 +89,22 @@ export function refuseSocket(socket: Duplex, refusal: Refusal): void {
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\n${head}\r\n${text}`);
+}
+
+/** A request to `path` on the upstream at `base`, over http or https as its URL says. */
+export function requestUpstream(
+  base: URL,
+  method: string | undefined,
+  path: string,
+  headers: OutgoingHttpHeaders,
+): ClientRequest {
+  const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
+  return send({
+    protocol: base.protocol,
+    hostname: base.hostname,
+    port: base.port,
+    method,
+    path,
+    headers,
+  });
 }

@@ -1,7 +1,6 @@
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ValidationError } from '../errors.js';
-import { forwardHeaders, refuse } from './http-util.js';
+import { forwardHeaders, refuse, requestUpstream } from './http-util.js';
 
 /** Where `/model/anthropic/…` goes, with the key that only the host holds. */
 export interface ModelUpstream {
@@ -71,19 +70,16 @@ export function handleModel(
     return;
   }
   const base = upstream.baseUrl;
-  const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
-  const forward = send({
-    protocol: base.protocol,
-    hostname: base.hostname,
-    port: base.port,
-    method: req.method,
-    path: `${base.pathname.replace(/\/+$/, '')}${rest}${match[3] ?? ''}`,
-    headers: {
+  const forward = requestUpstream(
+    base,
+    req.method,
+    `${base.pathname.replace(/\/+$/, '')}${rest}${match[3] ?? ''}`,
+    {
       ...forwardHeaders(req.headers, CREDENTIAL_HEADERS),
       host: base.host,
       'x-api-key': upstream.apiKey,
     },
-  });
+  );
   forward.on('response', (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardHeaders(answer.headers));
     res.flushHeaders();
