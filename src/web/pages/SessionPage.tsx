@@ -1,6 +1,5 @@
 import {
   useEffect,
-  useEffectEvent,
   useMemo,
   useRef,
   useState,
@@ -17,13 +16,9 @@ import { Link, navigate } from '../router';
 import { useSessions } from '../sessions';
 import { buildTranscript, type SessionEvent } from '../transcript';
 
-/** Events that change what the session header shows: reload the session on them. */
-const HEADER_EVENTS = new Set(['session.status', 'diff.updated']);
-
 /** The session's events, live: the stored ones first, then each new one as it lands. */
-function useSessionEvents(id: string, onHeaderEvent: () => void) {
+function useSessionEvents(id: string) {
   const [events, setEvents] = useState<SessionEvent[]>([]);
-  const onHeader = useEffectEvent(onHeaderEvent);
   useEffect(() => {
     const abort = new AbortController();
     const seen = new Set<number>();
@@ -34,7 +29,6 @@ function useSessionEvents(id: string, onHeaderEvent: () => void) {
         if (seen.has(event.seq)) return;
         seen.add(event.seq);
         setEvents((all) => [...all, event]);
-        if (HEADER_EVENTS.has(event.type)) onHeader();
       },
     });
     return () => abort.abort();
@@ -47,7 +41,7 @@ export function SessionPage({ id }: { id: string }) {
     () => unwrap(api.GET('/api/v1/sessions/{id}', { params: { path: { id } } })),
     [id],
   );
-  const events = useSessionEvents(id, session.reload);
+  const events = useSessionEvents(id);
   const fromFeed = useSessions().byId.get(id);
   const transcript = useMemo(() => buildTranscript(events), [events]);
   const [deleting, setDeleting] = useState(false);
@@ -78,7 +72,8 @@ export function SessionPage({ id }: { id: string }) {
       </section>
     );
   }
-  // The newer of the page's own copy and the live list's (which sees archive, too).
+  // The header follows the live session list (status, diff, archive); the page's own
+  // copy only answers until the list has the session, or says it does not exist.
   const s =
     fromFeed && (!session.data || fromFeed.updatedAt >= session.data.updatedAt)
       ? fromFeed
