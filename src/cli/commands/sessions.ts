@@ -4,6 +4,7 @@ import { ApiClient } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
+import { parseSse } from '../../sse.js';
 
 /** An event as the API sends it. */
 export interface EventJson {
@@ -121,24 +122,10 @@ export async function followEvents(
     const response = await api.stream(path, last);
     const body = response.body;
     if (!body) throw new CliError('The server sent no event stream.');
-    const decoder = new TextDecoder();
-    let buffer = '';
-    for await (const chunk of body as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const block = buffer.slice(0, end);
-        buffer = buffer.slice(end + 2);
-        const data = block
-          .split('\n')
-          .filter((line) => line.startsWith('data:'))
-          .map((line) => line.slice(5).trimStart())
-          .join('\n');
-        if (!data) continue;
-        const event = JSON.parse(data) as EventJson;
-        last = event.seq;
-        if (onEvent(event)) return;
-      }
+    for await (const message of parseSse(body)) {
+      const event = JSON.parse(message.data) as EventJson;
+      last = event.seq;
+      if (onEvent(event)) return;
     }
   }
 }
