@@ -41,4 +41,21 @@ describe('parseSse', () => {
       { id: undefined, event: 'message', data: 'whole' },
     ]);
   });
+
+  it('closes the stream when the reader stops early', async () => {
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode('data: first\n\n'));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    for await (const message of parseSse(body)) {
+      expect(message.data).toBe('first');
+      break;
+    }
+    expect(cancelled).toBe(true);
+  });
 });
