@@ -3,9 +3,10 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { decide, splitAuthority, type EgressPolicy } from './egress-policy.js';
 import { forwardHeaders, refuse, refuseSocket, type Refusal } from './http-util.js';
-import type { IpAddress } from './ip-class.js';
+import { parseIpLiteral, type IpAddress } from './ip-class.js';
 import { resolveTarget, type Lookup, type Pins } from './resolver.js';
 import type { Limiter } from './sandbox-limits.js';
+import { parseClientHello, sameServerName } from './tls-sni.js';
 
 /** Opens a TCP connection to exactly this address (never a name). */
 export type Dial = (address: IpAddress, port: number) => Socket;
@@ -72,12 +73,15 @@ const limited = (what: 'requests-per-second' | 'tunnels' | 'bytes'): Refusal => 
   }[what],
 });
 
-function countBytes(ctx: EgressContext, streams: Readable[]): void {
+/** Counts what `streams` carry; past the budget it destroys them and `also`. */
+function countBytes(ctx: EgressContext, streams: Readable[], also: Duplex[] = []): void {
   // Unlimited: no per-chunk listener on the hot path.
   if (ctx.limiter.limits.maxBytes === Number.POSITIVE_INFINITY) return;
   for (const stream of streams) {
     stream.on('data', (chunk: Buffer) => {
-      if (!ctx.limiter.addBytes(chunk.length)) streams.forEach((s) => s.destroy());
+      if (ctx.limiter.addBytes(chunk.length)) return;
+      streams.forEach((s) => s.destroy());
+      also.forEach((s) => s.destroy());
     });
   }
 }
@@ -128,10 +132,32 @@ export async function handleConnect(
     open = true;
     upstream.setTimeout(0);
     client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    if (head.length > 0) upstream.write(head);
-    countBytes(ctx, [client, upstream]);
-    client.pipe(upstream);
+    // The server may speak first (SSH, SMTP): its side flows at once; the client's
+    // waits until its first bytes are known to be TLS for this host, or not TLS.
+    countBytes(ctx, [upstream], [client]);
     upstream.pipe(client);
+    checkFirstBytes(client, head, target.host, (verdict) => {
+      if (verdict.ok) {
+        if (!ctx.limiter.addBytes(verdict.bytes.length)) return client.destroy();
+        if (verdict.ended) {
+          upstream.end(verdict.bytes);
+          return;
+        }
+        if (verdict.bytes.length > 0) upstream.write(verdict.bytes);
+        countBytes(ctx, [client], [upstream]);
+        client.pipe(upstream);
+        client.resume();
+        return;
+      }
+      ctx.recordDenial({
+        at: new Date(),
+        host: target.host,
+        port: target.port,
+        code: verdict.code,
+        reason: verdict.reason,
+      });
+      client.destroy();
+    });
   });
   upstream.on('error', (error: NodeJS.ErrnoException) => {
     if (open) return client.destroy();
@@ -144,6 +170,85 @@ export async function handleConnect(
   // An orderly end travels through pipe() (which flushes first); only a client that
   // is gone for good takes the upstream down with it.
   client.on('close', () => upstream.destroy());
+}
+
+type FirstBytes =
+  | { ok: true; bytes: Buffer; ended: boolean }
+  | { ok: false; code: 'sni-mismatch' | 'sni-missing' | 'bad-tls'; reason: string };
+
+/**
+ * Reads a tunnel's first client bytes until they are known to be a TLS ClientHello
+ * whose SNI is the CONNECT host, or not TLS at all (anything else on an allowed
+ * port). A ClientHello for another name is domain fronting through a shared front
+ * end; one without SNI to a name is refused too, as the front end picks the site.
+ * Leaves the client paused, the bytes read in the verdict.
+ */
+function checkFirstBytes(
+  client: Duplex,
+  head: Buffer,
+  host: string,
+  done: (verdict: FirstBytes) => void,
+): void {
+  let bytes = head;
+  let settled = false;
+  const settle = (verdict: FirstBytes) => {
+    if (settled) return;
+    settled = true;
+    client.off('data', onData);
+    client.off('end', onEnd);
+    client.pause();
+    done(verdict);
+  };
+  const judge = (ended: boolean) => {
+    const result = parseClientHello(bytes);
+    switch (result.kind) {
+      case 'need-more':
+        if (ended && bytes.length > 0) {
+          settle({ ok: false, code: 'bad-tls', reason: 'the tunnel closed inside a ClientHello' });
+        } else if (ended) settle({ ok: true, bytes, ended });
+        return;
+      case 'not-tls':
+        settle({ ok: true, bytes, ended });
+        return;
+      case 'malformed':
+        settle({
+          ok: false,
+          code: 'bad-tls',
+          reason: `a malformed TLS ClientHello (${result.reason})`,
+        });
+        return;
+      case 'client-hello': {
+        const name = result.serverName;
+        if (name === undefined) {
+          // A literal address has no SNI (RFC 6066 §3): that is the one fine case.
+          if (parseIpLiteral(host)) settle({ ok: true, bytes, ended });
+          else
+            settle({
+              ok: false,
+              code: 'sni-missing',
+              reason: `a TLS ClientHello without a server name in a tunnel to ${host}`,
+            });
+        } else if (sameServerName(name, host)) {
+          settle({ ok: true, bytes, ended });
+        } else {
+          settle({
+            ok: false,
+            code: 'sni-mismatch',
+            reason: `the TLS ClientHello names ${name.slice(0, 253)}, not ${host}`,
+          });
+        }
+        return;
+      }
+    }
+  };
+  const onData = (chunk: Buffer) => {
+    bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
+    judge(false);
+  };
+  const onEnd = () => judge(true);
+  client.on('data', onData);
+  client.once('end', onEnd);
+  if (bytes.length > 0) judge(false);
 }
 
 /** Absolute-form `GET http://host/path`: forwarded to the checked address. */
