@@ -6,3 +6,15 @@ export type IdKind = 'usr' | 'tok' | 'env' | 'ses' | 'bun' | 'lnk';
 export function newId(kind: IdKind): string {
   return `${kind}_${ulid().toLowerCase()}`;
 }
+
+/**
+ * What every id Hangar hands out looks like: a kind, `_`, then lowercase letters and
+ * digits. The API checks ids against it before any query, so NUL bytes, traversal or
+ * 100 KB strings are a 400 rather than a value PostgreSQL chokes on.
+ */
+export const ID_PATTERN = /^[a-z]{3}_[0-9a-z]{1,64}$/;
+
+/** Whether `value` has the shape of a Hangar id (it may still name nothing). */
+export function isId(value: string): boolean {
+  return ID_PATTERN.test(value);
+}

@@ -1,4 +1,5 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
+import { ID_PATTERN } from '../ids.js';
 import type { ApiToken } from '../store/tokens.js';
 import type { User } from '../store/users.js';
 import { validationFailure } from './errors.js';
@@ -38,13 +39,17 @@ export const errorResponses = {
   409: { description: 'Conflict', content: { 'application/json': { schema: ErrorSchema } } },
 } as const;
 
+/** An id in a path or a body: checked for its shape before it reaches a query. */
+export const Id = z
+  .string()
+  .regex(ID_PATTERN, 'must be an id such as ses_01j9…: a kind, `_`, lowercase letters and digits');
+
 export const IdParams = z.object({
-  id: z
-    .string()
-    .min(1)
-    .max(100)
-    .openapi({ param: { name: 'id', in: 'path' } }),
+  id: Id.openapi({ param: { name: 'id', in: 'path' } }),
 });
+
+/** The largest sequence number PostgreSQL's `integer` column holds. */
+export const MAX_SEQ = 2_147_483_647;
 
 /** `?archived=true` on list routes. */
 export const ArchivedQuery = z.object({
@@ -55,8 +60,36 @@ export const ArchivedQuery = z.object({
     .openapi({ description: 'Include archived items' }),
 });
 
+/** A required JSON body; no string in it may hold a NUL byte (see `storable`). */
 export function jsonBody<T extends z.ZodType>(schema: T, description: string) {
-  return { required: true, description, content: { 'application/json': { schema } } };
+  return {
+    required: true,
+    description,
+    content: { 'application/json': { schema: storable(schema) } },
+  };
+}
+
+/**
+ * PostgreSQL stores no NUL byte in `text` (nor `\u0000` in `jsonb`): a body with one is
+ * refused here, naming the field, rather than by the database with a 500.
+ */
+export function storable<T extends z.ZodType>(schema: T): T {
+  return schema.superRefine((value, ctx) => {
+    for (const path of nulPaths(value, [])) {
+      ctx.addIssue({ code: 'custom', path, message: 'must not contain NUL bytes (\\u0000)' });
+    }
+  });
+}
+
+function nulPaths(value: unknown, path: (string | number)[]): (string | number)[][] {
+  if (typeof value === 'string') return value.includes('\0') ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => nulPaths(item, [...path, i]));
+  if (value && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) =>
+      key.includes('\0') ? [path] : nulPaths(item, [...path, key]),
+    );
+  }
+  return [];
 }
 
 export function jsonResponse<T extends z.ZodType>(schema: T, description: string) {

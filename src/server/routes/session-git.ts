@@ -6,6 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
 import { createRoute, z } from '@hono/zod-openapi';
 import { HangarError, NotFoundError } from '../../errors.js';
+import { isId } from '../../ids.js';
 import { conversationFile, sessionBareRepo } from '../../sessions/runner.js';
 import { getSession } from '../../sessions/session-store.js';
 import type { Db } from '../../store/store.js';
@@ -99,6 +100,8 @@ export function sessionGitRoutes(db: Db, dataDir: string) {
 }
 
 async function bareRepoOf(db: Db, dataDir: string, userId: string, id: string): Promise<string> {
+  // Outside the OpenAPI routes, so the id's shape is checked here, before the query.
+  if (!isId(id)) throw new NotFoundError('bundle-sourced session repository for session', id);
   const session = await getSession(db, userId, id);
   const repo = sessionBareRepo(dataDir, session.id);
   if ((session.source as { type: string }).type !== 'bundle' || !existsSync(repo)) {

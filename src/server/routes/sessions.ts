@@ -20,9 +20,11 @@ import type { Db } from '../../store/store.js';
 import {
   ArchivedQuery,
   errorResponses,
+  Id,
   IdParams,
   jsonBody,
   jsonResponse,
+  MAX_SEQ,
   router,
 } from '../context.js';
 
@@ -39,7 +41,7 @@ const GitSource = z.strictObject({
 
 const BundleSource = z.strictObject({
   type: z.literal('bundle'),
-  bundleId: z.string().max(100).describe('From POST /api/v1/bundles'),
+  bundleId: Id.describe('From POST /api/v1/bundles'),
   branch: z.string().min(1).max(255).optional(),
   name: z.string().min(1).max(100).optional().describe('Directory name of the repo in the sandbox'),
 });
@@ -48,7 +50,7 @@ const CreateSession = z
   .strictObject({
     prompt: z.string().trim().min(1, 'must not be empty').max(100_000),
     source: z.discriminatedUnion('type', [GitSource, BundleSource]),
-    environmentId: z.string().max(100).optional().describe('Default: your default environment'),
+    environmentId: Id.optional().describe('Default: your default environment'),
     agent: z.literal('claude-code').optional(),
     model: z.string().min(1).max(100).optional(),
     title: z.string().trim().min(1).max(200).optional(),
@@ -81,17 +83,21 @@ const EventSchema = z
   .object({ seq: z.number(), type: z.string(), data: z.unknown(), createdAt: z.iso.datetime() })
   .openapi('Event');
 
+/** A whole number in a query string, within PostgreSQL's `integer`. */
+const Count = (what: string) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,10}$/, `must be ${what}`)
+    .transform(Number)
+    .refine((n) => n <= MAX_SEQ, `must be at most ${MAX_SEQ}`);
+
 const EventsQuery = z.object({
-  after: z
-    .string()
-    .regex(/^[0-9]+$/, 'must be a sequence number')
+  after: Count('a sequence number')
     .optional()
-    .transform((v) => Number(v ?? 0)),
-  limit: z
-    .string()
-    .regex(/^[0-9]+$/, 'must be a number')
+    .transform((v) => v ?? 0),
+  limit: Count('a number')
     .optional()
-    .transform((v) => Math.min(Number(v ?? 500), 1000)),
+    .transform((v) => Math.min(v ?? 500, 1000)),
 });
 
 function toJson(session: Session): z.infer<typeof SessionSchema> {
@@ -317,7 +323,8 @@ export function sessionRoutes(
         return c.json({ events: json, lastSeq: session.lastSeq }, 200);
       }
       const lastEventId = Number(c.req.header('last-event-id') ?? NaN);
-      const from = Number.isInteger(lastEventId) && lastEventId >= 0 ? lastEventId : after;
+      const resumable = Number.isInteger(lastEventId) && lastEventId >= 0 && lastEventId <= MAX_SEQ;
+      const from = resumable ? lastEventId : after;
       return streamSSE(c, async (stream) => {
         const abort = new AbortController();
         stream.onAbort(() => abort.abort());
