@@ -1,4 +1,5 @@
 import type { Bind } from './driver.js';
+import { RESTORE_HELD } from './exec-env.js';
 import { SANDBOX_USER } from './identity.js';
 
 /**
@@ -129,7 +130,13 @@ export function execArgs(
   const caps = options.user === 'root' ? ROOT_CAPS : ['CAP_SETUID', 'CAP_SETGID'];
   const become = caps.flatMap((cap) => ['--cap-add', cap]);
   // cd after becoming the user: root without capabilities may not enter their home.
-  const shell = ['/bin/sh', '-c', `exec ${closeFds}; cd "$0" && exec "$@"`, options.cwd];
+  // Loader variables get their names back only now, as the user (exec-env.ts).
+  const shell = [
+    '/bin/sh',
+    '-c',
+    `exec ${closeFds}; ${RESTORE_HELD}; cd "$0" && exec "$@"`,
+    options.cwd,
+  ];
   const setpriv = [
     'setpriv',
     `--reuid=${uid}`,

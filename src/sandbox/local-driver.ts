@@ -27,6 +27,7 @@ import {
   type DiskTemplate,
 } from './base.js';
 import { execArgs, holderArgs } from './bwrap-args.js';
+import { checkEnv, envArgs, HOST_ENV } from './exec-env.js';
 import {
   cgroupPids,
   createCgroups,
@@ -200,6 +201,7 @@ export class LocalDriver implements SandboxDriver {
         throw new ValidationError(`${spec.gatewaySocket} is not a plain path.`, 'gatewaySocket');
       }
     }
+    checkEnv(spec.env ?? {});
     const gatewayPort = spec.gatewayPort ?? DEFAULT_GATEWAY_PORT;
     if (!Number.isInteger(gatewayPort) || gatewayPort < 1 || gatewayPort > 65_535) {
       throw new ValidationError(`${gatewayPort} is not a port.`, 'gatewayPort');
@@ -347,8 +349,12 @@ function viaArgsFd(args: string[], fd: number): string[] {
   return ['--args', String(fd), ...args.slice(split)];
 }
 
-function writeArgsFd(child: ChildProcess, fd: number, args: string[]): void {
-  const options = args.slice(0, args.indexOf('--'));
+/**
+ * Writes bwrap's options (what precedes `--` in `args`, after `extra`) to its args fd.
+ * `extra` may hold any value, `--` included: it is never searched for the split.
+ */
+function writeArgsFd(child: ChildProcess, fd: number, args: string[], extra: string[] = []): void {
+  const options = [...extra, ...args.slice(0, args.indexOf('--'))];
   const pipe = child.stdio[fd] as Writable;
   pipe.on('error', () => undefined);
   pipe.end(Buffer.from(options.map((a) => `${a}\0`).join('')));
@@ -487,8 +493,9 @@ class LocalSandbox implements Sandbox {
       ],
       {
         stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+        cwd: '/',
         env: {
-          PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          ...HOST_ENV,
           IMAGE: this.image,
           DISK: disk,
           ROOT: this.root,
@@ -566,6 +573,21 @@ class LocalSandbox implements Sandbox {
     const user = options.user ?? 'user';
     const home = user === 'root' ? '/root' : SANDBOX_USER.home;
 
+    // What the command sees: reaches bwrap over its args fd only (see exec-env.ts).
+    const env: Record<string, string> = {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: home,
+      USER: user === 'root' ? 'root' : SANDBOX_USER.name,
+      LOGNAME: user === 'root' ? 'root' : SANDBOX_USER.name,
+      SHELL: '/bin/bash',
+      LANG: 'C.UTF-8',
+      HANGAR_SANDBOX_ID: this.id,
+      ...(this.gateway === undefined ? {} : { HANGAR_GATEWAY: this.gateway }),
+      ...this.saved.env,
+      ...options.env,
+    };
+    const bwrapEnv = envArgs(env);
+
     // Open the namespaces by pid, then check they are the recorded ones: a pid may
     // have been reused, an open namespace file may not.
     const fds: number[] = [];
@@ -593,18 +615,6 @@ class LocalSandbox implements Sandbox {
     // 9 = bwrap's options.
     const joinCgroups =
       'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f"; done; exec "$@"';
-    const env: Record<string, string> = {
-      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-      HOME: home,
-      USER: user === 'root' ? 'root' : SANDBOX_USER.name,
-      LOGNAME: user === 'root' ? 'root' : SANDBOX_USER.name,
-      SHELL: '/bin/bash',
-      LANG: 'C.UTF-8',
-      HANGAR_SANDBOX_ID: this.id,
-      ...(this.gateway === undefined ? {} : { HANGAR_GATEWAY: this.gateway }),
-      ...this.saved.env,
-      ...options.env,
-    };
     const child = spawn(
       this.driver.tool('sh'),
       [
@@ -623,10 +633,11 @@ class LocalSandbox implements Sandbox {
         this.driver.tool('bwrap'),
         ...viaArgsFd(bwrapArgs, 9),
       ],
-      { stdio: ['pipe', 'pipe', 'pipe', ...fds, 'pipe'], env },
+      // The host chain (sh, nsenter, bwrap: root) runs with Hangar's env, never the user's.
+      { stdio: ['pipe', 'pipe', 'pipe', ...fds, 'pipe'], env: { ...HOST_ENV }, cwd: '/' },
     );
     for (const fd of fds) closeSync(fd);
-    writeArgsFd(child, 9, bwrapArgs);
+    writeArgsFd(child, 9, bwrapArgs, bwrapEnv);
 
     const { stdin, stdout, stderr } = child;
     if (!stdin || !stdout || !stderr) throw new Error('spawn gave no stdio pipes');
