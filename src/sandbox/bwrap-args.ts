@@ -85,10 +85,12 @@ const HARDENING = ['--new-session', '--die-with-parent', '--cap-drop', 'ALL'];
  * The sandbox's first process: creates its namespaces (pid, net with only `lo`, ipc,
  * uts, cgroup; no user namespace, see above) and then only waits, so that `exec` has
  * namespaces to enter. Writes `{"child-pid": …}` to fd 3, then "ready" to stdout.
+ * `seccompFd` carries the seccomp filter (seccomp.ts) bwrap loads before the command.
  */
 export function holderArgs(
   root: string,
   procHas: (entry: string) => boolean,
+  seccompFd: number,
   binds: readonly Bind[] = [],
 ): string[] {
   return [
@@ -102,6 +104,8 @@ export function holderArgs(
     'sandbox',
     '--clearenv',
     ...HARDENING,
+    '--seccomp',
+    String(seccompFd),
     '--info-fd',
     '3',
     '--',
@@ -117,12 +121,19 @@ export const EXEC_FDS = [3, 4, 5, 6, 7, 8];
 /**
  * One `exec`: bwrap run inside the holder's namespaces (entered by nsenter), joining its
  * pid namespace through fd 3; as `user`, setpriv drops to uid 1000 and every capability;
- * then a shell closes the namespace fds, enters `cwd` and becomes the command.
+ * then a shell closes the namespace fds, enters `cwd` and becomes the command. Every
+ * process from setpriv on runs under the seccomp filter read from `seccompFd`.
  */
 export function execArgs(
   root: string,
   procHas: (entry: string) => boolean,
-  options: { user: 'root' | 'user'; cwd: string; argv: string[]; binds?: readonly Bind[] },
+  options: {
+    user: 'root' | 'user';
+    cwd: string;
+    argv: string[];
+    seccompFd: number;
+    binds?: readonly Bind[];
+  },
 ): string[] {
   const closeFds = EXEC_FDS.map((fd) => `${fd}<&-`).join(' ');
   const { uid, gid } = SANDBOX_USER;
@@ -150,6 +161,8 @@ export function execArgs(
     '--pidns',
     '3',
     ...HARDENING,
+    '--seccomp',
+    String(options.seccompFd),
     ...become,
     '--',
     ...(options.user === 'root' ? [] : setpriv),

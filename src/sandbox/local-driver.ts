@@ -51,6 +51,8 @@ import type {
 import { DEFAULT_GATEWAY_PORT, startGatewayRelay, stopRelay } from './gateway-relay.js';
 import { findTool, type HostTool } from './host-tools.js';
 import { SANDBOX_USER } from './identity.js';
+import { compileSeccomp } from './seccomp.js';
+import { SECCOMP_POLICY } from './seccomp-policy.js';
 import {
   DEFAULT_LIMITS,
   MIN_LIMITS,
@@ -129,6 +131,8 @@ export class LocalDriver implements SandboxDriver {
   private readonly options: LocalDriverOptions;
   private readonly tools: Record<HostTool, string>;
   private readonly cgroupLayout: CgroupLayout;
+  /** The seccomp filter every sandbox process runs under (seccomp-policy.ts), compiled once. */
+  readonly seccomp: Buffer;
   private base: Base | undefined;
   /** Holders this process started, so it can wait for them to exit. */
   readonly children = new Map<string, ChildProcess>();
@@ -171,6 +175,7 @@ export class LocalDriver implements SandboxDriver {
       socat: '',
     };
     this.cgroupLayout = detectCgroupLayout();
+    this.seccomp = compileSeccomp(SECCOMP_POLICY);
     mkdirSync(this.sandboxesDir, { recursive: true, mode: 0o700 });
   }
 
@@ -355,9 +360,14 @@ function viaArgsFd(args: string[], fd: number): string[] {
  */
 function writeArgsFd(child: ChildProcess, fd: number, args: string[], extra: string[] = []): void {
   const options = [...extra, ...args.slice(0, args.indexOf('--'))];
+  writeFd(child, fd, Buffer.from(options.map((a) => `${a}\0`).join('')));
+}
+
+/** Writes `data` to the child's pipe at `fd` and closes it (bwrap reads to EOF). */
+function writeFd(child: ChildProcess, fd: number, data: Buffer): void {
   const pipe = child.stdio[fd] as Writable;
   pipe.on('error', () => undefined);
-  pipe.end(Buffer.from(options.map((a) => `${a}\0`).join('')));
+  pipe.end(data);
 }
 
 /** Which /proc entries exist on this kernel (bwrap fails binding over a missing one). */
@@ -462,6 +472,7 @@ class LocalSandbox implements Sandbox {
   private startHolder(): Promise<Running> {
     const { base } = this.saved;
     const disk = join(this.dir, 'disk');
+    const holder = holderArgs(this.root, procHas, 5, this.saved.binds);
     const script = [
       'set -e',
       'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f"; done',
@@ -489,10 +500,11 @@ class LocalSandbox implements Sandbox {
         ...procsFiles(this.saved.cgroups),
         '--',
         this.driver.tool('bwrap'),
-        ...viaArgsFd(holderArgs(this.root, procHas, this.saved.binds), 4),
+        ...viaArgsFd(holder, 4),
       ],
       {
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+        // fd 3: bwrap's info; 4: its options; 5: the seccomp filter.
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
         cwd: '/',
         env: {
           ...HOST_ENV,
@@ -504,7 +516,8 @@ class LocalSandbox implements Sandbox {
         },
       },
     );
-    writeArgsFd(child, 4, holderArgs(this.root, procHas, this.saved.binds));
+    writeArgsFd(child, 4, holder);
+    writeFd(child, 5, this.driver.seccomp);
     this.driver.children.set(this.id, child);
     child.on('exit', () => {
       if (this.driver.children.get(this.id) === child) this.driver.children.delete(this.id);
@@ -609,10 +622,11 @@ class LocalSandbox implements Sandbox {
       user,
       cwd: options.cwd ?? home,
       argv,
+      seccompFd: 10,
       binds: this.saved.binds,
     });
     // fd 3 = pid ns (bwrap --pidns 3), 4–8 = mnt, net, ipc, uts, cgroup for nsenter,
-    // 9 = bwrap's options.
+    // 9 = bwrap's options, 10 = the seccomp filter.
     const joinCgroups =
       'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f"; done; exec "$@"';
     const child = spawn(
@@ -634,10 +648,11 @@ class LocalSandbox implements Sandbox {
         ...viaArgsFd(bwrapArgs, 9),
       ],
       // The host chain (sh, nsenter, bwrap: root) runs with Hangar's env, never the user's.
-      { stdio: ['pipe', 'pipe', 'pipe', ...fds, 'pipe'], env: { ...HOST_ENV }, cwd: '/' },
+      { stdio: ['pipe', 'pipe', 'pipe', ...fds, 'pipe', 'pipe'], env: { ...HOST_ENV }, cwd: '/' },
     );
     for (const fd of fds) closeSync(fd);
     writeArgsFd(child, 9, bwrapArgs, bwrapEnv);
+    writeFd(child, 10, this.driver.seccomp);
 
     const { stdin, stdout, stderr } = child;
     if (!stdin || !stdout || !stderr) throw new Error('spawn gave no stdio pipes');
