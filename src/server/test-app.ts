@@ -1,6 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { createGateway } from '../gateway/gateway.js';
@@ -32,6 +34,8 @@ export interface TestApp {
       headers?: Record<string, string>;
     },
   ): Promise<Response>;
+  /** Serves the app over HTTP on 127.0.0.1 (for a browser); answers its URL. */
+  listen(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -84,6 +88,7 @@ export async function openTestApp(
     keepAliveMs: options.keepAliveMs,
     webDir: options.webDir,
   });
+  let server: ServerType | undefined;
   return {
     store,
     log,
@@ -104,7 +109,19 @@ export async function openTestApp(
       const init = { method, headers, body, duplex: 'half' } as RequestInit;
       return Promise.resolve(app.request(path, init));
     },
+    listen: () =>
+      new Promise((resolve) => {
+        server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) =>
+          resolve(`http://127.0.0.1:${info.port}`),
+        );
+      }),
     close: async () => {
+      if (server) {
+        const closing = server;
+        // Live feeds never end on their own.
+        if ('closeAllConnections' in closing) closing.closeAllConnections();
+        await new Promise((resolve) => closing.close(resolve));
+      }
       await runner?.stop();
       await store.close();
       rmSync(dataDir, { recursive: true, force: true });

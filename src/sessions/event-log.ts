@@ -22,7 +22,11 @@ export class EventLog {
     const { userId, stored } = await this.db.transaction(async (tx) => {
       const [row] = await tx
         .update(sessions)
-        .set({ lastSeq: sql`${sessions.lastSeq} + ${batch.length}`, updatedAt: new Date() })
+        .set({
+          lastSeq: sql`${sessions.lastSeq} + ${batch.length}`,
+          updatedAt: new Date(),
+          version: sql`${sessions.version} + 1`,
+        })
         .where(eq(sessions.id, sessionId))
         .returning({ lastSeq: sessions.lastSeq, userId: sessions.userId });
       if (!row) throw new Error(`no session ${sessionId}`);

@@ -49,7 +49,7 @@ export async function updateSession(
 ): Promise<void> {
   await db
     .update(sessions)
-    .set({ ...values, updatedAt: new Date() })
+    .set({ ...values, updatedAt: new Date(), version: sql`${sessions.version} + 1` })
     .where(eq(sessions.id, id));
 }
 
@@ -71,7 +71,8 @@ export async function claimQueued(
        set lease_owner = ${owner},
            lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval,
            status = 'provisioning',
-           updated_at = now()
+           updated_at = now(),
+           version = version + 1
      where id = (
        select id from ${sessions}
         where status = 'queued' and archived_at is null

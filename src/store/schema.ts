@@ -143,6 +143,12 @@ export const sessions = pgTable(
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: ts('lease_expires_at'),
     lastSeq: integer('last_seq').notNull().default(0),
+    /**
+     * Bumped by every change to the row, so a reader holding two copies of a session
+     * (the live list's frame and a fetched list) keeps the newer one; the clock-based
+     * `updatedAt` cannot tell two changes in one millisecond apart.
+     */
+    version: integer('version').notNull().default(1),
     archivedAt: ts('archived_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),

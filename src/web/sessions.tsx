@@ -1,6 +1,15 @@
-import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import {
+  createContext,
+  useContext,
+  useEffect,
+  useMemo,
+  useReducer,
+  useState,
+  type ReactNode,
+} from 'react';
 import { api, unwrap, type Session } from './api/client';
 import { followSse } from './api/sse';
+import { applyChange, emptyList } from './session-list';
 
 interface SessionList {
   /** Newest first. */
@@ -16,39 +25,42 @@ const SessionsContext = createContext<SessionList>({ sessions: [], byId: new Map
  * and a session's page reads its header from them, so both change together.
  */
 export function SessionsProvider({ children }: { children: ReactNode }) {
-  const [byId, setById] = useState<ReadonlyMap<string, Session>>(new Map());
+  const [list, dispatch] = useReducer(applyChange, emptyList);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     const abort = new AbortController();
-    const refetch = () =>
-      unwrap(api.GET('/api/v1/sessions', { params: { query: { archived: 'true' } } })).then(
-        (page) => {
-          setById(new Map(page.sessions.map((s) => [s.id, s])));
-          setError(null);
-        },
-        (failure: unknown) => setError((failure as Error).message),
-      );
+    let connection = 0;
     void followSse('/api/v1/sessions', {
       signal: abort.signal,
-      // Whatever changed while the stream was down is in a fresh list.
-      onOpen: () => void refetch(),
+      // The feed is open (the server watches before it answers), so whatever the list
+      // misses, a frame brings; and whatever changed while the feed was down is in it.
+      onOpen: () => {
+        connection += 1;
+        const opened = connection;
+        dispatch({ type: 'opened', connection: opened });
+        unwrap(api.GET('/api/v1/sessions', { params: { query: { archived: 'true' } } })).then(
+          (page) => {
+            dispatch({ type: 'listed', connection: opened, sessions: page.sessions });
+            setError(null);
+          },
+          (failure: unknown) => setError((failure as Error).message),
+        );
+      },
       onMessage: (message) => {
         if (message.event === 'session') {
-          const session = JSON.parse(message.data) as Session;
-          setById((all) => new Map(all).set(session.id, session));
+          dispatch({ type: 'session', session: JSON.parse(message.data) as Session });
         } else if (message.event === 'deleted') {
-          const { id } = JSON.parse(message.data) as { id: string };
-          setById((all) => {
-            const next = new Map(all);
-            next.delete(id);
-            return next;
-          });
+          dispatch({ type: 'deleted', id: (JSON.parse(message.data) as { id: string }).id });
         }
       },
     });
     return () => abort.abort();
   }, []);
-  const sessions = [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const { byId } = list;
+  const sessions = useMemo(
+    () => [...byId.values()].sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+    [byId],
+  );
   return (
     <SessionsContext.Provider value={{ sessions, byId, error }}>
       {children}

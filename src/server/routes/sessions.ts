@@ -76,6 +76,12 @@ const SessionSchema = z
     diffStats: z.object({ files: z.number(), additions: z.number(), deletions: z.number() }),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
+    version: z
+      .number()
+      .int()
+      .describe(
+        'Grows with every change to the session: of two copies, the one with the higher version is current',
+      ),
   })
   .openapi('Session');
 
@@ -123,6 +129,7 @@ function toJson(session: Session): z.infer<typeof SessionSchema> {
     },
     createdAt: session.createdAt.toISOString(),
     updatedAt: session.updatedAt.toISOString(),
+    version: session.version,
   };
 }
 
@@ -168,6 +175,8 @@ function sessionFeed(c: Context, db: Db, log: EventLog, userId: string, keepAliv
       // The store failed: end the stream; the client reconnects and fetches the list again.
       sending = sending.catch(() => stream.abort());
     };
+    // Before any await, so before the client sees the answer: a list it fetches then
+    // misses nothing that no frame brings.
     const unwatch = log.watch(send);
     const stopKeepAlive = keepAlive(stream, keepAliveMs);
     const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
@@ -259,7 +268,7 @@ export function sessionRoutes(
       tags,
       security,
       description:
-        'With `Accept: text/event-stream`, a live SSE feed of changes to your sessions instead: `event: session` (data: a Session) when one is created, changes status or sub-step, gets a new diff or is archived; `event: deleted` (data: `{"id"}`) when one is deleted; a `: keep-alive` comment every 15 s. Fetch the list when the stream opens.',
+        'With `Accept: text/event-stream`, a live SSE feed of changes to your sessions instead: `event: session` (data: a Session) when one is created, changes status or sub-step, gets a new diff or is archived; `event: deleted` (data: `{"id"}`) when one is deleted; a `: keep-alive` comment every 15 s. Fetch the list once the stream has answered, and of two copies of a session keep the one with the higher `version`.',
       request: { query: ArchivedQuery },
       responses: {
         200: jsonResponse(

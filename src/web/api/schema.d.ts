@@ -1160,7 +1160,7 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description With `Accept: text/event-stream`, a live SSE feed of changes to your sessions instead: `event: session` (data: a Session) when one is created, changes status or sub-step, gets a new diff or is archived; `event: deleted` (data: `{"id"}`) when one is deleted; a `: keep-alive` comment every 15 s. Fetch the list when the stream opens. */
+    /** @description With `Accept: text/event-stream`, a live SSE feed of changes to your sessions instead: `event: session` (data: a Session) when one is created, changes status or sub-step, gets a new diff or is archived; `event: deleted` (data: `{"id"}`) when one is deleted; a `: keep-alive` comment every 15 s. Fetch the list once the stream has answered, and of two copies of a session keep the one with the higher `version`. */
     get: {
       parameters: {
         query?: {
@@ -2079,6 +2079,8 @@ export interface components {
       createdAt: string;
       /** Format: date-time */
       updatedAt: string;
+      /** @description Grows with every change to the session: of two copies, the one with the higher version is current */
+      version: number;
     };
     Event: {
       seq: number;

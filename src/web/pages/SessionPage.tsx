@@ -13,6 +13,7 @@ import { DiffStat, StatusBadge } from '../components/StatusBadge';
 import { TranscriptView } from '../components/TranscriptView';
 import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
+import { newer } from '../session-list';
 import { useSessions } from '../sessions';
 import { buildTranscript, type SessionEvent } from '../transcript';
 
@@ -73,11 +74,9 @@ export function SessionPage({ id }: { id: string }) {
     );
   }
   // The header follows the live session list (status, diff, archive); the page's own
-  // copy only answers until the list has the session, or says it does not exist.
-  const s =
-    fromFeed && (!session.data || fromFeed.updatedAt >= session.data.updatedAt)
-      ? fromFeed
-      : session.data;
+  // copy answers until the list has the session, or says it does not exist. Of the
+  // two, the newer wins.
+  const s = newer(fromFeed, session.data);
   if (!s) return <section className="page muted">Loading…</section>;
 
   const act = async (call: Promise<ApiResult<unknown>>, done: string) => {
