@@ -28,7 +28,7 @@ export interface SandboxSpec {
   gatewayPort?: number;
   /** Variables every exec sees (under the exec's own `env`). */
   env?: Record<string, string>;
-  /** Host directories or files shown read-only inside, e.g. the agent's install dir. */
+  /** Host directories shown read-only inside, e.g. the agent's install dir. */
   binds?: Bind[];
 }
 

@@ -320,12 +320,16 @@ export class LocalDriver implements SandboxDriver {
   }
 }
 
-/** Binds must name an existing host path and a plain place inside, away from /proc and /dev. */
+/** Binds must name an existing host directory and a plain place inside, away from /proc and /dev. */
 function checkBinds(binds: Bind[]): Bind[] {
   binds.forEach((bind, i) => {
     const field = `binds[${i}]`;
     if (!SAFE_PATH.test(bind.source) || !existsSync(bind.source)) {
       throw new ValidationError(`${bind.source} is not an existing plain host path.`, field);
+    }
+    // Shown through an overlay (see startHolder), which takes directories only.
+    if (!statSync(bind.source).isDirectory()) {
+      throw new ValidationError(`${bind.source} is not a directory.`, field);
     }
     const reserved = ['/', '/proc', '/dev'].some(
       (r) => bind.target === r || (r !== '/' && bind.target.startsWith(`${r}/`)),
@@ -405,6 +409,14 @@ class LocalSandbox implements Sandbox {
     return join(this.dir, 'root');
   }
 
+  /** The binds as the sandbox's bwrap takes them: from their overlays in the holder's namespace. */
+  private get bindViews(): Bind[] {
+    return this.saved.binds.map((bind, i) => ({
+      source: join(this.dir, 'binds', String(i)),
+      target: bind.target,
+    }));
+  }
+
   /** The holder's pids, if it is alive and still the one that was recorded. */
   private running(): Running | undefined {
     let running: Running;
@@ -468,24 +480,44 @@ class LocalSandbox implements Sandbox {
    * Starts the holder: `unshare -m` gives it a private mount namespace, where a short
    * script joins the cgroups (before anything can fork), mounts the disk image and the
    * overlays, and becomes bwrap, whose child is the sandbox's pid 1.
+   *
+   * The sandbox reads its mounts' options in /proc/self/mountinfo, so none may name a
+   * host path (it would tell where its disk lives): the script works from the sandbox's
+   * directory and passes overlayfs relative paths (`upperdir=disk/upper/root`), which
+   * the kernel shows as given; the base is bound at `lower` first. Binds are shown
+   * through a read-only overlay: a bind mount's mountinfo root is its source's path.
    */
   private startHolder(): Promise<Running> {
     const { base } = this.saved;
-    const disk = join(this.dir, 'disk');
-    const holder = holderArgs(this.root, procHas, 5, this.saved.binds);
+    for (const dir of ['lower', 'empty', 'binds']) {
+      mkdirSync(join(this.dir, dir), { recursive: true, mode: 0o700 });
+    }
+    this.saved.binds.forEach((_, i) => {
+      mkdirSync(join(this.dir, 'binds', `${i}.src`), { recursive: true });
+      mkdirSync(join(this.dir, 'binds', `${i}`), { recursive: true });
+    });
     const script = [
       'set -e',
       'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f"; done',
-      `mount -t ext4 -o loop,nosuid,nodev,noinit_itable,discard "$IMAGE" "$DISK"`,
-      `mount -t overlay overlay -o "lowerdir=$LOWER,upperdir=$DISK/upper/root,workdir=$DISK/work/root,nosuid,nodev" "$ROOT"`,
+      'cd "$DIR"',
+      'mount -t ext4 -o loop,nosuid,nodev,noinit_itable,discard disk.img disk',
+      'mount --bind "$LOWER" lower',
+      'mount -t overlay overlay -o lowerdir=lower,upperdir=disk/upper/root,workdir=disk/work/root,nosuid,nodev root',
       'for d in $LIVE; do',
-      '  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$DISK/upper/$d,workdir=$DISK/work/$d,nosuid,nodev" "$ROOT/$d"',
+      '  mount -t overlay overlay -o "lowerdir=/$d,upperdir=disk/upper/$d,workdir=disk/work/$d,nosuid,nodev" "root/$d"',
       'done',
-      // bwrap is the sandbox's pid 1: its environment must not tell the host's paths.
-      'unset IMAGE DISK ROOT LOWER LIVE',
+      'i=0',
+      'for s in $BINDS; do',
+      '  mount --bind "$s" "binds/$i.src"',
+      '  mount -t overlay overlay -o "lowerdir=binds/$i.src:empty,nosuid,nodev" "binds/$i"',
+      '  i=$((i + 1))',
+      'done',
       'cd /',
+      // bwrap is the sandbox's pid 1: its environment must not tell the host's paths.
+      'unset DIR LOWER LIVE BINDS OLDPWD d s i f',
       'exec "$@"',
     ].join('\n');
+    const holder = holderArgs(this.root, procHas, 5, this.bindViews);
     const child = spawn(
       this.driver.tool('unshare'),
       [
@@ -508,11 +540,10 @@ class LocalSandbox implements Sandbox {
         cwd: '/',
         env: {
           ...HOST_ENV,
-          IMAGE: this.image,
-          DISK: disk,
-          ROOT: this.root,
+          DIR: this.dir,
           LOWER: base.lower,
           LIVE: base.live.join(' '),
+          BINDS: this.saved.binds.map((bind) => bind.source).join(' '),
         },
       },
     );
@@ -623,7 +654,7 @@ class LocalSandbox implements Sandbox {
       cwd: options.cwd ?? home,
       argv,
       seccompFd: 10,
-      binds: this.saved.binds,
+      binds: this.bindViews,
     });
     // fd 3 = pid ns (bwrap --pidns 3), 4–8 = mnt, net, ipc, uts, cgroup for nsenter,
     // 9 = bwrap's options, 10 = the seccomp filter.
