@@ -18,3 +18,14 @@ export const ID_PATTERN = /^[a-z]{3}_[0-9a-z]{1,64}$/;
 export function isId(value: string): boolean {
   return ID_PATTERN.test(value);
 }
+
+/**
+ * A coding agent's own conversation id (Claude Code's session UUID). It becomes a file
+ * name and a `--resume` argument, so anything else — `../../.bashrc`, `--flag` — is
+ * refused wherever it is read: from the agent's output, the store and the API.
+ */
+const AGENT_SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isAgentSessionId(value: string): boolean {
+  return AGENT_SESSION_ID.test(value);
+}

@@ -41,12 +41,22 @@ describe('parseClaudeLine', () => {
 
   it('reads an error result as the end of a turn', () => {
     const parsed = parseClaudeLine(
-      '{"type":"result","subtype":"error_during_execution","is_error":true,"session_id":"s"}',
+      '{"type":"result","subtype":"error_during_execution","is_error":true,"session_id":"0b7e4a52-8f3c-4d2e-9a61-3c5d2f1e7b90"}',
     );
     expect(parsed).toMatchObject({
       endsTurn: true,
-      agentSessionId: 's',
+      agentSessionId: '0b7e4a52-8f3c-4d2e-9a61-3c5d2f1e7b90',
       events: [{ type: 'turn.result', data: { isError: true } }],
     });
+  });
+
+  it('takes only a UUID as the conversation id: a path or a flag is dropped, the line kept', () => {
+    for (const forged of ['../../.bashrc', '--dangerously-skip-permissions', '', 'a'.repeat(36)]) {
+      const parsed = parseClaudeLine(
+        JSON.stringify({ type: 'system', subtype: 'init', session_id: forged }),
+      );
+      expect(parsed.agentSessionId).toBeUndefined();
+      expect(parsed.events).toEqual([]);
+    }
   });
 });

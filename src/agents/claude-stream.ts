@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isAgentSessionId } from '../ids.js';
 import type { NewEvent } from '../sessions/events.js';
 
 /**
@@ -105,7 +106,10 @@ export function parseClaudeLine(text: string): ParsedLine {
   const line = parsed.data;
   const base = {
     raw,
-    ...(line.session_id ? { agentSessionId: line.session_id } : {}),
+    // Only a UUID: the id becomes a file name and a `--resume` argument.
+    ...(line.session_id && isAgentSessionId(line.session_id)
+      ? { agentSessionId: line.session_id }
+      : {}),
     endsTurn: false,
   };
 

@@ -1,7 +1,18 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
+import { arch } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { z } from 'zod';
 import { HangarError } from '../errors.js';
 
 const run = promisify(execFile);
@@ -13,6 +24,17 @@ export interface AgentPackage {
   version: string;
   /** The executable under node_modules/.bin */
   bin: string;
+  /**
+   * The registry's `dist.integrity` of each package this version installs
+   * (`npm view <pkg>@<version> dist.integrity`): anything else installed is refused.
+   */
+  integrity: Record<string, string>;
+  /**
+   * What the package's own postinstall would do, done here since no package script
+   * runs: the native binary of the platform package `<prefix>-<platform>` (file `file`)
+   * is linked over `target` in the main package.
+   */
+  native?: { prefix: string; file: string; target: string };
 }
 
 /** The Claude Code release Hangar is tested with; it ships a native binary. */
@@ -20,7 +42,49 @@ export const CLAUDE_CODE: AgentPackage = {
   name: '@anthropic-ai/claude-code',
   version: '2.1.330',
   bin: 'claude',
+  integrity: {
+    '@anthropic-ai/claude-code':
+      'sha512-KQMl6kixLMGHRCDUhkUPebuBhw13MpxlH3+17QzHQx40FNVd1z3uFKUSqQXB5zF9vLQGcpoC/8wWe5R35lsWvQ==',
+    '@anthropic-ai/claude-code-linux-x64':
+      'sha512-9Gn+V7DtJ8M1nztP9CeDVl9g3RtrepI7rOFTyPRRnZe8D6zebIHKmC7OvBauucuAP0X0k85SDN/LPVZyjsGezQ==',
+    '@anthropic-ai/claude-code-linux-arm64':
+      'sha512-V4yanAY5EA5UpwwRPtjSfqDbNqAlUJeVn3NYZw2AgmRHjdpSsLtHAzbxRXfkAnbjwTXzE0uedjQxUY02ARPcsA==',
+  },
+  native: { prefix: '@anthropic-ai/claude-code', file: 'claude', target: 'bin/claude.exe' },
 };
+
+/**
+ * The environment npm runs in: what it needs to find its registry, cache and CA, and
+ * nothing of the server's own (model keys, DATABASE_URL, HANGAR_* settings).
+ */
+export function installEnv(from: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const key of INSTALL_ENV_KEYS) {
+    const value = from[key];
+    if (value !== undefined) env[key] = value;
+  }
+  return env;
+}
+
+const INSTALL_ENV_KEYS = [
+  'PATH',
+  'HOME',
+  'TMPDIR',
+  'LANG',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'HTTPS_PROXY',
+  'HTTP_PROXY',
+  'NO_PROXY',
+  'https_proxy',
+  'http_proxy',
+  'no_proxy',
+  'npm_config_registry',
+  'npm_config_cache',
+  'npm_config_userconfig',
+  'npm_config_globalconfig',
+  'npm_config_cafile',
+] as const;
 
 /** An installed agent: its directory (bound into sandboxes) and its executable. */
 export interface InstalledAgent {
@@ -29,10 +93,17 @@ export interface InstalledAgent {
 }
 
 /**
- * Makes sure `pkg` is installed under `agentsDir/<name>@<version>` and returns where. Installs into a temp dir first and renames it into place,
- * so a crash mid-install never leaves a half-installed agent that looks complete.
+ * Makes sure `pkg` is installed under `agentsDir/<name>@<version>` and returns where.
+ * npm runs with no package scripts and a clean env (`installEnv`); what it installed is
+ * checked against `pkg.integrity` before use. Installs into a temp dir first and
+ * renames it into place, so a crash mid-install never leaves a half-installed agent
+ * that looks complete.
  */
-export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise<InstalledAgent> {
+export async function ensureAgent(
+  agentsDir: string,
+  pkg: AgentPackage,
+  options: { env?: NodeJS.ProcessEnv } = {},
+): Promise<InstalledAgent> {
   const dir = join(agentsDir, `${pkg.name.replace('/', '+')}@${pkg.version}`);
   const binary = join(dir, 'node_modules', '.bin', pkg.bin);
   if (existsSync(binary)) {
@@ -50,14 +121,17 @@ export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise
         'install',
         '--prefix',
         staging,
+        '--ignore-scripts',
         '--no-save',
         '--no-audit',
         '--no-fund',
         '--loglevel=error',
         `${pkg.name}@${pkg.version}`,
       ],
-      { maxBuffer: 16 * 1024 * 1024 },
+      { maxBuffer: 16 * 1024 * 1024, env: installEnv(options.env ?? process.env) },
     );
+    checkIntegrity(staging, pkg);
+    if (pkg.native) linkNative(staging, pkg.native);
     if (!existsSync(join(staging, 'node_modules', '.bin', pkg.bin))) {
       throw new Error(`the package has no ${pkg.bin} executable`);
     }
@@ -80,4 +154,47 @@ export async function ensureAgent(agentsDir: string, pkg: AgentPackage): Promise
     rmSync(staging, { recursive: true, force: true });
   }
   return { dir, bin: binary };
+}
+
+const InstalledLock = z.object({
+  packages: z.record(
+    z.string(),
+    z.looseObject({ version: z.string().optional(), integrity: z.string().optional() }),
+  ),
+});
+
+/**
+ * npm's record of what it installed (`node_modules/.package-lock.json`, the integrity
+ * it verified each tarball against) must list exactly the pinned packages at the
+ * pinned version and integrity: a registry that serves other bytes is refused.
+ */
+export function checkIntegrity(prefix: string, pkg: AgentPackage): void {
+  const lock = InstalledLock.parse(
+    JSON.parse(readFileSync(join(prefix, 'node_modules', '.package-lock.json'), 'utf8')),
+  );
+  const installed = Object.entries(lock.packages).filter(([path]) => path !== '');
+  for (const [path, entry] of installed) {
+    const name = path.replace(/^.*node_modules\//, '');
+    const pinned = pkg.integrity[name];
+    if (!pinned) throw new Error(`npm installed ${name}, which has no integrity pin`);
+    if (entry.version !== pkg.version || entry.integrity !== pinned) {
+      throw new Error(
+        `${name}@${entry.version ?? '?'} does not match its pin (integrity ${entry.integrity ?? 'none'}, expected ${pinned} at ${pkg.version})`,
+      );
+    }
+  }
+  if (!installed.some(([path]) => path === `node_modules/${pkg.name}`)) {
+    throw new Error(`npm did not install ${pkg.name}`);
+  }
+}
+
+/** Links the platform's native binary over the main package's placeholder. */
+function linkNative(prefix: string, native: NonNullable<AgentPackage['native']>): void {
+  const platform = `${process.platform}-${arch()}`;
+  const source = join(prefix, 'node_modules', `${native.prefix}-${platform}`, native.file);
+  if (!existsSync(source)) throw new Error(`no native binary for ${platform} was installed`);
+  const target = join(prefix, 'node_modules', native.prefix, native.target);
+  rmSync(target, { force: true });
+  linkSync(source, target);
+  chmodSync(target, 0o755);
 }

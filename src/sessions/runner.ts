@@ -6,6 +6,7 @@ import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { parseClaudeLine, STREAM_JSON_ARGS, userMessageLine } from '../agents/claude-stream.js';
 import { ConflictError } from '../errors.js';
+import { isAgentSessionId } from '../ids.js';
 import { parseDotenv } from '../environments/dotenv.js';
 import { policyFor } from '../gateway/egress-policy.js';
 import type { Attachment, Gateway } from '../gateway/gateway.js';
@@ -618,7 +619,8 @@ export class Runner {
     text: string,
   ): Promise<{ resumeId: string | null; input: string }> {
     const id = session.agentSessionId;
-    if (!id) return { resumeId: null, input: text };
+    // A stored id that is not a UUID is never passed on as an argument or a path.
+    if (!id || !isAgentSessionId(id)) return { resumeId: null, input: text };
     const file = `${HOME}/.claude/projects/${`${HOME}/${session.repoName}`.replace(/[^A-Za-z0-9]/g, '-')}/${id}.jsonl`;
     const found = await live.sandbox.exec([
       'sh',
@@ -654,7 +656,7 @@ export class Runner {
    */
   private async saveConversation(live: Live): Promise<void> {
     const session = await loadSession(this.deps.db, live.id);
-    if (!session?.agentSessionId) return;
+    if (!session?.agentSessionId || !isAgentSessionId(session.agentSessionId)) return;
     const out = collector();
     const result = await live.sandbox.exec(
       [

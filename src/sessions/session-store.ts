@@ -1,5 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors.js';
+import { isAgentSessionId } from '../ids.js';
 import { sessions, type SessionStatus } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 
@@ -47,6 +48,12 @@ export async function updateSession(
   id: string,
   values: Partial<NewSession>,
 ): Promise<void> {
+  const agentSessionId = values.agentSessionId;
+  if (agentSessionId && !isAgentSessionId(agentSessionId)) {
+    throw new Error(
+      `refusing to store agent session id ${JSON.stringify(agentSessionId)}: not a UUID`,
+    );
+  }
   await db
     .update(sessions)
     .set({ ...values, updatedAt: new Date(), version: sql`${sessions.version} + 1` })

@@ -28,9 +28,7 @@ export function registerServe(program: Command, io: Io): void {
           : `Admin token: ${server.adminTokenFile}`,
       );
       io.err(`Web app: ${server.url} (\`hangar open\` opens it signed in)`);
-      io.err(
-        `Log in: hangar login --server ${server.url} --token "$(cat ${server.adminTokenFile})"`,
-      );
+      io.err(`Log in: hangar login --server ${server.url} --token - < ${server.adminTokenFile}`);
 
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { LocalRepo } from '../../git/local-repo.js';
+import { isAgentSessionId, isId } from '../../ids.js';
 import { ApiClient } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
@@ -100,6 +101,11 @@ async function teleport(
   const session = await api.get<SessionJson>(`/sessions/${encodeURIComponent(id)}`);
   const branch = session.branch;
   if (!branch) throw new CliError(`Session ${id} has no branch yet: wait until it is running.`);
+  // What the server says becomes git arguments and ref names here: check its shape first.
+  if (!isId(session.id))
+    throw new CliError(`The server sent a malformed session id: ${JSON.stringify(session.id)}.`);
+  if (!isBranchName(branch))
+    throw new CliError(`The server sent a malformed branch name: ${JSON.stringify(branch)}.`);
 
   if (await repo.isDirty()) {
     if (
@@ -127,6 +133,11 @@ async function teleport(
   if (!conversation) {
     io.err('The agent has no finished turn yet: only the branch was brought over.');
     return;
+  }
+  if (!isAgentSessionId(conversation.agentSessionId)) {
+    throw new CliError(
+      `The conversation's id ${JSON.stringify(conversation.agentSessionId)} is not a UUID: it was not written (only the branch was brought over).`,
+    );
   }
   const file = writeConversation(io.env, repo.root, conversation);
   io.out(`Conversation written to ${file}`);
@@ -169,15 +180,10 @@ async function fetchFromHangar(
   const url = `${api.server}/api/v1/sessions/${encodeURIComponent(id)}/git`;
   const ref = `refs/hangar/teleport/${id}`;
   try {
-    await repo.run([
-      '-c',
-      `http.extraHeader=Authorization: Bearer ${api.token}`,
-      'fetch',
-      '--quiet',
-      '--no-tags',
-      url,
-      `+refs/heads/${branch}:${ref}`,
-    ]);
+    await repo.run(
+      ['fetch', '--quiet', '--no-tags', url, `+refs/heads/${branch}:${ref}`],
+      withAuthHeader(process.env, api.token),
+    );
   } catch (error) {
     throw new CliError(
       `Could not fetch ${branch} from Hangar: ${error instanceof Error ? error.message : String(error)}`,
@@ -192,6 +198,32 @@ async function fetchFromHangar(
     );
   }
   return ref;
+}
+
+/**
+ * The token as git config passed through the environment (`GIT_CONFIG_COUNT`, git's
+ * "ENVIRONMENT" doc), never argv: any user on the machine can read a process's argv.
+ */
+export function withAuthHeader(env: NodeJS.ProcessEnv, token: string): NodeJS.ProcessEnv {
+  const count = Number(env.GIT_CONFIG_COUNT ?? 0);
+  const n = Number.isInteger(count) && count >= 0 ? count : 0;
+  return {
+    GIT_CONFIG_COUNT: String(n + 1),
+    [`GIT_CONFIG_KEY_${n}`]: 'http.extraHeader',
+    [`GIT_CONFIG_VALUE_${n}`]: `Authorization: Bearer ${token}`,
+  };
+}
+
+/** A branch name as Hangar makes them: no option-like start, no `..`, nothing git refuses. */
+function isBranchName(name: string): boolean {
+  return (
+    /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}$/.test(name) &&
+    !name.includes('..') &&
+    !name.includes('//') &&
+    !name.endsWith('/') &&
+    !name.endsWith('.lock') &&
+    !name.endsWith('.')
+  );
 }
 
 /**

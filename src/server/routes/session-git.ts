@@ -6,7 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
 import { createRoute, z } from '@hono/zod-openapi';
 import { HangarError, NotFoundError } from '../../errors.js';
-import { isId } from '../../ids.js';
+import { isAgentSessionId, isId } from '../../ids.js';
 import { conversationFile, sessionBareRepo } from '../../sessions/runner.js';
 import { getSession } from '../../sessions/session-store.js';
 import type { Db } from '../../store/store.js';
@@ -44,6 +44,13 @@ export function sessionGitRoutes(db: Db, dataDir: string) {
     async (c) => {
       const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
       const file = conversationFile(dataDir, session.id);
+      if (session.agentSessionId && !isAgentSessionId(session.agentSessionId)) {
+        throw new HangarError(
+          'invalid_agent_session',
+          409,
+          "The agent's conversation id is not a UUID: it is not handed over.",
+        );
+      }
       if (!session.agentSessionId || !existsSync(file)) {
         throw new HangarError(
           'not_ready',

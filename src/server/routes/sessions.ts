@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { ValidationError } from '../../errors.js';
-import { newId } from '../../ids.js';
+import { isAgentSessionId, newId } from '../../ids.js';
 import { sessionBranch, titleFromPrompt } from '../../sessions/branch-name.js';
 import type { EventLog, SessionChange } from '../../sessions/event-log.js';
 import type { Runner } from '../../sessions/runner.js';
@@ -120,7 +120,10 @@ function toJson(session: Session): z.infer<typeof SessionSchema> {
     repo: session.repoName,
     branch: session.branch,
     baseCommit: session.baseCommit,
-    agentSessionId: session.agentSessionId,
+    agentSessionId:
+      session.agentSessionId && isAgentSessionId(session.agentSessionId)
+        ? session.agentSessionId
+        : null,
     failureReason: session.failureReason,
     diffStats: {
       files: session.diffFiles,
