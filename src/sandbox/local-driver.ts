@@ -28,6 +28,7 @@ import {
 } from './base.js';
 import { execArgs, holderArgs } from './bwrap-args.js';
 import { checkEnv, envArgs, HOST_ENV } from './exec-env.js';
+import { liveMasks } from './live-masks.js';
 import {
   cgroupPids,
   createCgroups,
@@ -111,6 +112,9 @@ interface Running {
 }
 
 type NsName = 'mnt' | 'pid' | 'net' | 'ipc' | 'uts' | 'cgroup';
+
+/** How long a sandbox start trusts the last check that the live layers' masks are current. */
+const MASKS_RECHECK_MS = 30_000;
 
 // A path goes into overlayfs mount options and a shell word list: keep it plain.
 const SAFE_PATH = /^[A-Za-z0-9_./@+-]+$/;
@@ -220,7 +224,11 @@ export class LocalDriver implements SandboxDriver {
         );
       }
     }
-    const { template, data } = await this.template(this.base, limits.diskBytes);
+    // The masks' first scan (a second or so) runs while the disk template is made.
+    const [{ template, data }] = await Promise.all([
+      this.template(this.base, limits.diskBytes),
+      this.liveMasks(this.base.live),
+    ]);
 
     const id = `sbx_${ulid().toLowerCase()}`;
     const dir = join(this.sandboxesDir, id);
@@ -277,6 +285,27 @@ export class LocalDriver implements SandboxDriver {
     }
     limits.pids = Math.floor(limits.pids);
     return limits;
+  }
+
+  private masks: { at: number; key: string; layers: Promise<string | undefined> } | undefined;
+
+  /**
+   * The mask layers hiding what only host root may read in the live layers (see
+   * live-masks.ts): looked up again at most every MASKS_RECHECK_MS, since checking
+   * whether they are current walks the top of /usr and /opt.
+   */
+  liveMasks(live: readonly string[]): Promise<string | undefined> {
+    const key = live.join(' ');
+    const now = Date.now();
+    if (this.masks?.key !== key || now - this.masks.at > MASKS_RECHECK_MS) {
+      const layers = liveMasks(join(this.dataDir, 'sandbox-base', 'masks'), live);
+      const masks = { at: now, key, layers };
+      layers.catch(() => {
+        if (this.masks === masks) this.masks = undefined;
+      });
+      this.masks = masks;
+    }
+    return this.masks.layers;
   }
 
   private readonly templates = new Map<
@@ -451,7 +480,8 @@ class LocalSandbox implements Sandbox {
       writeFileSync(join(this.dir, 'sandbox.json'), JSON.stringify(this.saved, null, 2));
     }
 
-    const running = await this.startHolder();
+    const masks = await this.driver.liveMasks(this.saved.base.live);
+    const running = await this.startHolder(masks);
     writeFileSync(join(this.dir, 'running.json'), JSON.stringify(running));
     if (this.saved.gatewaySocket !== undefined) {
       try {
@@ -487,9 +517,9 @@ class LocalSandbox implements Sandbox {
    * the kernel shows as given; the base is bound at `lower` first. Binds are shown
    * through a read-only overlay: a bind mount's mountinfo root is its source's path.
    */
-  private startHolder(): Promise<Running> {
+  private startHolder(masks: string | undefined): Promise<Running> {
     const { base } = this.saved;
-    for (const dir of ['lower', 'empty', 'binds']) {
+    for (const dir of ['lower', 'empty', 'binds', 'masks']) {
       mkdirSync(join(this.dir, dir), { recursive: true, mode: 0o700 });
     }
     this.saved.binds.forEach((_, i) => {
@@ -503,8 +533,13 @@ class LocalSandbox implements Sandbox {
       'mount -t ext4 -o loop,nosuid,nodev,noinit_itable,discard disk.img disk',
       'mount --bind "$LOWER" lower',
       'mount -t overlay overlay -o lowerdir=lower,upperdir=disk/upper/root,workdir=disk/work/root,nosuid,nodev root',
+      // Each live layer under its masks, if it has any (a whiteout over each path only
+      // host root may read: see live-masks.ts).
+      'if [ -n "$MASKS" ]; then mount --bind "$MASKS" masks; fi',
       'for d in $LIVE; do',
-      '  mount -t overlay overlay -o "lowerdir=/$d,upperdir=disk/upper/$d,workdir=disk/work/$d,nosuid,nodev" "root/$d"',
+      '  lower=/$d',
+      '  if [ -n "$MASKS" ] && [ -d "masks/$d" ]; then lower="masks/$d:/$d"; fi',
+      '  mount -t overlay overlay -o "lowerdir=$lower,upperdir=disk/upper/$d,workdir=disk/work/$d,nosuid,nodev" "root/$d"',
       'done',
       'i=0',
       'for s in $BINDS; do',
@@ -514,7 +549,7 @@ class LocalSandbox implements Sandbox {
       'done',
       'cd /',
       // bwrap is the sandbox's pid 1: its environment must not tell the host's paths.
-      'unset DIR LOWER LIVE BINDS OLDPWD d s i f',
+      'unset DIR LOWER LIVE BINDS MASKS OLDPWD d s i f lower',
       'exec "$@"',
     ].join('\n');
     const holder = holderArgs(this.root, procHas, 5, this.bindViews);
@@ -543,6 +578,7 @@ class LocalSandbox implements Sandbox {
           DIR: this.dir,
           LOWER: base.lower,
           LIVE: base.live.join(' '),
+          MASKS: masks ?? '',
           BINDS: this.saved.binds.map((bind) => bind.source).join(' '),
         },
       },

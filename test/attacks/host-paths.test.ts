@@ -4,7 +4,7 @@
 // a sandbox can read may name it; and root inside, who is host uid 0, reads /usr and
 // /opt only as an unprivileged user would (issue 11, sections 1 and 3).
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,14 +15,30 @@ const mark = `canary${randomBytes(6).toString('hex')}`;
 const driver = testDriver();
 const agentDir = join(driver.dataDir, 'agents', `agent-${mark}`);
 let box: Sandbox;
+/** Host files only host root may read, in the live layers; and one anybody may. */
+const secret = `secret-${mark}`;
+const planted = {
+  file: `/opt/hangar-${mark}.key`,
+  dir: `/opt/hangar-${mark}-private`,
+  usr: `/usr/local/share/hangar-${mark}.key`,
+  open: `/opt/hangar-${mark}-public.txt`,
+};
 
 beforeAll(async () => {
+  writeFileSync(planted.file, `${secret}\n`, { mode: 0o600 });
+  mkdirSync(planted.dir, { mode: 0o700 });
+  writeFileSync(join(planted.dir, 'readable-inside'), `${secret}\n`, { mode: 0o644 });
+  writeFileSync(join(planted.dir, 'private'), `${secret}\n`, { mode: 0o600 });
+  mkdirSync('/usr/local/share', { recursive: true });
+  writeFileSync(planted.usr, `${secret}\n`, { mode: 0o600 });
+  writeFileSync(planted.open, `public-${mark}\n`, { mode: 0o644 });
   mkdirSync(agentDir, { recursive: true, mode: 0o755 });
   writeFileSync(join(agentDir, 'agent'), '#!/bin/sh\necho agent\n', { mode: 0o755 });
   box = await driver.create({ binds: [{ source: agentDir, target: '/opt/hangar-agent' }] });
 }, 120_000);
 
 afterAll(async () => {
+  for (const path of Object.values(planted)) rmSync(path, { recursive: true, force: true });
   await box.destroy();
   driver.cleanupGroup();
   rmSync(driver.dataDir, { recursive: true, force: true });
@@ -64,5 +80,45 @@ describe('no host path shows inside', () => {
       stdin.end();
       await other;
     }
+  });
+});
+
+describe('/usr and /opt read as an unprivileged user would', () => {
+  it('shows root inside no file only host root may read, by any name', async () => {
+    const paths = [
+      planted.file,
+      planted.usr,
+      `${planted.dir}/private`,
+      `${planted.dir}/readable-inside`,
+    ];
+    for (const user of ['root', 'user'] as const) {
+      const out = await sh(box, `cat ${paths.join(' ')}; ls -a ${planted.dir}`, { user });
+      expect(out.stdout, user).not.toContain(secret);
+      expect(out.code, user).not.toBe(0);
+    }
+    // Masked paths do not exist at all: listing shows only the public file.
+    const listed = await sh(box, `ls -a /opt /usr/local/share | grep ${mark}`, { user: 'root' });
+    expect(listed.stdout).toBe(`hangar-${mark}-public.txt\n`);
+    // What anybody may read is there, for both.
+    for (const user of ['root', 'user'] as const) {
+      expect((await sh(box, `cat ${planted.open}`, { user })).stdout).toBe(`public-${mark}\n`);
+    }
+  });
+
+  it('keeps the mask when root inside copies, renames or recreates around it', async () => {
+    const out = await sh(
+      box,
+      [
+        `mv /opt /opt-moved 2>/dev/null; cp -a ${planted.dir} /tmp/copy 2>/dev/null`,
+        `touch ${planted.file} && cat ${planted.file}`,
+        `cat /tmp/copy/* /opt-moved/*/* 2>/dev/null`,
+        'echo done',
+      ].join('; '),
+      { user: 'root' },
+    );
+    expect(out.stdout).not.toContain(secret);
+    expect(out.stdout).toMatch(/done\n$/);
+    // The new empty file is the sandbox's own: the host's is untouched.
+    expect(readFileSync(planted.file, 'utf8')).toBe(`${secret}\n`);
   });
 });
