@@ -108,6 +108,31 @@ describe('the scripted model server', () => {
     });
   });
 
+  it('plays each task its own script, apart from the shared one', async () => {
+    const ask = async (task: string) => {
+      const res = await fetch(`${model.url}/v1/messages`, {
+        method: 'POST',
+        body: JSON.stringify({
+          model: 'm',
+          tools: [{ name: 'Bash' }],
+          messages: [{ role: 'user', content: [{ type: 'text', text: `<ctx/> ${task}` }] }],
+        }),
+      });
+      const body = (await res.json()) as { content: { text: string }[] };
+      return body.content[0]?.text;
+    };
+    model.setScript({ replies: [say('shared 1'), say('shared 2')] });
+    model.scriptFor('task "one"', { replies: [say('one 1'), say('one 2')] });
+    model.scriptFor('task two', { replies: [say('two 1')] });
+    model.scriptFor('task two, longer', { replies: [say('longer 1')] });
+    expect(await ask('task "one"')).toBe('one 1');
+    expect(await ask('task two')).toBe('two 1');
+    expect(await ask('another task')).toBe('shared 1');
+    expect(await ask('task "one"')).toBe('one 2');
+    expect(await ask('task two')).toMatch(/no more replies/);
+    expect(await ask('task two, longer')).toBe('longer 1');
+  });
+
   it('answers bad requests with Anthropic-style errors', async () => {
     const res = await fetch(`${model.url}/v1/messages`, { method: 'POST', body: '{"model": 1}' });
     expect(res.status).toBe(400);

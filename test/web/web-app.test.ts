@@ -2,18 +2,26 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  bashCall,
+  say,
+  startModelServer,
+  type ModelServer,
+  type ScriptReply,
+} from '../../fixtures/model-server.js';
 import { startGitHost, type GitHost } from '../e2e/git-host.js';
 import { runHangar } from '../e2e/hangar.js';
 import { commit, Stack } from '../e2e/stack.js';
-import { launchChromium, screenshots } from './browser.js';
+import { ARTIFACTS, launchChromium, screenshots } from './browser.js';
 
 /**
  * The web app in Debian's chromium against a real `hangar serve`, real sandboxes and
  * the real `claude`, with the scripted model server playing the model: a person's
- * whole path from sign-in to deleting the session.
+ * whole path from sign-in to deleting a session. Each test makes what it needs (its own
+ * browser context, environment, session and model script), so none depends on another
+ * having run, or having passed.
  */
 
 let model: ModelServer;
@@ -55,17 +63,97 @@ async function signInUrl(...args: string[]): Promise<string> {
   return stdout.trim();
 }
 
-describe('the web app', { timeout: 300_000 }, () => {
-  let page: Page;
-  let sessionId: string;
-  const shot = screenshots('session-flow');
+/** What the running test opened: closed after it, and shown when it fails. */
+let contexts: BrowserContext[] = [];
+let sessions: string[] = [];
 
-  beforeAll(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+beforeEach(() => {
+  contexts = [];
+  sessions = [];
+});
+
+afterEach(async (test) => {
+  if (test.task.result?.state === 'fail') await recordFailure(test.task.name);
+  await Promise.all(contexts.map((context) => context.close()));
+});
+
+/** Screenshots of the test's pages and its sessions' events, to read why it failed. */
+async function recordFailure(name: string): Promise<void> {
+  const shot = screenshots(`failed/${name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}`);
+  for (const page of contexts.flatMap((context) => context.pages())) {
+    await shot(page, 'page').catch(() => undefined);
+  }
+  const events = await Promise.all(
+    sessions.map(async (id) => ({ id, events: await stack.events(id).catch(() => []) })),
+  );
+  writeFileSync(
+    join(ARTIFACTS, 'failed', `${name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}.json`),
+    JSON.stringify(events, null, 2),
+  );
+}
+
+/** A new browser context of the test's own, closed after it. */
+async function newContext(options: BrowserContextOptions = {}): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  contexts.push(context);
+  return context;
+}
+
+/** A page signed in with the admin's token (as if pasted), opened at `path`. */
+async function signedIn(path: string, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await newContext(options);
+  await context.addInitScript(
+    `localStorage.setItem('hangar.token', ${JSON.stringify(stack.token)})`,
+  );
+  const page = await context.newPage();
+  await page.goto(`${stack.server.url}${path}`);
+  return page;
+}
+
+/** A plain environment of the test's own, so no other test's edits reach it. */
+function environment(name: string, settings: Record<string, unknown> = {}): Promise<string> {
+  return stack.createEnvironment({ name, ...settings });
+}
+
+/**
+ * Starts a session on the greeter repository through the API, with `replies` as its
+ * own script, and waits until its first turn has ended.
+ */
+async function idleSession(title: string, replies: ScriptReply[]): Promise<string> {
+  const id = await startSession(title, replies);
+  await stack.waitForTurns(id, 1);
+  return id;
+}
+
+async function startSession(title: string, replies: ScriptReply[]): Promise<string> {
+  model.scriptFor(title, { replies });
+  const { status, json } = await stack.api<{ id: string }>('POST', '/sessions', {
+    prompt: title,
+    title,
+    source: { type: 'git', url: host.url, branch: 'main' },
+    environmentId: await environment(`for ${title}`),
   });
+  expect(status, JSON.stringify(json)).toBe(201);
+  sessions.push(json.id);
+  return json.id;
+}
 
+/** The agent's requests in the conversation about `task`. */
+function requestsAbout(task: string) {
+  return model
+    .agentRequests()
+    .filter((r) => JSON.stringify((r.body as { messages: unknown[] }).messages[0]).includes(task));
+}
+
+/** The agent writes greeting.txt (+2) and edits README.md (+1 −1), and commits. */
+const ADD_GREETING =
+  "printf 'hello\\nworld\\n' > greeting.txt && sed -i 's/# greeter/# greeter app/' README.md && git add -A && git commit -qm 'Add greeting' && echo committed";
+
+describe('the web app', { timeout: 300_000 }, () => {
   it('signs in through the one-time link of `hangar open`, which works once', async () => {
+    const shot = screenshots('sign-in');
     const link = await signInUrl();
+    const page = await (await newContext()).newPage();
     await page.goto(link);
     await page.getByRole('link', { name: 'New session' }).waitFor();
     // Signed in, and the code is gone from the address bar.
@@ -73,18 +161,17 @@ describe('the web app', { timeout: 300_000 }, () => {
     expect(new URL(page.url()).hash).toBe('');
     await shot(page, 'signed-in');
 
-    const stranger = await browser.newContext();
-    const again = await stranger.newPage();
+    const again = await (await newContext()).newPage();
     await again.goto(link);
     const refusal = again.getByRole('alert');
     await refusal.waitFor();
     expect(await refusal.textContent()).toMatch(/hangar open/);
     await shot(again, 'link-used-twice');
-    await stranger.close();
   });
 
   it('creates an environment, flagging each bad line first', async () => {
-    await page.getByRole('link', { name: 'Environments', exact: true }).click();
+    const shot = screenshots('environment');
+    const page = await signedIn('/environments');
     await page.getByRole('link', { name: 'Add environment' }).click();
     await page.getByLabel('Name').fill('web env');
     await page.getByLabel('Custom').check();
@@ -118,13 +205,21 @@ describe('the web app', { timeout: 300_000 }, () => {
   });
 
   it('starts a session, with API errors beside their fields, and streams its transcript', async () => {
-    model.setScript({
+    const shot = screenshots('session');
+    await environment('greeter env', {
+      networkLevel: 'custom',
+      allowlist: ['api.example.com', '*.example.org'],
+      envVars: 'GREETING=hello from the env',
+      setupScript: 'echo "setup says $GREETING"',
+    });
+    const task = 'add a greeting';
+    model.scriptFor(task, {
       replies: [
         {
           content: [
             { type: 'text', text: 'Adding the greeting now.' },
             bashCall(
-              "printf 'hello\\nworld\\n' > greeting.txt && sed -i 's/# greeter/# greeter app/' README.md && git add -A && git commit -qm 'Add greeting' && echo committed; curl -sS -o /dev/null https://not-allowed.example.net/ 2>&1 || true",
+              `${ADD_GREETING}; curl -sS -o /dev/null https://not-allowed.example.net/ 2>&1 || true`,
             ),
           ],
         },
@@ -138,9 +233,9 @@ describe('the web app', { timeout: 300_000 }, () => {
         },
       ],
     });
-    await page.getByRole('link', { name: 'New session' }).click();
+    const page = await signedIn('/');
     await page.getByLabel('Repository').fill('ftp://example.com/greeter.git');
-    await page.getByLabel('Task').fill('add a greeting');
+    await page.getByLabel('Task').fill(task);
     await page.getByRole('button', { name: 'Start session' }).click();
     const urlError = page.locator('.field.invalid', { has: page.getByLabel('Repository') });
     await urlError.locator('.field-error').waitFor();
@@ -155,10 +250,11 @@ describe('the web app', { timeout: 300_000 }, () => {
 
     await page.getByLabel('Repository').fill(host.url);
     await page.getByLabel('Branch').fill('main');
-    await page.getByLabel('Environment').selectOption({ label: 'web env' });
+    await page.getByLabel('Environment').selectOption({ label: 'greeter env' });
     await page.getByRole('button', { name: 'Start session' }).click();
     await page.waitForURL(/\/sessions\/ses_/);
-    sessionId = new URL(page.url()).pathname.split('/')[2] ?? '';
+    const sessionId = new URL(page.url()).pathname.split('/')[2] ?? '';
+    sessions.push(sessionId);
 
     // The sidebar shows it at once, with its status.
     await page.locator(`[data-session="${sessionId}"]`).waitFor();
@@ -183,8 +279,15 @@ describe('the web app', { timeout: 300_000 }, () => {
   });
 
   it('opens the diff, comments on a line, and sends the review as the next turn', async () => {
-    model.setScript({ replies: [say('Made it **louder**.')] });
-    await page.locator('.diff-button').click();
+    const shot = screenshots('review');
+    const task = 'greet, then take a review';
+    const id = await idleSession(task, [
+      { content: [bashCall(ADD_GREETING)] },
+      say('Added greeting.txt.'),
+      say('Made it **louder**.'),
+    ]);
+    const page = await signedIn(`/sessions/${id}`);
+    await page.locator('.diff-button', { hasText: '+3 −1' }).click();
     await page.waitForURL(/\/diff$/);
     const file = page.locator('article.file[data-file="greeting.txt"]');
     await file.waitFor();
@@ -207,32 +310,31 @@ describe('the web app', { timeout: 300_000 }, () => {
     expect(await draft.textContent()).toContain('greeting.txt:2');
     await page.getByRole('button', { name: 'Send to agent' }).click();
 
-    await page.waitForURL(new RegExp(`/sessions/${sessionId}$`));
+    await page.waitForURL(new RegExp(`/sessions/${id}$`));
     await page.locator('.user-bubble', { hasText: 'greeting.txt:2' }).waitFor();
     await page.locator('.assistant-bubble', { hasText: 'Made it' }).waitFor({ timeout: 120_000 });
     await shot(page, 'review-answered');
 
     // The agent was sent one message quoting the line and the comment.
-    const last = JSON.stringify(model.agentRequests().at(-1)?.body);
+    const last = JSON.stringify(requestsAbout(task).at(-1)?.body);
     expect(last).toContain('greeting.txt:2\\n> Say it louder');
   });
 
   it('shows a message sent while a turn runs as queued, then answers it', async () => {
-    model.setScript({
-      replies: [
-        { content: [bashCall('for i in 1 2 3 4 5 6; do sleep 1; done; echo slow done')] },
-        say('The slow task is done.'),
-        say('Got your note.'),
-      ],
-    });
-    const box = page.getByLabel('Follow-up message');
-    await box.fill('run the slow task');
-    await box.press('Control+Enter');
-    await page.locator('details.tool', { hasText: 'running…' }).waitFor();
+    const shot = screenshots('queued');
+    const id = await startSession('run the slow task', [
+      { content: [bashCall('for i in 1 2 3 4 5 6; do sleep 1; done; echo slow done')] },
+      say('The slow task is done.'),
+      say('Got your note.'),
+    ]);
+    const page = await signedIn(`/sessions/${id}`);
+    await page.locator('details.tool', { hasText: 'running…' }).waitFor({ timeout: 120_000 });
     await page.getByRole('button', { name: 'Interrupt' }).waitFor();
 
+    const box = page.getByLabel('Follow-up message');
     await box.fill('and then this note');
-    await page.getByRole('button', { name: 'Queue' }).click();
+    await page.getByRole('button', { name: 'Queue' }).waitFor();
+    await box.press('Control+Enter');
     const note = page.locator('.user-bubble', { hasText: 'and then this note' });
     await note.locator('.tag', { hasText: 'queued' }).waitFor();
     await shot(page, 'queued');
@@ -245,9 +347,13 @@ describe('the web app', { timeout: 300_000 }, () => {
   });
 
   it('interrupts a running turn', async () => {
-    model.setScript({
-      replies: [{ content: [bashCall('for i in $(seq 1 60); do sleep 1; done; echo never')] }],
-    });
+    const shot = screenshots('interrupt');
+    const id = await idleSession('stop when told', [
+      say('Ready.'),
+      { content: [bashCall('for i in $(seq 1 60); do sleep 1; done; echo never')] },
+    ]);
+    const page = await signedIn(`/sessions/${id}`);
+    await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
     const box = page.getByLabel('Follow-up message');
     await box.fill('run the very slow task');
     await page.getByRole('button', { name: 'Send' }).click();
@@ -263,15 +369,18 @@ describe('the web app', { timeout: 300_000 }, () => {
   });
 
   it('opens a session straight from `hangar open ID`, on a phone, in dark mode', async () => {
-    const phone = await browser.newContext({
+    const shot = screenshots('phone');
+    const title = 'read me on a phone';
+    const id = await startSession(title, [say('Hello, phone.')]);
+    const phone = await newContext({
       viewport: { width: 390, height: 844 },
       colorScheme: 'dark',
       hasTouch: true,
     });
     const small = await phone.newPage();
-    await small.goto(await signInUrl(sessionId));
-    await small.locator('.session-header h1', { hasText: 'add a greeting' }).waitFor();
-    expect(new URL(small.url()).pathname).toBe(`/sessions/${sessionId}`);
+    await small.goto(await signInUrl(id));
+    await small.locator('.session-header h1', { hasText: title }).waitFor();
+    expect(new URL(small.url()).pathname).toBe(`/sessions/${id}`);
     const background = await small.evaluate(
       'getComputedStyle(document.documentElement).backgroundColor',
     );
@@ -294,7 +403,8 @@ describe('the web app', { timeout: 300_000 }, () => {
     await small.getByRole('heading', { name: 'Environments' }).waitFor();
     await small.keyboard.press('Tab');
     expect(await small.evaluate('document.activeElement.textContent')).toBe('Skip to content');
-    await phone.close();
+    // Its turn ends here, not during another test.
+    await stack.waitForTurns(id, 1);
   });
 
   it('revokes the token a sign-in link made when signing out', async () => {
@@ -302,8 +412,7 @@ describe('the web app', { timeout: 300_000 }, () => {
       (await stack.api<{ tokens: { name: string }[] }>('GET', '/tokens')).json.tokens.filter(
         (t) => t.name === 'browser',
       ).length;
-    const other = await browser.newContext();
-    const tab = await other.newPage();
+    const tab = await (await newContext()).newPage();
     await tab.goto(await signInUrl());
     await tab.getByRole('link', { name: 'New session' }).waitFor();
     const before = await browserTokens();
@@ -323,25 +432,26 @@ describe('the web app', { timeout: 300_000 }, () => {
     await tab.getByRole('button', { name: 'Sign out' }).click();
     await tab.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
     expect((await stack.api('GET', '/me')).status).toBe(200);
-    await other.close();
   });
 
   it('edits environments: renames one, makes it the default, archives another, shows the trusted list', async () => {
-    await page.getByRole('link', { name: 'Environments', exact: true }).click();
+    const shot = screenshots('environments');
+    await environment('team env');
+    const page = await signedIn('/environments');
     await page.getByRole('link', { name: 'Add environment' }).click();
     await page.getByLabel('Name').fill('scratch');
     await page.getByLabel('None').check();
     await page.getByRole('button', { name: 'Create environment' }).click();
     await page.waitForURL(/\/environments\/env_/);
 
-    await page.locator('.env-list a', { hasText: 'web env' }).click();
-    await page.getByRole('heading', { name: 'Edit web env' }).waitFor();
-    await page.getByLabel('Name').fill('web env (edited)');
+    await page.locator('.env-list a', { hasText: 'team env' }).click();
+    await page.getByRole('heading', { name: 'Edit team env' }).waitFor();
+    await page.getByLabel('Name').fill('team env (edited)');
     await page.getByRole('button', { name: 'Save' }).click();
-    await page.locator('.env-list li', { hasText: 'web env (edited)' }).waitFor();
+    await page.locator('.env-list li', { hasText: 'team env (edited)' }).waitFor();
     await page.getByRole('button', { name: 'Set as default' }).click();
     await page
-      .locator('.env-list li', { hasText: 'web env (edited)' })
+      .locator('.env-list li', { hasText: 'team env (edited)' })
       .locator('.tag', { hasText: 'default' })
       .waitFor();
 
@@ -360,29 +470,32 @@ describe('the web app', { timeout: 300_000 }, () => {
     // The new-session form offers the new default first, and no archived one.
     await page.getByRole('link', { name: 'New session' }).click();
     const picker = page.getByLabel('Environment');
-    expect(await picker.locator('option:checked').textContent()).toBe('web env (edited) (default)');
+    expect(await picker.locator('option:checked').textContent()).toBe(
+      'team env (edited) (default)',
+    );
     expect(await picker.locator('option', { hasText: 'scratch' }).count()).toBe(0);
     const me = await stack.api<{ defaultEnvironmentId: string }>('GET', '/me');
     const env = await stack.api<{ name: string }>(
       'GET',
       `/environments/${me.json.defaultEnvironmentId}`,
     );
-    expect(env.json.name).toBe('web env (edited)');
-    await page.goto(`${stack.server.url}/sessions/${sessionId}`);
-    await page.locator('.session-header h1').waitFor();
+    expect(env.json.name).toBe('team env (edited)');
   });
 
   it('copies the teleport command, archives, then deletes behind a confirmation', async () => {
+    const shot = screenshots('archive-delete');
+    const title = 'archive then delete me';
+    const id = await idleSession(title, [say('Ready.')]);
+    const page = await signedIn(`/sessions/${id}`);
+    await page.locator('.session-header h1', { hasText: title }).waitFor();
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
     await page.getByRole('button', { name: 'Open in CLI' }).click();
-    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(
-      `hangar teleport ${sessionId}`,
-    );
+    expect(await page.evaluate('navigator.clipboard.readText()')).toBe(`hangar teleport ${id}`);
 
     // Archived from the sidebar: the open session's header follows the live list.
-    await page.getByRole('button', { name: 'Archive add a greeting' }).click();
+    await page.getByRole('button', { name: `Archive ${title}` }).click();
     await page.locator('.session-header .badge', { hasText: 'Archived' }).waitFor();
-    const item = page.locator(`.session-list [data-session="${sessionId}"]`);
+    const item = page.locator(`.session-list [data-session="${id}"]`);
     await item.waitFor({ state: 'detached' });
     await page.getByRole('navigation', { name: 'Sessions' }).getByLabel('Show archived').check();
     await item.waitFor();
@@ -395,7 +508,7 @@ describe('the web app', { timeout: 300_000 }, () => {
     await dialog.getByRole('button', { name: 'Delete permanently' }).click();
     await page.waitForURL((url) => url.pathname === '/');
     await item.waitFor({ state: 'detached' });
-    expect((await stack.api('GET', `/sessions/${sessionId}`)).status).toBe(404);
+    expect((await stack.api('GET', `/sessions/${id}`)).status).toBe(404);
     await shot(page, 'deleted');
   });
 });
