@@ -25,6 +25,37 @@ export interface ServerConfig {
   agentsDir: string;
   /** HANGAR_PUBLIC_URL: the URL people reach the server at, for links. */
   publicUrl: string | undefined;
+  /** Per-user limits: what one user may hold at once (see `UserLimits`). */
+  limits: UserLimits;
+}
+
+/** What one user may hold at once, so no user can exhaust the server for the others. */
+export interface UserLimits {
+  /**
+   * HANGAR_MAX_SESSIONS_PER_USER: sessions provisioning or running a turn at once;
+   * more stay `queued` until one of them finishes its turn.
+   */
+  sessionsPerUser: number;
+  /** HANGAR_MAX_BUNDLE_MB_PER_USER: bytes of uploaded git bundles kept at once. */
+  bundleBytesPerUser: number;
+  /** HANGAR_MAX_STREAMS_PER_USER: live SSE streams (event streams, session feeds) open at once. */
+  streamsPerUser: number;
+}
+
+/** The limits `hangar serve` uses when no variable sets them. */
+export const DEFAULT_USER_LIMITS: UserLimits = {
+  sessionsPerUser: 5,
+  bundleBytesPerUser: 1024 * 1024 * 1024,
+  streamsPerUser: 20,
+};
+
+function count(fallback: number, unit: string) {
+  return z
+    .string()
+    .regex(/^[0-9]+$/, `must be a whole number of ${unit}`)
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1_000_000, 'must be from 1 to 1000000')
+    .default(fallback);
 }
 
 function seconds(fallback: number) {
@@ -56,6 +87,12 @@ const Env = z.object({
     .refine((mb) => mb >= 1 && mb <= 2047, 'must be from 1 to 2047')
     .default(100),
   HANGAR_HIBERNATE_SECONDS: seconds(1800),
+  HANGAR_MAX_SESSIONS_PER_USER: count(DEFAULT_USER_LIMITS.sessionsPerUser, 'sessions'),
+  HANGAR_MAX_BUNDLE_MB_PER_USER: count(
+    DEFAULT_USER_LIMITS.bundleBytesPerUser / (1024 * 1024),
+    'megabytes',
+  ),
+  HANGAR_MAX_STREAMS_PER_USER: count(DEFAULT_USER_LIMITS.streamsPerUser, 'streams'),
   HANGAR_SETUP_TIMEOUT_SECONDS: seconds(600),
   HANGAR_AGENTS_DIR: z.string().min(1).optional(),
   HANGAR_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -92,5 +129,10 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
     setupTimeoutMs: vars.HANGAR_SETUP_TIMEOUT_SECONDS * 1000,
     agentsDir: resolve(vars.HANGAR_AGENTS_DIR ?? join(dataDirFrom(env), 'agents')),
     publicUrl: vars.HANGAR_PUBLIC_URL?.replace(/\/+$/, ''),
+    limits: {
+      sessionsPerUser: vars.HANGAR_MAX_SESSIONS_PER_USER,
+      bundleBytesPerUser: vars.HANGAR_MAX_BUNDLE_MB_PER_USER * 1024 * 1024,
+      streamsPerUser: vars.HANGAR_MAX_STREAMS_PER_USER,
+    },
   };
 }

@@ -47,3 +47,22 @@ export class ConflictError extends HangarError {
     super('conflict', 409, message);
   }
 }
+
+/** Which per-user limit was reached; each is also a stable error `code`. */
+export type UserLimitCode = 'too_many_streams' | 'bundle_quota_exceeded';
+
+/**
+ * A per-user limit set by the operator is reached. The message names the limit, the
+ * variable that sets it and the user's current use; `details` carries the numbers.
+ */
+export class UserLimitError extends HangarError {
+  constructor(limit: {
+    code: UserLimitCode;
+    status: 413 | 429;
+    message: string;
+    /** The limit, the user's current use, and the variable that sets the limit. */
+    details: { limit: number; used: number; variable: string };
+  }) {
+    super(limit.code, limit.status, limit.message, limit.details);
+  }
+}

@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
+import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
 import { HangarError } from '../errors.js';
 import type { TrustedGroup } from '../environments/trusted-domains.js';
 import type { EventLog } from '../sessions/event-log.js';
@@ -10,6 +11,7 @@ import type { Store } from '../store/store.js';
 import { requireToken } from './auth.js';
 import type { AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
+import { StreamLimit } from './stream-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { bundleRoutes } from './routes/bundles.js';
 import { sessionGitRoutes } from './routes/session-git.js';
@@ -26,6 +28,8 @@ export interface AppOptions {
   dataDir: string;
   /** The largest git bundle accepted, in bytes. */
   maxBundleBytes?: number;
+  /** What one user may hold at once (default DEFAULT_USER_LIMITS). */
+  limits?: Pick<UserLimits, 'bundleBytesPerUser' | 'streamsPerUser'>;
   logger: Logger;
   trustedDomains: TrustedGroup[];
   version: string;
@@ -107,15 +111,23 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.route('/api/v1', tokenRoutes(store.db, clock));
   app.route('/api/v1', userRoutes(store.db));
   app.route('/api/v1', environmentRoutes(store.db, clock));
+  const limits = { ...DEFAULT_USER_LIMITS, ...options.limits };
   app.route(
     '/api/v1',
-    bundleRoutes(store.db, options.dataDir, options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES),
+    bundleRoutes(store.db, options.dataDir, {
+      maxBytes: options.maxBundleBytes ?? DEFAULT_MAX_BUNDLE_BYTES,
+      quotaBytes: limits.bundleBytesPerUser,
+    }),
   );
   if (options.sessions) {
     const { log, runner } = options.sessions;
     app.route(
       '/api/v1',
-      sessionRoutes(store.db, log, runner, () => options.publicUrl?.() ?? '', options.keepAliveMs),
+      sessionRoutes(store.db, log, runner, {
+        publicUrl: () => options.publicUrl?.() ?? '',
+        streams: new StreamLimit(limits.streamsPerUser),
+        keepAliveMs: options.keepAliveMs,
+      }),
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));
   }

@@ -88,13 +88,18 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       gitRemotes,
       logger: log,
       runnerId: runnerIdFor(config.dataDir),
-      options: { hibernateAfterMs: config.hibernateAfterMs, setupTimeoutMs: config.setupTimeoutMs },
+      options: {
+        hibernateAfterMs: config.hibernateAfterMs,
+        setupTimeoutMs: config.setupTimeoutMs,
+        maxSessionsPerUser: config.limits.sessionsPerUser,
+      },
     });
     let url = '';
     const app = createApp({
       store,
       dataDir: config.dataDir,
       maxBundleBytes: config.maxBundleBytes,
+      limits: config.limits,
       logger: log,
       trustedDomains,
       version: packageVersion(),

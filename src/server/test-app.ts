@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
+import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { createGateway } from '../gateway/gateway.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
@@ -50,6 +51,7 @@ export const NO_AGENT = 'no agent in in-process tests';
 export async function openTestApp(
   options: {
     maxBundleBytes?: number;
+    limits?: Partial<Pick<UserLimits, 'bundleBytesPerUser' | 'streamsPerUser'>>;
     sessions?: boolean;
     keepAliveMs?: number;
     webDir?: string;
@@ -80,6 +82,7 @@ export async function openTestApp(
     store,
     dataDir,
     maxBundleBytes: options.maxBundleBytes,
+    limits: { ...DEFAULT_USER_LIMITS, ...options.limits },
     logger,
     trustedDomains,
     version: 'test',

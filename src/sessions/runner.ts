@@ -15,6 +15,7 @@ import { gitProxyUrl, sandboxEnv } from '../gateway/sandbox-env.js';
 import { runGit } from '../git/run-git.js';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.js';
 import { bundlePath } from '../server/routes/bundles.js';
+import { deleteUnusedBundles, UNUSED_BUNDLE_TTL_MS } from '../store/bundles.js';
 import { getEnvironment, type Environment } from '../store/environments.js';
 import { agentOutput, type SessionStatus } from '../store/schema.js';
 import type { Db } from '../store/store.js';
@@ -24,6 +25,7 @@ import {
   claimQueued,
   deleteSessionRow,
   loadSession,
+  markWaiting,
   orphanedSessions,
   renewLeases,
   updateSession,
@@ -41,6 +43,10 @@ export interface RunnerOptions {
   leaseMs: number;
   /** How often to look for queued sessions when nothing wakes the runner. */
   pollMs: number;
+  /** Sessions of one user provisioning or running at once; more wait `queued`. */
+  maxSessionsPerUser: number;
+  /** How long an uploaded bundle that no session uses is kept. */
+  unusedBundleTtlMs: number;
 }
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
@@ -48,7 +54,12 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   setupTimeoutMs: 10 * 60_000,
   leaseMs: 30_000,
   pollMs: 2_000,
+  maxSessionsPerUser: 5,
+  unusedBundleTtlMs: UNUSED_BUNDLE_TTL_MS,
 };
+
+/** How often unused bundles past their time are looked for. */
+const BUNDLE_SWEEP_MS = 10 * 60_000;
 
 export interface RunnerDeps {
   db: Db;
@@ -122,7 +133,10 @@ export class Runner {
   private readonly starting = new Map<string, Promise<void>>();
   private pollTimer: NodeJS.Timeout | undefined;
   private leaseTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** A kick that came while polling: poll once more when done, since a slot may have freed. */
+  private kickedWhilePolling = false;
   private stopped = false;
   /** Appends per session, chained so events keep the order they happened in. */
   private readonly chains = new Map<string, Promise<unknown>>();
@@ -141,12 +155,22 @@ export class Runner {
         this.deps.logger.warn({ err: error }, 'lease renewal failed');
       });
     }, this.options.leaseMs / 3);
+    const sweep = () =>
+      void this.sweepBundles().catch((error: unknown) => {
+        this.deps.logger.warn({ err: error }, 'sweeping unused bundles failed');
+      });
+    sweep();
+    this.sweepTimer = setInterval(sweep, BUNDLE_SWEEP_MS).unref();
     this.kick();
   }
 
   /** Looks for queued sessions now (called when one is created). */
   kick(): void {
     if (this.stopped) return;
+    if (this.polling) {
+      this.kickedWhilePolling = true;
+      return;
+    }
     clearTimeout(this.pollTimer);
     void this.poll();
   }
@@ -159,6 +183,7 @@ export class Runner {
     this.stopped = true;
     clearTimeout(this.pollTimer);
     clearInterval(this.leaseTimer);
+    clearInterval(this.sweepTimer);
     await Promise.allSettled(this.starting.values());
     await Promise.allSettled([...this.live.values()].map((live) => this.hibernate(live)));
     await Promise.allSettled(this.chains.values());
@@ -219,7 +244,7 @@ export class Runner {
     if (live && !live.turn) await this.hibernate(live);
   }
 
-  /** Deletes a session for good: sandbox, disk, repo mirror, events. */
+  /** Deletes a session for good: sandbox, disk, repo mirror, events, and its bundle. */
   async delete(session: Session): Promise<void> {
     // Let provisioning or a resume finish first, so nothing is left half made.
     await this.starting.get(session.id)?.catch(() => undefined);
@@ -242,6 +267,20 @@ export class Runner {
     await rm(this.sessionDir(session.id), { recursive: true, force: true });
     await deleteSessionRow(this.deps.db, session.id);
     this.deps.log.announce({ type: 'deleted', sessionId: session.id, userId: session.userId });
+    const source = session.source as Source;
+    if (source.type === 'bundle') await this.removeBundles({ id: source.bundleId });
+    this.kick();
+  }
+
+  /** Bundles no session uses, uploaded longer ago than their time to live, are deleted. */
+  async sweepBundles(now = new Date()): Promise<void> {
+    const uploadedBefore = new Date(now.getTime() - this.options.unusedBundleTtlMs);
+    await this.removeBundles({ uploadedBefore });
+  }
+
+  private async removeBundles(which: { id: string } | { uploadedBefore: Date }): Promise<void> {
+    const ids = await deleteUnusedBundles(this.deps.db, which);
+    await Promise.all(ids.map((id) => rm(bundlePath(this.deps.dataDir, id), { force: true })));
   }
 
   // --- claiming and recovery ---
@@ -249,11 +288,20 @@ export class Runner {
   private async poll(): Promise<void> {
     if (this.polling || this.stopped) return;
     this.polling = true;
+    this.kickedWhilePolling = false;
+    const { db } = this.deps;
+    const max = this.options.maxSessionsPerUser;
     try {
       for (;;) {
-        const session = await claimQueued(this.deps.db, this.id, this.options.leaseMs);
+        const session = await claimQueued(db, this.id, this.options.leaseMs, max);
         if (!session) break;
         this.track(session.id, this.provision(session));
+      }
+      // Those left queued belong to users at their limit: say so in their logs, once.
+      for (const { id, detail } of await markWaiting(db, max)) {
+        await this.append(id, [
+          { type: 'session.status', data: { status: 'queued', reason: detail } },
+        ]);
       }
     } catch (error) {
       this.deps.logger.error({ err: error }, 'claiming queued sessions failed');
@@ -261,7 +309,11 @@ export class Runner {
       this.polling = false;
       // `stop()` may have run while we awaited.
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-      if (!this.stopped) this.pollTimer = setTimeout(() => void this.poll(), this.options.pollMs);
+      if (!this.stopped) {
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by kick() meanwhile
+        const wait = this.kickedWhilePolling ? 0 : this.options.pollMs;
+        this.pollTimer = setTimeout(() => void this.poll(), wait);
+      }
     }
   }
 
@@ -749,6 +801,8 @@ export class Runner {
     await this.append(id, [
       { type: 'session.status', data: { status, ...(subStep ? { subStep } : {}) } },
     ]);
+    // A turn ended: its user's next queued session may start now.
+    if (status !== 'provisioning' && status !== 'running') this.kick();
   }
 
   private async fail(id: string, reason: string): Promise<void> {
@@ -765,6 +819,7 @@ export class Runner {
       leaseOwner: null,
     });
     await this.append(id, [{ type: 'session.status', data: { status: 'failed', reason } }]);
+    this.kick();
   }
 
   private append(id: string, events: NewEvent[]): Promise<unknown> {

@@ -1,7 +1,7 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors.js';
 import { isAgentSessionId } from '../ids.js';
-import { sessions, type SessionStatus } from '../store/schema.js';
+import { sessions, users, type SessionStatus } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 
 export type Session = typeof sessions.$inferSelect;
@@ -65,30 +65,92 @@ export async function deleteSessionRow(db: Db, id: string): Promise<void> {
 }
 
 /**
- * Claims the oldest queued session for `owner` with a row lease: `FOR UPDATE SKIP
- * LOCKED` lets several runners share one database without taking the same session.
+ * How many of the user's sessions are active, as a SQL expression over `userId`: being
+ * set up or running a turn. An idle session keeps its sandbox but costs next to nothing
+ * until its next message, so it does not count (users expect to start a new task while
+ * an earlier one waits for their reply). Only leased rows count: a runner that died
+ * leaves its sessions `running` until it comes back, and they must not hold slots.
+ */
+function activeCountOf(userId: unknown) {
+  return sql`(select count(*) from ${sessions} a
+                where a.user_id = ${userId}
+                  and a.status in ('provisioning', 'running')
+                  and a.lease_expires_at > now())`;
+}
+
+/**
+ * Claims the oldest queued session for `owner` with a row lease, skipping users who
+ * already have `maxPerUser` active sessions. `FOR UPDATE SKIP LOCKED` lets several
+ * runners share one database without taking the same session; the user's row lock
+ * then makes their count and the claim one step, so two runners cannot both take a
+ * user's last slot.
  */
 export async function claimQueued(
   db: Db,
   owner: string,
   leaseMs: number,
+  maxPerUser: number,
 ): Promise<Session | undefined> {
+  // A runner that loses the race for a user's last slot tries the next candidate.
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const claimed = await db.transaction(async (tx) => {
+      const candidate = rowsOf<{ id: string; user_id: string }>(
+        await tx.execute(sql`
+          select s.id, s.user_id from ${sessions} s
+           where s.status = 'queued' and s.archived_at is null
+             and ${activeCountOf(sql`s.user_id`)} < ${maxPerUser}
+           order by s.created_at
+           for update of s skip locked
+           limit 1`),
+      )[0];
+      if (!candidate) return { id: undefined };
+      await tx.execute(
+        sql`select 1 from ${users} where id = ${candidate.user_id} for no key update`,
+      );
+      // A fresh snapshot, taken after the lock: it sees every claim committed before it.
+      const [active] = rowsOf<{ n: number | string }>(
+        await tx.execute(sql`select ${activeCountOf(candidate.user_id)} as n`),
+      );
+      if (Number(active?.n ?? 0) >= maxPerUser) return 'raced' as const;
+      await tx.execute(sql`
+        update ${sessions}
+           set lease_owner = ${owner},
+               lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval,
+               status = 'provisioning',
+               status_detail = null,
+               updated_at = now(),
+               version = version + 1
+         where id = ${candidate.id}`);
+      return { id: candidate.id };
+    });
+    if (claimed === 'raced') continue;
+    return claimed.id ? loadSession(db, claimed.id) : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Says why queued sessions wait: each one of a user at the limit gets its
+ * `statusDetail` set, once (it is cleared when the session is claimed). Answers the
+ * sessions newly marked, so the runner can record it in their logs.
+ */
+export async function markWaiting(
+  db: Db,
+  maxPerUser: number,
+): Promise<{ id: string; detail: string }[]> {
   const rows = await db.execute(sql`
-    update ${sessions}
-       set lease_owner = ${owner},
-           lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval,
-           status = 'provisioning',
+    update ${sessions} s
+       set status_detail = 'waiting: ' || c.active || ' of ' || ${maxPerUser}::int
+                           || ' concurrent sessions in use',
            updated_at = now(),
-           version = version + 1
-     where id = (
-       select id from ${sessions}
-        where status = 'queued' and archived_at is null
-        order by created_at
-        for update skip locked
-        limit 1)
-    returning id`);
-  const id = rowsOf<{ id: string }>(rows)[0]?.id;
-  return id ? loadSession(db, id) : undefined;
+           version = s.version + 1
+      from (select user_id, count(*) as active from ${sessions}
+             where status in ('provisioning', 'running') and lease_expires_at > now()
+             group by user_id) c
+     where s.user_id = c.user_id and c.active >= ${maxPerUser}
+       and s.status = 'queued' and s.archived_at is null and s.status_detail is null
+    returning s.id, s.status_detail as detail`);
+  return rowsOf<{ id: string; detail: string }>(rows);
 }
 
 /** Extends the lease on every session `owner` holds. */

@@ -124,6 +124,8 @@ export const sessions = pgTable(
     status: text('status', { enum: sessionStatuses }).notNull().default('queued'),
     /** During `provisioning`: sandbox, clone, setup or agent. */
     subStep: text('sub_step'),
+    /** Why a `queued` session waits, e.g. `waiting: 3 of 3 concurrent sessions in use`. */
+    statusDetail: text('status_detail'),
     agent: text('agent').notNull().default('claude-code'),
     model: text('model'),
     /** Where the repo comes from: a git URL at a branch, or an uploaded bundle. */
@@ -175,16 +177,21 @@ export const events = pgTable(
 );
 
 /** An uploaded git bundle: the source of a session whose repo has no reachable remote. */
-export const bundles = pgTable('bundles', {
-  id: text('id').primaryKey(),
-  userId: text('user_id')
-    .notNull()
-    .references(() => users.id, { onDelete: 'cascade' }),
-  sizeBytes: integer('size_bytes').notNull(),
-  /** Branch and tag names to commit ids, as `git bundle list-heads` prints them. */
-  refs: jsonb('refs').$type<Record<string, string>>().notNull(),
-  createdAt: ts('created_at').notNull().defaultNow(),
-});
+export const bundles = pgTable(
+  'bundles',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    sizeBytes: integer('size_bytes').notNull(),
+    /** Branch and tag names to commit ids, as `git bundle list-heads` prints them. */
+    refs: jsonb('refs').$type<Record<string, string>>().notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  // A user's stored bytes are summed on every upload (the per-user quota).
+  (t) => [index('bundles_user').on(t.userId)],
+);
 
 /** The agent's raw output lines, kept beside the canonical events they were mapped to. */
 export const agentOutput = pgTable(

@@ -66,6 +66,24 @@ describe('buildTranscript', () => {
     expect(t.items.at(-1)).toMatchObject({ kind: 'status', reason: 'setup script exited 1' });
   });
 
+  it('says why a queued session waits, but not that it was queued', () => {
+    const { items } = buildTranscript([
+      ev('session.status', { status: 'queued' }),
+      ev('session.status', {
+        status: 'queued',
+        reason: 'waiting: 3 of 3 concurrent sessions in use',
+      }),
+    ]);
+    expect(items).toEqual([
+      {
+        kind: 'status',
+        seq,
+        status: 'queued',
+        reason: 'waiting: 3 of 3 concurrent sessions in use',
+      },
+    ]);
+  });
+
   it('shows the diff only when it changed', () => {
     const diff = (additions: number) => ev('diff.updated', { files: 1, additions, deletions: 0 });
     const none = ev('diff.updated', { files: 0, additions: 0, deletions: 0 });

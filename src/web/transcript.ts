@@ -150,7 +150,9 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
           for (const message of queued.splice(0))
             message.state = status === 'failed' ? 'dropped' : 'sent';
         }
-        if (!NOTABLE_STATUSES.has(status)) break;
+        // A queued session says so only when it waits for one of its user's slots.
+        const waiting = status === 'queued' && typeof data.reason === 'string';
+        if (!NOTABLE_STATUSES.has(status) && !waiting) break;
         const item: Extract<Item, { kind: 'status' }> = { kind: 'status', seq, status };
         if (typeof data.subStep === 'string') item.subStep = data.subStep;
         if (typeof data.reason === 'string') item.reason = data.reason;

@@ -88,7 +88,7 @@ describe('POST /api/v1/bundles', () => {
     });
     expect(chunked.status).toBe(413);
     expect(readdirSync(bundleDir(t.dataDir)).filter((f) => f.endsWith('.partial'))).toEqual([]);
-    expect(await (await t.request('GET', '/api/v1/bundles/limits')).json()).toEqual({
+    expect(await (await t.request('GET', '/api/v1/bundles/limits')).json()).toMatchObject({
       maxBytes: 65536,
     });
   });
@@ -100,5 +100,66 @@ describe('POST /api/v1/bundles', () => {
       token: null,
     });
     expect(res.status).toBe(401);
+  });
+});
+
+describe('the per-user bundle quota', () => {
+  let q: TestApp;
+  let one: Buffer;
+  beforeAll(async () => {
+    one = bundle('--all');
+    // Room for two of these bundles, not three.
+    q = await openTestApp({ sessions: true, limits: { bundleBytesPerUser: one.length * 2 + 10 } });
+  });
+  afterAll(async () => {
+    await q.close();
+  });
+
+  const send = (token = q.token) =>
+    q.request('POST', '/api/v1/bundles', {
+      raw: one,
+      contentType: 'application/octet-stream',
+      token,
+    });
+
+  it('refuses an upload past the quota with 413 naming it and the usage; keeps the others', async () => {
+    const first = (await (await send()).json()) as { id: string };
+    const second = (await (await send()).json()) as { id: string };
+    const refused = await send();
+    expect(refused.status).toBe(413);
+    const quota = one.length * 2 + 10;
+    const used = one.length * 2;
+    expect(await errorOf(refused)).toMatchObject({
+      code: 'bundle_quota_exceeded',
+      message: expect.stringContaining(
+        `use ${used} of your ${quota} bytes (HANGAR_MAX_BUNDLE_MB_PER_USER)`,
+      ) as string,
+    });
+    expect(await (await q.request('GET', '/api/v1/bundles/limits')).json()).toMatchObject({
+      quotaBytes: quota,
+      usedBytes: used,
+    });
+    // Nothing of the earlier ones is lost, and no partial file is left.
+    for (const { id } of [first, second])
+      expect(readFileSync(bundlePath(q.dataDir, id))).toEqual(one);
+    const files = readdirSync(bundleDir(q.dataDir)).filter((f) => f !== 'verify.git');
+    expect(files.sort()).toEqual([first.id, second.id].map((id) => `${id}.bundle`).sort());
+
+    // Another user has their own quota.
+    const bob = (await (
+      await q.request('POST', '/api/v1/users', { body: { name: 'bob' } })
+    ).json()) as { token: string };
+    expect((await send(bob.token)).status).toBe(201);
+
+    // Deleting the session a bundle started frees its bytes (and its file).
+    const created = await q.request('POST', '/api/v1/sessions', {
+      body: { prompt: 'use it', source: { type: 'bundle', bundleId: first.id } },
+    });
+    expect(created.status).toBe(201);
+    const { id: session } = (await created.json()) as { id: string };
+    expect((await send()).status).toBe(413);
+    expect((await q.request('DELETE', `/api/v1/sessions/${session}`)).status).toBe(200);
+    expect(existsSync(bundlePath(q.dataDir, first.id))).toBe(false);
+    expect((await send()).status).toBe(201);
   });
 });

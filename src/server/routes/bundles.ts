@@ -8,7 +8,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { HangarError, ValidationError } from '../../errors.js';
 import { verifyBundle } from '../../git/bundle.js';
 import { newId } from '../../ids.js';
-import { bundles } from '../../store/schema.js';
+import { bundleQuotaError, bundleUsage, insertBundle } from '../../store/bundles.js';
 import type { Db } from '../../store/store.js';
 import { errorResponses, jsonResponse, router } from '../context.js';
 
@@ -29,8 +29,17 @@ export function bundlePath(dataDir: string, id: string): string {
   return join(bundleDir(dataDir), `${id}.bundle`);
 }
 
+/** How much bundle data the server takes: per upload, and per user at once. */
+export interface BundleLimits {
+  /** The largest single bundle (HANGAR_MAX_BUNDLE_MB). */
+  maxBytes: number;
+  /** A user's bundles together (HANGAR_MAX_BUNDLE_MB_PER_USER). */
+  quotaBytes: number;
+}
+
 /** `/bundles`: upload a git bundle as a session source. */
-export function bundleRoutes(db: Db, dataDir: string, maxBytes: number) {
+export function bundleRoutes(db: Db, dataDir: string, limits: BundleLimits) {
+  const { maxBytes, quotaBytes } = limits;
   const app = router();
 
   app.openapi(
@@ -41,13 +50,18 @@ export function bundleRoutes(db: Db, dataDir: string, maxBytes: number) {
       security: [{ bearer: [] }],
       responses: {
         200: jsonResponse(
-          z.object({ maxBytes: z.number() }),
-          'The largest bundle this server takes',
+          z.object({
+            maxBytes: z.number().describe('The largest bundle this server takes'),
+            quotaBytes: z.number().describe('How many bytes of bundles you may store at once'),
+            usedBytes: z.number().describe('How many you store now'),
+          }),
+          'How large a bundle this server takes from you now',
         ),
         ...errorResponses,
       },
     }),
-    (c) => c.json({ maxBytes }, 200),
+    async (c) =>
+      c.json({ maxBytes, quotaBytes, usedBytes: await bundleUsage(db, c.get('user').id) }, 200),
   );
 
   app.openapi(
@@ -79,8 +93,11 @@ export function bundleRoutes(db: Db, dataDir: string, maxBytes: number) {
           `The bundle is over this server's limit of ${maxBytes} bytes (HANGAR_MAX_BUNDLE_MB).`,
           { maxBytes },
         );
+      const userId = c.get('user').id;
+      const used = await bundleUsage(db, userId);
       const declared = Number(c.req.header('content-length') ?? NaN);
       if (declared > maxBytes) throw tooLarge();
+      if (declared > quotaBytes - used) throw bundleQuotaError(used, quotaBytes, declared);
       const body = c.req.raw.body;
       if (!body)
         throw new ValidationError('the request has no body: send the bundle file', 'bundle');
@@ -93,7 +110,9 @@ export function bundleRoutes(db: Db, dataDir: string, maxBytes: number) {
       const limit = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           size += chunk.length;
-          done(size > maxBytes ? tooLarge() : null, chunk);
+          if (size > maxBytes) done(tooLarge());
+          else if (size > quotaBytes - used) done(bundleQuotaError(used, quotaBytes, size));
+          else done(null, chunk);
         },
       });
       try {
@@ -105,8 +124,9 @@ export function bundleRoutes(db: Db, dataDir: string, maxBytes: number) {
         if (size === 0)
           throw new ValidationError('the request has no body: send the bundle file', 'bundle');
         const refs = await verifyBundle(partial, dir);
+        // Counted first (the quota is checked again there), then moved into place.
+        await insertBundle(db, { id, userId, sizeBytes: size, refs }, quotaBytes);
         await rename(partial, bundlePath(dataDir, id));
-        await db.insert(bundles).values({ id, userId: c.get('user').id, sizeBytes: size, refs });
         return c.json({ id, sizeBytes: size, refs }, 201);
       } finally {
         await rm(partial, { force: true });

@@ -213,3 +213,71 @@ describe('GET /api/v1/sessions as a live feed', () => {
     expect(res.status).toBe(401);
   });
 });
+
+describe('live streams per user', () => {
+  let limited: TestApp;
+  beforeAll(async () => {
+    limited = await openTestApp({ sessions: true, limits: { streamsPerUser: 2 } });
+  });
+  afterAll(async () => {
+    await limited.close();
+  });
+
+  const open = (path: string, token = limited.token) =>
+    limited.request('GET', path, { token, headers: { accept: 'text/event-stream' } });
+
+  it('refuses a stream past the limit with 429 naming it, for that user only', async () => {
+    const bundle = await json<{ id: string }>(
+      limited.request('POST', '/api/v1/bundles', {
+        raw: bundleBytes,
+        contentType: 'application/octet-stream',
+      }),
+    );
+    const created = await json<{ id: string }>(
+      limited.request('POST', '/api/v1/sessions', {
+        body: { prompt: 'watch me', source: { type: 'bundle', bundleId: bundle.id } },
+      }),
+    );
+    const feed = await open('/api/v1/sessions');
+    const events = await open(`/api/v1/sessions/${created.id}/events`);
+    expect([feed.status, events.status]).toEqual([200, 200]);
+
+    // The third, whichever kind: both count.
+    for (const path of ['/api/v1/sessions', `/api/v1/sessions/${created.id}/events`]) {
+      const refused = await open(path);
+      expect(refused.status).toBe(429);
+      const { error } = await json<{ error: { code: string; message: string; details: unknown } }>(
+        refused,
+      );
+      expect(error.code).toBe('too_many_streams');
+      expect(error.message).toContain('HANGAR_MAX_STREAMS_PER_USER=2');
+      expect(error.message).toContain('You have 2 live streams open');
+      expect(error.details).toEqual({
+        limit: 2,
+        used: 2,
+        variable: 'HANGAR_MAX_STREAMS_PER_USER',
+      });
+    }
+    // The plain JSON reads are not streams.
+    expect((await limited.request('GET', '/api/v1/sessions')).status).toBe(200);
+
+    // Another user has their own streams.
+    const bob = await json<{ token: string }>(
+      limited.request('POST', '/api/v1/users', { body: { name: 'bob' } }),
+    );
+    const bobs = await open('/api/v1/sessions', bob.token);
+    expect(bobs.status).toBe(200);
+    await bobs.body?.cancel();
+
+    // Closing one frees its place (once the server has seen the close).
+    await feed.body?.cancel();
+    let again = await open('/api/v1/sessions');
+    while (again.status === 429) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      again = await open('/api/v1/sessions');
+    }
+    expect(again.status).toBe(200);
+    await again.body?.cancel();
+    await events.body?.cancel();
+  });
+});

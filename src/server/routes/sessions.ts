@@ -17,6 +17,7 @@ import { resolveSource } from '../../sessions/source.js';
 import { getEnvironment } from '../../store/environments.js';
 import { sessionStatuses } from '../../store/schema.js';
 import type { Db } from '../../store/store.js';
+import type { StreamLimit } from '../stream-limit.js';
 import {
   ArchivedQuery,
   errorResponses,
@@ -63,6 +64,12 @@ const SessionSchema = z
     title: z.string(),
     status: z.enum(sessionStatuses),
     subStep: z.string().nullable(),
+    statusDetail: z
+      .string()
+      .nullable()
+      .describe(
+        'Why a queued session waits, e.g. `waiting: 3 of 3 concurrent sessions in use`; null otherwise',
+      ),
     archived: z.boolean(),
     agent: z.string(),
     model: z.string().nullable(),
@@ -112,6 +119,7 @@ function toJson(session: Session): z.infer<typeof SessionSchema> {
     title: session.title,
     status: session.status,
     subStep: session.subStep,
+    statusDetail: session.status === 'queued' ? session.statusDetail : null,
     archived: session.archivedAt !== null,
     agent: session.agent,
     model: session.model,
@@ -154,7 +162,14 @@ function keepAlive(stream: SSEStreamingApi, everyMs: number): () => void {
  * row as the list shows it, read after the change) or `deleted`. Changes are sent in
  * the order they happened, so the last frame for a session is its current state.
  */
-function sessionFeed(c: Context, db: Db, log: EventLog, userId: string, keepAliveMs: number) {
+function sessionFeed(
+  c: Context,
+  db: Db,
+  log: EventLog,
+  userId: string,
+  keepAliveMs: number,
+  release: () => void,
+) {
   return streamSSE(c, async (stream) => {
     let sending = Promise.resolve();
     const send = (change: SessionChange) => {
@@ -183,20 +198,29 @@ function sessionFeed(c: Context, db: Db, log: EventLog, userId: string, keepAliv
     const unwatch = log.watch(send);
     const stopKeepAlive = keepAlive(stream, keepAliveMs);
     const closed = new Promise<void>((resolve) => stream.onAbort(resolve));
-    await closed;
-    stopKeepAlive();
-    unwatch();
+    try {
+      await closed;
+    } finally {
+      stopKeepAlive();
+      unwatch();
+      release();
+    }
   });
 }
 
+/** What the session routes need besides the store, the log and the runner. */
+export interface SessionRouteOptions {
+  /** The URL people reach this server at, for links. */
+  publicUrl: () => string;
+  /** Each user's open SSE streams (both the event streams and the session feed). */
+  streams: StreamLimit;
+  /** How often a quiet stream gets a keep-alive comment. */
+  keepAliveMs?: number;
+}
+
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
-export function sessionRoutes(
-  db: Db,
-  log: EventLog,
-  runner: Runner,
-  publicUrl: () => string,
-  keepAliveMs = 15_000,
-) {
+export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: SessionRouteOptions) {
+  const { publicUrl, streams, keepAliveMs = 15_000 } = options;
   const app = router();
 
   app.openapi(
@@ -284,7 +308,8 @@ export function sessionRoutes(
     async (c) => {
       const user = c.get('user');
       if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
-        return sessionFeed(c, db, log, user.id, keepAliveMs) as never;
+        const release = streams.acquire(user.id);
+        return sessionFeed(c, db, log, user.id, keepAliveMs, release) as never;
       }
       const list = await listSessions(db, user.id, { archived: c.req.valid('query').archived });
       return c.json({ sessions: list.map(toJson) }, 200);
@@ -337,6 +362,7 @@ export function sessionRoutes(
       const lastEventId = Number(c.req.header('last-event-id') ?? NaN);
       const resumable = Number.isInteger(lastEventId) && lastEventId >= 0 && lastEventId <= MAX_SEQ;
       const from = resumable ? lastEventId : after;
+      const release = streams.acquire(session.userId);
       return streamSSE(c, async (stream) => {
         const abort = new AbortController();
         stream.onAbort(() => abort.abort());
@@ -356,6 +382,7 @@ export function sessionRoutes(
           }
         } finally {
           stopKeepAlive();
+          release();
         }
       }) as never;
     },

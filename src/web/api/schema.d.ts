@@ -1011,14 +1011,19 @@ export interface paths {
       };
       requestBody?: never;
       responses: {
-        /** @description The largest bundle this server takes */
+        /** @description How large a bundle this server takes from you now */
         200: {
           headers: {
             [name: string]: unknown;
           };
           content: {
             'application/json': {
+              /** @description The largest bundle this server takes */
               maxBytes: number;
+              /** @description How many bytes of bundles you may store at once */
+              quotaBytes: number;
+              /** @description How many you store now */
+              usedBytes: number;
             };
           };
         };
@@ -2058,6 +2063,8 @@ export interface components {
       /** @enum {string} */
       status: 'queued' | 'provisioning' | 'running' | 'idle' | 'hibernated' | 'failed';
       subStep: string | null;
+      /** @description Why a queued session waits, e.g. `waiting: 3 of 3 concurrent sessions in use`; null otherwise */
+      statusDetail: string | null;
       archived: boolean;
       agent: string;
       model: string | null;

@@ -135,6 +135,8 @@ function statusLine(item: Extract<Item, { kind: 'status' }>): string {
       return `Failed: ${item.reason ?? 'no reason recorded'}`;
     case 'hibernated':
       return 'Hibernated: the sandbox is stopped; a message starts it again.';
+    case 'queued':
+      return `Queued, ${item.reason ?? 'waiting'}: it starts when one of your running sessions finishes its turn.`;
     default:
       return item.status;
   }
