@@ -14,6 +14,7 @@ function session(id: string, version: number, extra: Partial<Session> = {}): Ses
     title: id,
     status: 'idle',
     subStep: null,
+    statusDetail: null,
     archived: false,
     agent: 'claude-code',
     model: null,
