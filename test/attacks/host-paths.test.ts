@@ -3,8 +3,10 @@
 // host-env.test.ts), so no mount option, environment, command line or working directory
 // a sandbox can read may name it; and root inside, who is host uid 0, reads /usr and
 // /opt only as an unprivileged user would (issue 11, sections 1 and 3).
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +81,33 @@ describe('no host path shows inside', () => {
     } finally {
       stdin.end();
       await other;
+    }
+  });
+});
+
+describe('an operator’s root filesystem (HANGAR_SANDBOX_ROOTFS)', () => {
+  it('does not show where it is either', async () => {
+    const rootfs = mkdtempSync(join(tmpdir(), 'hangar-rootfs-'));
+    execFileSync(new URL('../../fixtures/sandbox/make-rootfs.sh', import.meta.url).pathname, [
+      rootfs,
+    ]);
+    const other = testDriver({ rootfs });
+    try {
+      const sandbox = await other.create({});
+      try {
+        const out = await sh(sandbox, 'cat /proc/self/mountinfo /proc/1/environ', {
+          user: 'root',
+        });
+        expect(out.stdout).toMatch(/lowerdir=lower,/);
+        expect(out.stdout).not.toContain(rootfs);
+        expect(out.stdout).not.toContain(other.dataDir);
+      } finally {
+        await sandbox.destroy();
+      }
+    } finally {
+      other.cleanupGroup();
+      rmSync(other.dataDir, { recursive: true, force: true });
+      rmSync(rootfs, { recursive: true, force: true });
     }
   });
 });
