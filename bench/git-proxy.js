@@ -48,17 +48,16 @@ if (role === '--upstream') {
   const { createGateway } = await import(new URL('gateway.js', dist).href);
   const { policyFor } = await import(new URL('egress-policy.js', dist).href);
   const [socketPath, upstreamUrl] = process.argv.slice(3);
-  const gateway = createGateway({
-    gitRemotes: (repo) =>
-      repo === 'git.hangar.test/acme/bench'
-        ? { url: upstreamUrl, headers: { authorization: AUTH } }
-        : undefined,
-  });
+  const { parseGitHosts } = await import(new URL('resolver.js', dist).href);
+  // The upstream is on loopback: an operator-configured git host (HANGAR_GIT_HOSTS).
+  const gateway = createGateway({ gitHosts: parseGitHosts(new URL(upstreamUrl).origin) });
   await gateway.attach('bench', {
     socketPath,
     policy: policyFor({ level: 'none' }, []),
     branch: 'hangar/bench',
-    repos: ['git.hangar.test/acme/bench'],
+    repos: {
+      'git.hangar.test/acme/bench': { url: upstreamUrl, headers: { authorization: AUTH } },
+    },
   });
   process.send('ready');
 } else if (role === '--relay') {

@@ -13,11 +13,25 @@ import {
   type EgressContext,
   type EgressDeps,
 } from './egress-proxy.js';
-import { handleGit, type GitContext, type GitRemotes } from './git-proxy.js';
+import { handleGit, type GitContext, type GitUpstream } from './git-proxy.js';
 import { refuse } from './http-util.js';
-import { handleModel, modelUpstreamFrom, type ModelUpstream } from './model-gateway.js';
+import {
+  handleModel,
+  modelUpstreamFrom,
+  type ModelMeter,
+  type ModelUpstream,
+} from './model-gateway.js';
 import { isValidBranchName } from './push-rule.js';
-import { coalesceLookups, parsePins, systemLookup, type Lookup, type Pins } from './resolver.js';
+import {
+  coalesceLookups,
+  parseGitHosts,
+  parsePins,
+  systemLookup,
+  type GitHosts,
+  type Lookup,
+  type Pins,
+  type UpstreamRules,
+} from './resolver.js';
 import { DEFAULT_GATEWAY_LIMITS, Limiter, type GatewayLimits } from './sandbox-limits.js';
 
 /** What the gateway holds for every sandbox on this host. */
@@ -32,8 +46,8 @@ export interface GatewayOptions {
   connectTimeoutMs?: number;
   /** Model providers by path name: `{ anthropic: … }` serves `/model/anthropic/…`. */
   models?: Readonly<Record<string, ModelUpstream | undefined>>;
-  /** Finds a repo's real upstream and credential. */
-  gitRemotes?: GitRemotes;
+  /** Git hosts the operator configured by URL (HANGAR_GIT_HOSTS): any address allowed. */
+  gitHosts?: GitHosts;
   /** Default per-sandbox limits. */
   limits?: Partial<GatewayLimits>;
   /** Called for every refused egress request (later a `network.blocked` event). */
@@ -47,9 +61,15 @@ export interface AttachOptions {
   policy: EgressPolicy;
   /** The only branch the sandbox may push; omitted: it may not push. */
   branch?: string;
-  /** Repo keys (`host/owner/repo`) it may fetch from and push to. */
-  repos?: readonly string[];
+  /**
+   * The repos it may fetch from and push to, by key (`host/owner/repo`), each with
+   * its real upstream and credential. Kept per attachment: another sandbox attached
+   * to the same repo has its own entry and cannot change or remove this one.
+   */
+  repos?: Readonly<Record<string, GitUpstream>>;
   limits?: Partial<GatewayLimits>;
+  /** Counts and limits this sandbox's model use; omitted: neither. */
+  meter?: ModelMeter;
 }
 
 export interface Attachment {
@@ -73,9 +93,10 @@ const MAX_DENIALS = 1000;
 /** Gateway options from the server's environment (HANGAR_EGRESS_RESOLVE, ANTHROPIC_*). */
 export function gatewayOptionsFrom(
   env: NodeJS.ProcessEnv,
-): Pick<GatewayOptions, 'pins' | 'models'> {
+): Pick<GatewayOptions, 'pins' | 'models' | 'gitHosts'> {
   return {
     pins: parsePins(env.HANGAR_EGRESS_RESOLVE),
+    gitHosts: parseGitHosts(env.HANGAR_GIT_HOSTS),
     models: { anthropic: modelUpstreamFrom(env) },
   };
 }
@@ -93,7 +114,11 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
   };
   const models = options.models ?? {};
-  const remotes: GitRemotes = options.gitRemotes ?? (() => undefined);
+  const upstreams: UpstreamRules = {
+    pins: deps.pins,
+    lookup: deps.lookup,
+    gitHosts: options.gitHosts ?? new Set(),
+  };
   const attached = new Map<string, Attachment>();
 
   async function attach(sandboxId: string, attach: AttachOptions): Promise<Attachment> {
@@ -115,15 +140,15 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     };
     const git: GitContext = {
       sandboxId,
-      repos: new Set(attach.repos ?? []),
+      repos: new Map(Object.entries(attach.repos ?? {})),
+      upstreams,
       branch: attach.branch,
     };
 
     const route = (req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '';
       if (url.startsWith('/model/')) {
-        handleModel(models, req, res);
-        return;
+        return handleModel(models, attach.meter, req, res);
       }
       if (url.startsWith('/git/')) {
         if (!limiter.takeRequest()) {
@@ -134,7 +159,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           });
           return;
         }
-        return handleGit(git, remotes, req, res);
+        return handleGit(git, req, res);
       }
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return handleForward(egress, deps, req, res);
       egress.recordDenial({

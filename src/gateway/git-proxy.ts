@@ -6,6 +6,7 @@ import { runHttpBackend } from './git-http-backend.js';
 import { forwardHeaders, refuse, requestUpstream, type Refusal } from './http-util.js';
 import { PktLineError, readPacket, type Packet } from './pkt-line.js';
 import { checkPush, encodeRefusal, parsePushRequest } from './push-rule.js';
+import { resolveUpstream, type UpstreamRules } from './resolver.js';
 
 /**
  * Where a repo really lives, known only on the host: a smart-HTTP URL with the real
@@ -13,16 +14,18 @@ import { checkPush, encodeRefusal, parsePushRequest } from './push-rule.js';
  */
 export type GitUpstream = { url: string; headers?: Record<string, string> } | { repoDir: string };
 
-/** Finds the upstream of a repo key such as `github.com/acme/app`. */
-export type GitRemotes = (repo: string) => GitUpstream | undefined;
-
 /** One sandbox as the git proxy sees it. */
 export interface GitContext {
   sandboxId: string;
-  /** Repo keys (`host/owner/repo`) this sandbox may reach. */
-  repos: ReadonlySet<string>;
+  /**
+   * The repos this sandbox may reach, by key (`host/owner/repo`), each with its
+   * upstream: its own map, so no other sandbox's attachment can change or remove it.
+   */
+  repos: ReadonlyMap<string, GitUpstream>;
   /** The only branch it may push; undefined: no pushes at all. */
   branch: string | undefined;
+  /** How an upstream URL's host is checked and dialed (the egress proxy's rules). */
+  upstreams: UpstreamRules;
 }
 
 /** The most a command section (refs to update, before the pack) may take. */
@@ -47,7 +50,6 @@ const refusal = (status: Refusal['status'], code: string, message: string): Refu
  */
 export async function handleGit(
   ctx: GitContext,
-  remotes: GitRemotes,
   req: IncomingMessage,
   res: ServerResponse,
 ): Promise<void> {
@@ -61,7 +63,8 @@ export async function handleGit(
     return;
   }
   const repo = `${host.toLowerCase()}/${path}`;
-  if (!ctx.repos.has(repo)) {
+  const upstream = ctx.repos.get(repo);
+  if (!upstream) {
     refuse(res, refusal(403, 'repo-not-attached', `${repo} is not a repository of this session`));
     return;
   }
@@ -80,11 +83,6 @@ export async function handleGit(
     refuse(res, refusal(403, 'dumb-http', 'only smart HTTP is served (?service=git-upload-pack)'));
     return;
   }
-  const upstream = remotes(repo);
-  if (!upstream) {
-    refuse(res, refusal(503, 'no-upstream', `no upstream is configured for ${repo}`));
-    return;
-  }
 
   const pushing = service === 'git-receive-pack' || advertised === 'git-receive-pack';
   if (pushing && ctx.branch === undefined) {
@@ -93,7 +91,7 @@ export async function handleGit(
   }
   const request = { method: req.method ?? 'GET', headers: req.headers };
   if (service !== 'git-receive-pack') {
-    forward(upstream, ctx, request, res, req, service, query);
+    await forward(upstream, ctx, request, res, req, service, query);
     return;
   }
 
@@ -144,7 +142,7 @@ export async function handleGit(
     delete headers['content-encoding'];
     delete headers['content-length'];
   }
-  forward(upstream, ctx, { method: 'POST', headers }, res, body, service, query);
+  await forward(upstream, ctx, { method: 'POST', headers }, res, body, service, query);
 }
 
 interface CommandSection {
@@ -194,8 +192,12 @@ function readCommandSection(source: Readable): Promise<CommandSection> {
   });
 }
 
-/** Hands a smart-HTTP request to the upstream, streaming both ways. */
-function forward(
+/**
+ * Hands a smart-HTTP request to the upstream, streaming both ways. A URL upstream is
+ * dialed at the address its host was checked to have; a redirect is never followed
+ * nor passed on (it could point anywhere, inside the network included).
+ */
+async function forward(
   upstream: GitUpstream,
   ctx: GitContext,
   req: { method: string; headers: IncomingHttpHeaders },
@@ -203,7 +205,7 @@ function forward(
   body: Readable,
   service: string,
   query: string,
-): void {
+): Promise<void> {
   if ('repoDir' in upstream) {
     runHttpBackend(
       {
@@ -220,6 +222,13 @@ function forward(
     return;
   }
   const base = new URL(upstream.url);
+  const target = await resolveUpstream(base, ctx.upstreams);
+  if (!target.ok) {
+    body.resume();
+    const status = target.code === 'dns-failed' ? 502 : 403;
+    refuse(res, refusal(status, target.code, `the git host ${base.host}: ${target.reason}`));
+    return;
+  }
   const outgoing = requestUpstream(
     base,
     req.method,
@@ -229,10 +238,25 @@ function forward(
       host: base.host,
       ...upstream.headers,
     },
+    target.address,
   );
   outgoing.on('response', (answer) => {
+    const status = answer.statusCode ?? 502;
+    if (status >= 300 && status < 400) {
+      answer.resume();
+      const location = (answer.headers.location ?? '').slice(0, 200);
+      refuse(
+        res,
+        refusal(
+          502,
+          'git-redirect',
+          `the git host ${base.host} answered ${status} (to ${location || 'nowhere'}); Hangar does not follow redirects: use the repository's final URL`,
+        ),
+      );
+      return;
+    }
     res.writeHead(
-      answer.statusCode ?? 502,
+      status,
       answer.statusMessage,
       forwardHeaders(answer.headers, ['www-authenticate', 'set-cookie']),
     );

@@ -6,7 +6,9 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { IpAddress } from './ip-class.js';
 
 /** Headers that belong to one hop (RFC 9110 §7.6.1) or to the proxy itself. */
 const HOP_BY_HOP = new Set([
@@ -91,12 +93,18 @@ export function refuseSocket(socket: Duplex, refusal: Refusal): void {
   socket.end(`HTTP/1.1 ${refusal.status} ${STATUS_TEXT[refusal.status]}\r\n${head}\r\n${text}`);
 }
 
-/** A request to `path` on the upstream at `base`, over http or https as its URL says. */
+/**
+ * A request to `path` on the upstream at `base`, over http or https as its URL says.
+ * With `address`, the connection goes to exactly that address (the one that was
+ * checked), never to what a fresh lookup of the name might answer; TLS still checks
+ * the certificate against the name.
+ */
 export function requestUpstream(
   base: URL,
   method: string | undefined,
   path: string,
   headers: OutgoingHttpHeaders,
+  address?: IpAddress,
 ): ClientRequest {
   const send = base.protocol === 'https:' ? httpsRequest : httpRequest;
   return send({
@@ -106,5 +114,14 @@ export function requestUpstream(
     method,
     path,
     headers,
+    ...(address ? { lookup: pinnedLookup(address) } : {}),
   });
+}
+
+/** A `lookup` for net.connect that answers one address, in both of its call shapes. */
+function pinnedLookup(address: IpAddress): LookupFunction {
+  return (_host, options, callback) => {
+    if (options.all) callback(null, [{ address: address.text, family: address.family }]);
+    else callback(null, address.text, address.family);
+  };
 }

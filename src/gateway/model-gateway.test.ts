@@ -17,7 +17,7 @@ const upstream = createServer((req, res) => {
   req.on('data', (chunk: Buffer) => (body += chunk.toString()));
   req.on('end', () => {
     received.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
-    if (!req.url?.includes('/v1/messages')) {
+    if (!req.url?.includes('/v1/messages') || req.url.includes('count_tokens')) {
       res.end();
       return;
     }
@@ -135,10 +135,54 @@ describe('model gateway', () => {
     expect(call?.headers['x-api-key']).toBe(REAL_KEY);
   });
 
-  it('refuses unknown providers and dot segments', async () => {
-    expect((await send('/model/openai/v1/chat')).status).toBe(404);
-    expect((await send('/model/anthropic/../../etc')).status).toBe(400);
-    expect((await send('/model/anthropic/%2e%2e/x')).status).toBe(400);
+  it("refuses unknown providers, and every route an agent does not need, in Anthropic's error shape", async () => {
+    const unknown = await send('/model/openai/v1/chat');
+    expect(unknown.status).toBe(404);
+    expect(JSON.parse(unknown.body)).toMatchObject({
+      type: 'error',
+      error: { type: 'not_found_error' },
+    });
+    const before = received.length;
+    for (const [method, path] of [
+      ['GET', '/model/anthropic/v1/files'],
+      ['POST', '/model/anthropic/v1/files'],
+      ['POST', '/model/anthropic/v1/messages/batches'],
+      ['GET', '/model/anthropic/v1/organizations/me'],
+      ['GET', '/model/anthropic/v1/organizations/api_keys'],
+      ['GET', '/model/anthropic/v1/messages'],
+      ['POST', '/model/anthropic/v1/messages/'],
+      ['POST', '/model/anthropic//v1/messages'],
+      ['POST', '/model/anthropic/v1/messages/../files'],
+      ['POST', '/model/anthropic/v1/messages/%2e%2e/files'],
+      ['POST', '/model/anthropic/v1/complete'],
+      ['GET', '/model/anthropic/../../etc'],
+      ['GET', '/model/anthropic'],
+    ] as const) {
+      const answer = await send(path, { method, body: method === 'POST' ? '{}' : undefined });
+      expect(answer.status, `${method} ${path}`).toBe(403);
+      expect(answer.headers['x-hangar-deny-reason']).toBe('model-route-not-allowed');
+      const body = JSON.parse(answer.body) as {
+        type: string;
+        error: { type: string; message: string };
+      };
+      expect(body).toMatchObject({ type: 'error', error: { type: 'permission_error' } });
+      expect(body.error.message).toMatch(/is not forwarded to the model API/);
+    }
+    expect(received.length).toBe(before);
+  });
+
+  it('forwards the routes an agent needs', async () => {
+    for (const [method, path] of [
+      ['GET', '/model/anthropic/v1/models'],
+      ['GET', '/model/anthropic/v1/models/claude-sonnet-4-5'],
+      ['POST', '/model/anthropic/v1/messages/count_tokens'],
+      ['HEAD', '/model/anthropic/api/hello'],
+    ] as const) {
+      const before = received.length;
+      const answer = await send(path, { method });
+      expect(answer.status, `${method} ${path}`).toBe(200);
+      expect(received.length).toBe(before + 1);
+    }
   });
 
   it('says so when the server has no key', async () => {
@@ -151,6 +195,7 @@ describe('model gateway', () => {
     const answer = await send('/model/anthropic/v1/messages', { method: 'POST', socket });
     expect(answer.status).toBe(503);
     expect(answer.body).toMatch(/no ANTHROPIC_API_KEY/);
+    expect(JSON.parse(answer.body)).toMatchObject({ type: 'error', error: { type: 'api_error' } });
     await box.detach();
   });
 });

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ValidationError } from '../errors.js';
-import { forwardHeaders, refuse, requestUpstream } from './http-util.js';
+import { forwardHeaders, requestUpstream } from './http-util.js';
+import { UsageReader, type LimitReached, type ModelUsage } from './model-usage.js';
 
 /** Where `/model/anthropic/…` goes, with the key that only the host holds. */
 export interface ModelUpstream {
@@ -32,47 +33,137 @@ export function modelUpstreamFrom(env: NodeJS.ProcessEnv): ModelUpstream {
 const CREDENTIAL_HEADERS = ['host', 'x-api-key', 'authorization', 'cookie'];
 
 /**
- * `/model/<provider>/<rest>`: forwards to the provider's upstream with the real key
- * injected. Responses stream through as they arrive (SSE is never buffered). Allowed
- * at every network level: the agent cannot work without it.
+ * What an agent needs of the model API, and nothing else: the Messages API, token
+ * counting, the model list, and the reachability check Claude Code sends as it starts
+ * (`HEAD /api/hello`). Files, batches, admin and organization routes are refused: a
+ * sandbox must not use the server's key for them.
  */
-export function handleModel(
+const MODEL_ROUTES: readonly { method: string; path: RegExp }[] = [
+  { method: 'POST', path: /^\/v1\/messages$/ },
+  { method: 'POST', path: /^\/v1\/messages\/count_tokens$/ },
+  { method: 'GET', path: /^\/v1\/models$/ },
+  { method: 'GET', path: /^\/v1\/models\/[A-Za-z0-9._:@-]{1,200}$/ },
+  { method: 'HEAD', path: /^\/api\/hello$/ },
+  { method: 'GET', path: /^\/api\/hello$/ },
+];
+
+/** Whether `method path` (below `/model/<provider>`) is a route the gateway forwards. */
+export function isModelRoute(method: string, path: string): boolean {
+  return MODEL_ROUTES.some((route) => route.method === method && route.path.test(path));
+}
+
+/** A generation: the requests that are counted and limited. */
+const isGeneration = (method: string, path: string) => method === 'POST' && path === '/v1/messages';
+
+/**
+ * Counts one sandbox's model use and applies the operator's limits (per session, per
+ * user and day); backed by the store in the server, absent in `hangar sandbox run`.
+ */
+export interface ModelMeter {
+  /** Before a generation goes out: the limit reached, if one is. */
+  admit(): Promise<LimitReached | undefined>;
+  /** Once per forwarded generation, when its response has ended or was cut short. */
+  record(usage: ModelUsage): void;
+}
+
+/** Anthropic's error types for the statuses the gateway answers itself. */
+const ERROR_TYPES = {
+  400: 'invalid_request_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  429: 'rate_limit_error',
+  502: 'api_error',
+  503: 'api_error',
+} as const;
+
+/**
+ * A refusal in the shape of Anthropic's errors (`{"type":"error","error":{type,
+ * message}}`), so the agent shows the reason as it would an API error; the reason
+ * code also goes in X-Hangar-Deny-Reason (X-Hangar-Limit for 429).
+ */
+function refuseModel(
+  res: ServerResponse,
+  status: keyof typeof ERROR_TYPES,
+  code: string,
+  message: string,
+): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[status], message } });
+  res.writeHead(status, {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+    [status === 429 ? 'X-Hangar-Limit' : 'X-Hangar-Deny-Reason']: code,
+    Connection: 'close',
+  });
+  res.end(body);
+}
+
+/**
+ * `/model/<provider>/<rest>`: forwards the routes an agent needs to the provider's
+ * upstream with the real key injected; refuses every other route with 403. Responses
+ * stream through as they arrive (SSE is never buffered); a generation's usage is read
+ * on the way and handed to the meter. Allowed at every network level: the agent
+ * cannot work without it.
+ */
+export async function handleModel(
   upstreams: Readonly<Record<string, ModelUpstream | undefined>>,
+  meter: ModelMeter | undefined,
   req: IncomingMessage,
   res: ServerResponse,
-): void {
+): Promise<void> {
   const match = /^\/model\/([a-z0-9-]+)(\/[^?#]*)?(\?.*)?$/.exec(req.url ?? '');
   const provider = match?.[1];
   const upstream = provider === undefined ? undefined : upstreams[provider];
   if (!match || !upstream) {
-    refuse(res, {
-      status: 404,
-      code: 'unknown-model-provider',
-      message: `Hangar: no model provider at ${req.url ?? ''}; use /model/anthropic/…`,
-    });
+    refuseModel(
+      res,
+      404,
+      'unknown-model-provider',
+      `Hangar: no model provider at ${req.url ?? ''}; use /model/anthropic/…`,
+    );
     return;
   }
   const rest = match[2] ?? '';
-  if (rest.split('/').some((segment) => /^(\.|%2e){1,2}$/i.test(segment))) {
-    refuse(res, {
-      status: 400,
-      code: 'bad-path',
-      message: 'Hangar: the model path has a "." or ".." segment.',
-    });
+  const method = req.method ?? 'GET';
+  if (!isModelRoute(method, rest)) {
+    refuseModel(
+      res,
+      403,
+      'model-route-not-allowed',
+      `Hangar: ${method} ${rest || '/'} is not forwarded to the model API; a sandbox may use only the Messages API (POST /v1/messages, POST /v1/messages/count_tokens) and GET /v1/models.`,
+    );
     return;
   }
   if (!upstream.apiKey) {
-    refuse(res, {
-      status: 503,
-      code: 'no-model-key',
-      message: 'Hangar: the server has no ANTHROPIC_API_KEY; set it where Hangar runs.',
-    });
+    refuseModel(
+      res,
+      503,
+      'no-model-key',
+      'Hangar: the server has no ANTHROPIC_API_KEY; set it where Hangar runs.',
+    );
     return;
+  }
+  const metered = meter && isGeneration(method, rest) ? meter : undefined;
+  if (metered) {
+    let reached: LimitReached | undefined;
+    try {
+      reached = await metered.admit();
+    } catch {
+      refuseModel(res, 503, 'usage-unavailable', 'Hangar: model usage could not be read; retry.');
+      return;
+    }
+    if (reached) {
+      refuseModel(res, 429, reached.limit, `Hangar: ${reached.message}.`);
+      return;
+    }
   }
   const base = upstream.baseUrl;
   const forward = requestUpstream(
     base,
-    req.method,
+    method,
     `${base.pathname.replace(/\/+$/, '')}${rest}${match[3] ?? ''}`,
     {
       ...forwardHeaders(req.headers, CREDENTIAL_HEADERS),
@@ -80,18 +171,34 @@ export function handleModel(
       'x-api-key': upstream.apiKey,
     },
   );
+  let reader: UsageReader | undefined;
+  let recorded = false;
+  const record = () => {
+    if (!metered || recorded) return;
+    recorded = true;
+    metered.record({ requests: 1, ...(reader?.finish() ?? { inputTokens: 0, outputTokens: 0 }) });
+  };
   forward.on('response', (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardHeaders(answer.headers));
     res.flushHeaders();
+    if (metered) {
+      const usage = new UsageReader(answer.headers['content-type']);
+      reader = usage;
+      answer.on('data', (chunk: Buffer) => usage.push(chunk));
+    }
     answer.pipe(res);
   });
   forward.on('error', (error: NodeJS.ErrnoException) =>
-    refuse(res, {
-      status: 502,
-      code: 'model-upstream-failed',
-      message: `Hangar could not reach the model API at ${base.host} (${error.code ?? error.message}).`,
-    }),
+    refuseModel(
+      res,
+      502,
+      'model-upstream-failed',
+      `Hangar could not reach the model API at ${base.host} (${error.code ?? error.message}).`,
+    ),
   );
-  res.on('close', () => forward.destroy());
+  res.on('close', () => {
+    forward.destroy();
+    record();
+  });
   req.pipe(forward);
 }

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import { parseIpLiteral, type IpAddress } from './ip-class.js';
-import { coalesceLookups, parsePins, resolveTarget } from './resolver.js';
+import {
+  coalesceLookups,
+  parseGitHosts,
+  parsePins,
+  resolveTarget,
+  resolveUpstream,
+} from './resolver.js';
 
 const ip = (text: string) => parseIpLiteral(text) as IpAddress;
 
@@ -102,5 +108,88 @@ describe('coalesceLookups', () => {
     const lookup = coalesceLookups(() => Promise.reject(new Error('ENOTFOUND')));
     const results = await Promise.allSettled([lookup('x.example'), lookup('x.example')]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+});
+
+describe('parseGitHosts', () => {
+  it('keys hosts by origin with the port spelled out', () => {
+    const hosts = parseGitHosts(' https://GHE.example.corp , http://10.0.0.5:8080/ ');
+    expect([...hosts]).toEqual(['https://ghe.example.corp:443', 'http://10.0.0.5:8080']);
+    expect(parseGitHosts(undefined).size).toBe(0);
+  });
+
+  it('names the variable and the bad entry', () => {
+    for (const bad of [
+      'ghe.example.corp',
+      'ftp://x',
+      'https://u:p@x',
+      'https://x/org',
+      'https://x/?a',
+    ]) {
+      expect(() => parseGitHosts(bad), bad).toThrow(/HANGAR_GIT_HOSTS/);
+    }
+  });
+});
+
+describe('resolveUpstream', () => {
+  const rules = (gitHosts = '', pins = '') => ({
+    pins: parsePins(pins),
+    gitHosts: parseGitHosts(gitHosts),
+    lookup: (host: string) =>
+      Promise.resolve(
+        (
+          {
+            'public.example.test': ['203.0.113.10'],
+            'inside.example.test': ['10.0.0.7'],
+          } as Record<string, string[]>
+        )[host] ?? [],
+      ),
+  });
+
+  it('dials a public name or literal at the address it checked', async () => {
+    expect(
+      await resolveUpstream(new URL('https://public.example.test/a/b.git'), rules()),
+    ).toMatchObject({ ok: true, address: { text: '203.0.113.10' } });
+    expect(await resolveUpstream(new URL('http://203.0.113.9/a.git'), rules())).toMatchObject({
+      ok: true,
+      address: { text: '203.0.113.9' },
+    });
+  });
+
+  it('refuses private names and literals in any spelling, naming the way to allow them', async () => {
+    for (const url of [
+      'https://inside.example.test/a.git',
+      'http://127.0.0.1:8080/a.git',
+      'http://0x7f.1/a.git',
+      'http://[::ffff:127.0.0.1]/a.git',
+      'http://169.254.169.254/latest.git',
+    ]) {
+      const result = await resolveUpstream(new URL(url), rules());
+      expect(result, url).toMatchObject({ ok: false, code: 'private-address' });
+      if (!result.ok) expect(result.reason).toMatch(/HANGAR_GIT_HOSTS/);
+    }
+  });
+
+  it('lets the operator allow a private git host by URL or by pin', async () => {
+    const inside = new URL('https://inside.example.test/a.git');
+    expect(await resolveUpstream(inside, rules('https://inside.example.test'))).toMatchObject({
+      ok: true,
+      address: { text: '10.0.0.7' },
+    });
+    // Another port or scheme of the same name is not the configured host.
+    expect(
+      await resolveUpstream(
+        new URL('https://inside.example.test:8443/a.git'),
+        rules('https://inside.example.test'),
+      ),
+    ).toMatchObject({ ok: false });
+    expect(await resolveUpstream(inside, rules('', 'inside.example.test=10.9.9.9'))).toMatchObject({
+      ok: true,
+      pinned: true,
+      address: { text: '10.9.9.9' },
+    });
+    expect(
+      await resolveUpstream(new URL('http://127.0.0.1:8080/a.git'), rules('http://127.0.0.1:8080')),
+    ).toMatchObject({ ok: true });
   });
 });

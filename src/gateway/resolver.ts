@@ -52,7 +52,7 @@ export function parsePins(text: string | undefined): Map<string, IpAddress> {
 
 export type Resolution =
   | { ok: true; address: IpAddress; pinned: boolean }
-  | { ok: false; code: 'private-address' | 'dns-failed'; reason: string };
+  | { ok: false; code: 'private-address' | 'dns-failed' | 'bad-target'; reason: string };
 
 /**
  * Finds the one address to dial for an allowed target. A name with any non-public
@@ -64,6 +64,7 @@ export async function resolveTarget(
   literal: IpAddress | undefined,
   pins: Pins,
   lookup: Lookup,
+  options: { anyAddress?: boolean } = {},
 ): Promise<Resolution> {
   if (literal) return { ok: true, address: literal, pinned: false };
   const pinned = pins.get(host);
@@ -82,7 +83,7 @@ export async function resolveTarget(
       return { ok: false, code: 'dns-failed', reason: `${host} resolved to "${text}"` };
     }
     const { kind, description } = classifyAddress(address);
-    if (kind !== 'public') {
+    if (kind !== 'public' && !options.anyAddress) {
       return {
         ok: false,
         code: 'private-address',
@@ -94,4 +95,95 @@ export async function resolveTarget(
   const first = addresses[0];
   if (!first) return { ok: false, code: 'dns-failed', reason: `${host} has no addresses` };
   return { ok: true, address: first, pinned: false };
+}
+
+/**
+ * Git hosts the operator configured by URL (HANGAR_GIT_HOSTS), each as its origin
+ * (`https://ghe.example.corp:443`). Such a host may live on a private address, as a
+ * GitHub Enterprise server inside the network does: its name is dialed wherever it
+ * resolves. Any other git host is held to the egress proxy's rules.
+ */
+export type GitHosts = ReadonlySet<string>;
+
+/** `scheme://host:port` with the default port spelled out, the key of GitHosts. */
+export function originKey(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${url.protocol}//${url.hostname.toLowerCase()}:${port}`;
+}
+
+/** Parses `HANGAR_GIT_HOSTS=https://ghe.example.corp,http://10.0.0.5:8080`. */
+export function parseGitHosts(text: string | undefined): Set<string> {
+  const hosts = new Set<string>();
+  for (const raw of (text ?? '').split(',')) {
+    const entry = raw.trim();
+    if (entry === '') continue;
+    let url: URL | undefined;
+    try {
+      url = new URL(entry);
+    } catch {
+      url = undefined;
+    }
+    if (
+      !url ||
+      (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+      url.username !== '' ||
+      url.password !== '' ||
+      url.pathname !== '/' ||
+      url.search !== '' ||
+      url.hash !== ''
+    ) {
+      throw new ValidationError(
+        `"${entry}" is not a git host URL such as https://ghe.example.corp (scheme, host and optional port; no path)`,
+        'HANGAR_GIT_HOSTS',
+      );
+    }
+    hosts.add(originKey(url));
+  }
+  return hosts;
+}
+
+/** What a host-side dial to a git upstream is checked against. */
+export interface UpstreamRules {
+  pins: Pins;
+  lookup: Lookup;
+  gitHosts: GitHosts;
+}
+
+/**
+ * The one address to dial for a git upstream URL, by the egress proxy's rules: a
+ * literal or every address a name resolves to must be public, unless the operator
+ * pinned the name (HANGAR_EGRESS_RESOLVE) or configured the host (HANGAR_GIT_HOSTS).
+ * The caller dials exactly the address returned.
+ */
+export async function resolveUpstream(url: URL, rules: UpstreamRules): Promise<Resolution> {
+  const configured = rules.gitHosts.has(originKey(url));
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const literal = parseIpLiteral(host);
+  if (literal === 'invalid') {
+    return { ok: false, code: 'bad-target', reason: `"${host}" is not a valid address` };
+  }
+  if (literal) {
+    const { kind, description } = classifyAddress(literal);
+    if (kind !== 'public' && !configured) {
+      return {
+        ok: false,
+        code: 'private-address',
+        reason: `the ${description} is not reachable unless the operator lists ${url.origin} in HANGAR_GIT_HOSTS`,
+      };
+    }
+    return { ok: true, address: literal, pinned: false };
+  }
+  const name = normalizeHost(host);
+  if (name === null)
+    return { ok: false, code: 'bad-target', reason: `"${host}" is not a host name` };
+  const resolution = await resolveTarget(name, undefined, rules.pins, rules.lookup, {
+    anyAddress: configured,
+  });
+  if (!resolution.ok && resolution.code === 'private-address') {
+    return {
+      ...resolution,
+      reason: `${resolution.reason} (the operator can allow it: HANGAR_GIT_HOSTS=${url.origin} or a pin in HANGAR_EGRESS_RESOLVE)`,
+    };
+  }
+  return resolution;
 }

@@ -7,6 +7,7 @@ import { HangarError } from '../errors.js';
 import type { TrustedGroup } from '../environments/trusted-domains.js';
 import type { EventLog } from '../sessions/event-log.js';
 import type { Runner } from '../sessions/runner.js';
+import type { UpstreamRules } from '../gateway/resolver.js';
 import type { Store } from '../store/store.js';
 import { requireToken } from './auth.js';
 import type { AppEnv } from './context.js';
@@ -35,7 +36,12 @@ export interface AppOptions {
   version: string;
   clock?: () => Date;
   /** The session runner and its log; without them the sessions API is not served. */
-  sessions?: { log: EventLog; runner: Runner };
+  sessions?: {
+    log: EventLog;
+    runner: Runner;
+    /** How a git source's host is checked before `git ls-remote` (pins, HANGAR_GIT_HOSTS). */
+    upstreams?: UpstreamRules;
+  };
   /** The URL people reach this server at, for links (default: the request's origin). */
   publicUrl?: () => string;
   /** How often the live session list sends a keep-alive comment (default 15 s). */
@@ -120,13 +126,14 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     }),
   );
   if (options.sessions) {
-    const { log, runner } = options.sessions;
+    const { log, runner, upstreams } = options.sessions;
     app.route(
       '/api/v1',
       sessionRoutes(store.db, log, runner, {
         publicUrl: () => options.publicUrl?.() ?? '',
         streams: new StreamLimit(limits.streamsPerUser),
         keepAliveMs: options.keepAliveMs,
+        upstreams,
       }),
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));

@@ -10,7 +10,7 @@ import { openStore, type Store } from '../store/store.js';
 import { createApp } from './app.js';
 import { CLAUDE_CODE, ensureAgent } from '../agents/install.js';
 import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
-import type { GitUpstream } from '../gateway/git-proxy.js';
+import { systemLookup } from '../gateway/resolver.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import { LocalDriver, localDriverOptionsFrom } from '../sandbox/local-driver.js';
 import { EventLog } from '../sessions/event-log.js';
@@ -57,10 +57,9 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const firstStart = await bootstrapAdmin(store, config.dataDir);
     const trustedDomains = loadTrustedDomains();
     const events = new EventLog(store.db);
-    const gitRemotes = new Map<string, GitUpstream>();
+    const gatewayOptions = gatewayOptionsFrom(process.env);
     const gateway = createGateway({
-      ...gatewayOptionsFrom(process.env),
-      gitRemotes: (repo) => gitRemotes.get(repo),
+      ...gatewayOptions,
       // The gateway knows sandboxes by the id they were attached with: the session's.
       onDenial: (sessionId, denial) => {
         events
@@ -85,7 +84,6 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       dataDir: config.dataDir,
       agentInstall: () => ensureAgent(config.agentsDir, CLAUDE_CODE),
       trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
-      gitRemotes,
       logger: log,
       runnerId: runnerIdFor(config.dataDir),
       options: {
@@ -103,7 +101,15 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       logger: log,
       trustedDomains,
       version: packageVersion(),
-      sessions: { log: events, runner },
+      sessions: {
+        log: events,
+        runner,
+        upstreams: {
+          pins: gatewayOptions.pins ?? new Map(),
+          gitHosts: gatewayOptions.gitHosts ?? new Set(),
+          lookup: systemLookup,
+        },
+      },
       publicUrl: () => config.publicUrl ?? url,
       webDir: packageWebDir(),
     });

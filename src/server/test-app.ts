@@ -74,7 +74,6 @@ export async function openTestApp(
         dataDir,
         agentInstall: () => Promise.reject(new Error(NO_AGENT)),
         trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
-        gitRemotes: new Map(),
         logger,
       })
     : undefined;

@@ -72,8 +72,6 @@ export interface RunnerDeps {
   agentInstall: () => Promise<{ dir: string; bin: string }>;
   /** The trusted default list, for the `trusted` level and `includeDefaults`. */
   trustedPatterns: readonly string[];
-  /** Finds a repo's upstream for the git proxy; the runner adds the sessions' own. */
-  gitRemotes: Map<string, GitUpstream>;
   logger: Logger;
   /** The lease owner name; one server per data dir, so derive it from that (runnerIdFor). */
   runnerId?: string;
@@ -263,7 +261,6 @@ export class Runner {
       await sandbox?.destroy();
     }
     await this.chains.get(session.id)?.catch(() => undefined);
-    this.deps.gitRemotes.delete(repoKey(session));
     await rm(this.sessionDir(session.id), { recursive: true, force: true });
     await deleteSessionRow(this.deps.db, session.id);
     this.deps.log.announce({ type: 'deleted', sessionId: session.id, userId: session.userId });
@@ -407,7 +404,6 @@ export class Runner {
       this.deps.trustedPatterns,
     );
     const key = repoKey(session);
-    this.deps.gitRemotes.set(key, upstreamOf(session, this.bareRepo(session.id)));
     const socketPath = join(this.sessionDir(session.id), 'gateway.sock');
     await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
     await rm(socketPath, { force: true });
@@ -415,7 +411,8 @@ export class Runner {
       socketPath,
       policy,
       ...(session.branch ? { branch: session.branch } : {}),
-      repos: [key],
+      // This attachment's own upstream: no other session's attach or delete touches it.
+      repos: { [key]: upstreamOf(session, this.bareRepo(session.id)) },
     });
     try {
       let sandbox: Sandbox;

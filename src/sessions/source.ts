@@ -1,5 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import { ValidationError } from '../errors.js';
+import { parseIpLiteral } from '../gateway/ip-class.js';
+import { resolveUpstream, systemLookup, type UpstreamRules } from '../gateway/resolver.js';
 import { runGit } from '../git/run-git.js';
 import { bundles } from '../store/schema.js';
 import type { Db } from '../store/store.js';
@@ -30,16 +32,36 @@ export async function resolveSource(
   db: Db,
   userId: string,
   input: SourceInput,
+  upstreams: UpstreamRules = DEFAULT_UPSTREAM_RULES,
 ): Promise<ResolvedSource> {
-  return input.type === 'git' ? resolveGit(input) : resolveBundle(db, userId, input);
+  return input.type === 'git' ? resolveGit(input, upstreams) : resolveBundle(db, userId, input);
 }
 
-async function resolveGit(input: {
-  url: string;
-  branch?: string | undefined;
-}): Promise<ResolvedSource> {
+/** No pins, no configured git hosts: only public addresses, found by the system resolver. */
+const DEFAULT_UPSTREAM_RULES: UpstreamRules = {
+  pins: new Map(),
+  lookup: systemLookup,
+  gitHosts: new Set(),
+};
+
+async function resolveGit(
+  input: { url: string; branch?: string | undefined },
+  upstreams: UpstreamRules,
+): Promise<ResolvedSource> {
   const url = parseGitUrl(input.url);
-  const args = ['ls-remote', '--symref', url.href, 'HEAD'];
+  // The git proxy's rules, here on the host: check the address, then make git dial
+  // exactly it (curl's resolve list) and never follow a redirect elsewhere.
+  const target = await resolveUpstream(url, upstreams);
+  if (!target.ok) {
+    throw new ValidationError(`cannot read ${url.href}: ${target.reason}`, 'source.url');
+  }
+  const args = ['-c', 'http.followRedirects=false'];
+  if (parseIpLiteral(url.hostname) === null) {
+    const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+    const address = target.address.family === 6 ? `[${target.address.text}]` : target.address.text;
+    args.push('-c', `http.curloptResolve=${url.hostname}:${port}:${address}`);
+  }
+  args.push('ls-remote', '--symref', url.href, 'HEAD');
   if (input.branch) args.push(`refs/heads/${input.branch}`);
   const listed = await runGit(args, {
     env: {

@@ -9,6 +9,7 @@ import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { runHttpBackend } from '../../src/gateway/git-http-backend.js';
 import type { GitUpstream } from '../../src/gateway/git-proxy.js';
 import { encodePacket, readAllPackets } from '../../src/gateway/pkt-line.js';
+import { parseGitHosts } from '../../src/gateway/resolver.js';
 import {
   closeServer,
   listenLoopback,
@@ -124,24 +125,27 @@ beforeAll(async () => {
     headers: { authorization: AUTH },
   };
   remotes['git.hangar.test/acme/bundled'] = { repoDir: join(keptRoot, 'bundled.git') };
-  gateway = createGateway({ gitRemotes: (repo) => remotes[repo] });
+  // The upstream is on loopback: an operator-configured git host (HANGAR_GIT_HOSTS).
+  gateway = createGateway({ gitHosts: parseGitHosts(base) });
+  const pick = (...keys: string[]) =>
+    Object.fromEntries(keys.map((key) => [key, remotes[key] as GitUpstream]));
   socketPath = join(temp.dir, 'sandbox.sock');
   await gateway.attach('sandbox-git', {
     socketPath,
     // Level none: the git proxy is the sandbox's way to its repos whatever the level.
     policy: policyFor({ level: 'none' }, []),
     branch: BRANCH,
-    repos: [
+    repos: pick(
       'git.hangar.test/acme/app',
       'git.hangar.test/acme/app256',
       'git.hangar.test/acme/bundled',
-    ],
+    ),
   });
   readOnlySocket = join(temp.dir, 'read-only.sock');
   await gateway.attach('sandbox-read-only', {
     socketPath: readOnlySocket,
     policy: policyFor({ level: 'none' }, []),
-    repos: ['git.hangar.test/acme/app'],
+    repos: pick('git.hangar.test/acme/app'),
   });
   const relay = await startRelay(socketPath);
   const readOnlyRelay = await startRelay(readOnlySocket);

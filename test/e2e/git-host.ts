@@ -1,16 +1,24 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runHttpBackend } from '../../src/gateway/git-http-backend.js';
 
+/**
+ * The git host's name, pinned to loopback by the operator (HANGAR_EGRESS_RESOLVE): a
+ * git host on a private address is reachable only when the operator says so.
+ */
+export const GIT_HOST_PIN = 'git.hangar.test=127.0.0.1';
+
 export interface GitHost {
-  /** The smart-HTTP URL of the repository, `http://127.0.0.1:<port>/acme/<name>.git`. */
+  /** The smart-HTTP URL of the repository, `http://git.hangar.test:<port>/acme/<name>.git`. */
   url: string;
   /** The bare repository behind it, to read what was pushed. */
   bare: string;
+  /** The HTTP server, to watch the requests it gets. */
+  server: Server;
   close(): void;
 }
 
@@ -38,8 +46,9 @@ export async function startGitHost(repo: string, name = 'demo'): Promise<GitHost
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/acme/${name}.git`,
+    url: `http://git.hangar.test:${port}/acme/${name}.git`,
     bare,
+    server,
     close: () => server.close(),
   };
 }

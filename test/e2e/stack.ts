@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import type { Script, ModelServer } from '../../fixtures/model-server.js';
 import { testAgentsDir } from './agents.js';
+import { GIT_HOST_PIN } from './git-host.js';
 import { isolatedEnv, startServe, type Serving } from './hangar.js';
 
 export interface SessionJson {
@@ -68,6 +69,8 @@ export class Stack {
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: REAL_KEY,
       HANGAR_AGENTS_DIR: testAgentsDir(),
+      // The loopback git host of git-host.ts, as an operator would pin it.
+      HANGAR_EGRESS_RESOLVE: GIT_HOST_PIN,
       ...extra,
     });
     const stack = new Stack(model, env);

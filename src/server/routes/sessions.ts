@@ -14,6 +14,7 @@ import {
   type Session,
 } from '../../sessions/session-store.js';
 import { resolveSource } from '../../sessions/source.js';
+import type { UpstreamRules } from '../../gateway/resolver.js';
 import { getEnvironment } from '../../store/environments.js';
 import { sessionStatuses } from '../../store/schema.js';
 import type { Db } from '../../store/store.js';
@@ -216,11 +217,13 @@ export interface SessionRouteOptions {
   streams: StreamLimit;
   /** How often a quiet stream gets a keep-alive comment. */
   keepAliveMs?: number;
+  /** How a git source's host is checked before `git ls-remote` (pins, HANGAR_GIT_HOSTS). */
+  upstreams?: UpstreamRules;
 }
 
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
 export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: SessionRouteOptions) {
-  const { publicUrl, streams, keepAliveMs = 15_000 } = options;
+  const { publicUrl, streams, keepAliveMs = 15_000, upstreams } = options;
   const app = router();
 
   app.openapi(
@@ -259,7 +262,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
           'environmentId',
         );
       }
-      const resolved = await resolveSource(db, user.id, body.source);
+      const resolved = await resolveSource(db, user.id, body.source, upstreams);
       const id = newId('ses');
       const title = body.title ?? titleFromPrompt(body.prompt);
       const branch = sessionBranch(title, id);
