@@ -686,6 +686,22 @@ describe('every route of /openapi.json under malformed input', () => {
     }
   }
 
+  // Teleport's smart-HTTP routes are served beside the OpenAPI ones, not described in it.
+  for (const [method, tail] of [
+    ['GET', '/git/info/refs?service=git-upload-pack'],
+    ['POST', '/git/git-upload-pack'],
+    ['POST', '/git/git-receive-pack'],
+  ] as const) {
+    it(`${method} /api/v1/sessions/{id}${tail}: any malformed id gets a clear 4xx`, async () => {
+      await fc.assert(
+        fc.asyncProperty(pathValue, async (id) => {
+          await expectClearAnswer({ method, url: `/api/v1/sessions/${id}${tail}` });
+        }),
+        { numRuns: RUNS },
+      );
+    });
+  }
+
   it('any Authorization header gets a 200 or a clear 401, never a 5xx', async () => {
     await fc.assert(
       fc.asyncProperty(
