@@ -360,6 +360,24 @@ function isRequired(raw: Schema, path: string[]): boolean {
   return true;
 }
 
+/** The schema of the object that holds `path`'s last field: in a union, the branch that has it. */
+function holderOf(raw: Schema, path: string[]): Schema {
+  let schema = resolve(raw);
+  for (const key of path.slice(0, -1)) {
+    const branch = (schema.oneOf ?? schema.anyOf ?? [schema])
+      .map(resolve)
+      .find((b) => b.properties?.[key]);
+    const next = branch?.properties?.[key];
+    if (!next) return schema;
+    schema = resolve(next);
+  }
+  const last = path[path.length - 1] ?? '';
+  return (
+    (schema.oneOf ?? schema.anyOf ?? [schema]).map(resolve).find((b) => b.properties?.[last]) ??
+    schema
+  );
+}
+
 function setIn(body: unknown, path: string[], v: unknown): unknown {
   const root: Record<string, unknown> =
     body && typeof body === 'object' && !Array.isArray(body)
@@ -416,13 +434,20 @@ function broken(schema: Schema): fc.Arbitrary<Broken> | undefined {
       );
     }
     if (isRequired(schema, path)) {
+      // The object holding the field is of the union branch that requires it (a bundle
+      // source has no `url` to miss).
+      const parent = path.slice(0, -1);
+      const holder = holderOf(schema, path);
       cases.push(
-        value(schema).map((base) => ({
-          body: setIn(base, path, undefined),
-          field: name,
-          path,
-          kind: 'missing',
-        })),
+        fc
+          .tuple(value(schema), value(holder))
+          .map(([base, held]) => (parent.length ? setIn(base, parent, held) : base))
+          .map((base) => ({
+            body: setIn(base, path, undefined),
+            field: name,
+            path,
+            kind: 'missing',
+          })),
       );
     }
   }
