@@ -66,7 +66,7 @@ interface ErrorBody {
 }
 
 /** Bounded so the whole file stays well under a minute, PostgreSQL pass included. */
-const RUNS = 30;
+const RUNS = 20;
 const MAX_BUNDLE_BYTES = 64 * 1024;
 /** The JSON body limit in src/server/app.ts (1 MiB). */
 const MAX_JSON_BODY = 1024 * 1024;
