@@ -1,7 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openStore } from '../../src/store/store.js';
 
 /** The built CLI, as a user runs it after `scripts/setup`. */
 export const HANGAR_BIN = new URL('../../bin/hangar.js', import.meta.url).pathname;
@@ -53,7 +65,8 @@ export interface Serving {
 }
 
 /** Starts `hangar serve` on a free port and waits until it prints its URL. */
-export function startServe(env: NodeJS.ProcessEnv): Promise<Serving> {
+export async function startServe(env: NodeJS.ProcessEnv): Promise<Serving> {
+  await seedStore(env);
   const child = spawn(process.execPath, [HANGAR_BIN, 'serve', '--port', '0'], {
     env,
     stdio: 'pipe',
@@ -88,4 +101,49 @@ export function startServe(env: NodeJS.ProcessEnv): Promise<Serving> {
       reject(new Error(`hangar serve exited with ${code}:\n${stderr}`));
     });
   });
+}
+
+/**
+ * Gives a new data dir a copy of an empty, migrated PGlite store instead of letting
+ * `hangar serve` create one: PGlite's first create is CPU-bound (≈ 4 s alone, 20 s on a
+ * loaded 2-core machine, where it ran past start-up deadlines), a copy takes about a
+ * second. The server still opens, migrates and bootstraps it as on any first start.
+ */
+async function seedStore(env: NodeJS.ProcessEnv): Promise<void> {
+  const dataDir = env.HANGAR_DATA_DIR;
+  if (env.DATABASE_URL || !dataDir || existsSync(join(dataDir, 'db'))) return;
+  const template = await storeTemplate();
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  cpSync(template, join(dataDir, 'db'), { recursive: true });
+}
+
+let template: Promise<string> | undefined;
+
+/** The empty, migrated store, made once per machine for these migrations and this PGlite. */
+function storeTemplate(): Promise<string> {
+  template ??= (async () => {
+    const migrations = fileURLToPath(new URL('../../drizzle/', import.meta.url));
+    const pglite = new URL('../../node_modules/@electric-sql/pglite/package.json', import.meta.url);
+    const hash = createHash('sha256').update(readFileSync(pglite));
+    for (const name of readdirSync(migrations, { recursive: true }).map(String).sort()) {
+      if (name.endsWith('.sql') || name.endsWith('.json')) {
+        hash.update(name).update(readFileSync(join(migrations, name)));
+      }
+    }
+    const dir = join(tmpdir(), `hangar-test-store-${hash.digest('hex').slice(0, 16)}`);
+    if (existsSync(dir)) return dir;
+    // Made aside and renamed, so a test in another process never copies half a store.
+    const making = mkdtempSync(`${dir}.making-`);
+    const store = await openStore({ pgliteDir: join(making, 'db') });
+    await store.close();
+    try {
+      renameSync(join(making, 'db'), dir);
+    } catch (error) {
+      // Another process made it first.
+      if (!existsSync(dir)) throw error;
+    }
+    rmSync(making, { recursive: true, force: true });
+    return dir;
+  })();
+  return template;
 }
