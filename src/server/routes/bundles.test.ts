@@ -127,6 +127,8 @@ describe('the per-user bundle quota', () => {
     const second = (await (await send()).json()) as { id: string };
     const refused = await send();
     expect(refused.status).toBe(413);
+    // The body may be unread: the client must not send another request on this connection.
+    expect(refused.headers.get('connection')).toBe('close');
     const quota = one.length * 2 + 10;
     const used = one.length * 2;
     expect(await errorOf(refused)).toMatchObject({

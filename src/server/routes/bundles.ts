@@ -93,6 +93,8 @@ export function bundleRoutes(db: Db, dataDir: string, limits: BundleLimits) {
           `The bundle is over this server's limit of ${maxBytes} bytes (HANGAR_MAX_BUNDLE_MB).`,
           { maxBytes },
         );
+      // Refused before the whole body is read, the connection cannot carry another request.
+      c.header('Connection', 'close');
       const userId = c.get('user').id;
       const used = await bundleUsage(db, userId);
       const declared = Number(c.req.header('content-length') ?? NaN);
