@@ -45,7 +45,10 @@ async function inSandbox(
   return { results, summary: gateway.summary() };
 }
 
-const npmView = { user: 'user' as const, script: 'npm view --no-update-notifier is-number version 2>&1' };
+const npmView = {
+  user: 'user' as const,
+  script: 'npm view --no-update-notifier is-number version 2>&1',
+};
 const aptUpdate = { user: 'root' as const, script: 'apt-get update 2>&1' };
 
 describe('real registries through the gateway', () => {
