@@ -27,6 +27,8 @@ export interface ServerConfig {
   publicUrl: string | undefined;
   /** Per-user limits: what one user may hold at once (see `UserLimits`). */
   limits: UserLimits;
+  /** How much the host reads of what a sandbox controls (HANGAR_MAX_*_MB). */
+  outputLimits: OutputLimits;
 }
 
 /** What one user may hold at once, so no user can exhaust the server for the others. */
@@ -49,6 +51,34 @@ export const DEFAULT_USER_LIMITS: UserLimits = {
   streamsPerUser: 20,
 };
 
+/** Bounds on what the host reads from sandboxes, in bytes; past one the session fails. */
+export interface OutputLimits {
+  /** HANGAR_MAX_OUTPUT_LINE_MB: one line of the agent's output (stream-json). */
+  lineBytes: number;
+  /** HANGAR_MAX_TURN_OUTPUT_MB: all the agent's output (stdout and stderr) in one turn. */
+  turnBytes: number;
+  /** HANGAR_MAX_SETUP_OUTPUT_MB: the setup script's output (and the clone's). */
+  setupBytes: number;
+  /** HANGAR_MAX_CONVERSATION_MB: the agent's conversation file, copied out after each turn. */
+  conversationBytes: number;
+  /** HANGAR_MAX_DIFF_MB: the diff kept after each turn; a longer one is cut, not failed. */
+  diffBytes: number;
+  /** HANGAR_MAX_REPO_MB: a bundle session's repo that Hangar keeps; pushes past it are refused. */
+  repoBytes: number;
+}
+
+const MB = 1024 * 1024;
+
+/** The defaults: generous for real agents, small next to a server's memory and disk. */
+export const DEFAULT_OUTPUT_LIMITS: OutputLimits = {
+  lineBytes: 16 * MB,
+  turnBytes: 512 * MB,
+  setupBytes: 32 * MB,
+  conversationBytes: 100 * MB,
+  diffBytes: 5 * MB,
+  repoBytes: 1024 * MB,
+};
+
 function count(fallback: number, unit: string) {
   return z
     .string()
@@ -56,6 +86,15 @@ function count(fallback: number, unit: string) {
     .transform(Number)
     .refine((n) => n >= 1 && n <= 1_000_000, 'must be from 1 to 1000000')
     .default(fallback);
+}
+
+function megabytes(fallbackBytes: number) {
+  return z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number of megabytes')
+    .transform(Number)
+    .refine((mb) => mb >= 1 && mb <= 1_048_576, 'must be from 1 to 1048576')
+    .default(fallbackBytes / MB);
 }
 
 function seconds(fallback: number) {
@@ -96,6 +135,12 @@ const Env = z.object({
   HANGAR_SETUP_TIMEOUT_SECONDS: seconds(600),
   HANGAR_AGENTS_DIR: z.string().min(1).optional(),
   HANGAR_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  HANGAR_MAX_OUTPUT_LINE_MB: megabytes(DEFAULT_OUTPUT_LIMITS.lineBytes),
+  HANGAR_MAX_TURN_OUTPUT_MB: megabytes(DEFAULT_OUTPUT_LIMITS.turnBytes),
+  HANGAR_MAX_SETUP_OUTPUT_MB: megabytes(DEFAULT_OUTPUT_LIMITS.setupBytes),
+  HANGAR_MAX_CONVERSATION_MB: megabytes(DEFAULT_OUTPUT_LIMITS.conversationBytes),
+  HANGAR_MAX_DIFF_MB: megabytes(DEFAULT_OUTPUT_LIMITS.diffBytes),
+  HANGAR_MAX_REPO_MB: megabytes(DEFAULT_OUTPUT_LIMITS.repoBytes),
   HANGAR_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -133,6 +178,14 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
       sessionsPerUser: vars.HANGAR_MAX_SESSIONS_PER_USER,
       bundleBytesPerUser: vars.HANGAR_MAX_BUNDLE_MB_PER_USER * 1024 * 1024,
       streamsPerUser: vars.HANGAR_MAX_STREAMS_PER_USER,
+    },
+    outputLimits: {
+      lineBytes: vars.HANGAR_MAX_OUTPUT_LINE_MB * MB,
+      turnBytes: vars.HANGAR_MAX_TURN_OUTPUT_MB * MB,
+      setupBytes: vars.HANGAR_MAX_SETUP_OUTPUT_MB * MB,
+      conversationBytes: vars.HANGAR_MAX_CONVERSATION_MB * MB,
+      diffBytes: vars.HANGAR_MAX_DIFF_MB * MB,
+      repoBytes: vars.HANGAR_MAX_REPO_MB * MB,
     },
   };
 }

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { limitedGitArgs, pushConfigEnv, type GitProcessLimits } from '../git/repo-limits.js';
 
 /** One smart-HTTP request to run through `git http-backend` (a CGI program). */
 export interface BackendRequest {
@@ -17,6 +18,8 @@ export interface BackendRequest {
   remoteUser?: string;
   /** The git binary (default `git` on PATH). */
   git?: string;
+  /** For a repo Hangar keeps: the rlimits http-backend runs under, and the largest push. */
+  limits?: { process: GitProcessLimits; maxPushBytes: number };
 }
 
 /**
@@ -43,11 +46,16 @@ export function runHttpBackend(request: BackendRequest, res: ServerResponse): vo
   const protocol = headers['git-protocol'];
   if (typeof protocol === 'string') env.GIT_PROTOCOL = protocol;
   if (request.remoteUser) env.REMOTE_USER = request.remoteUser;
+  const { limits } = request;
+  if (limits) Object.assign(env, pushConfigEnv(limits.maxPushBytes));
 
-  const child = spawn(request.git ?? 'git', ['http-backend'], {
-    env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
+  const git = request.git ?? 'git';
+  const child = limits
+    ? spawn('sh', limitedGitArgs(['http-backend'], limits.process, git), {
+        env,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      })
+    : spawn(git, ['http-backend'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString();

@@ -2,6 +2,8 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import { basename, dirname } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
+import { formatBytes } from '../sandbox/bounded-output.js';
+import { DEFAULT_GIT_PROCESS_LIMITS, directoryBytes } from '../git/repo-limits.js';
 import { runHttpBackend } from './git-http-backend.js';
 import { forwardHeaders, refuse, requestUpstream, type Refusal } from './http-util.js';
 import { PktLineError, readPacket, type Packet } from './pkt-line.js';
@@ -10,9 +12,11 @@ import { resolveUpstream, type UpstreamRules } from './resolver.js';
 
 /**
  * Where a repo really lives, known only on the host: a smart-HTTP URL with the real
- * credential in `headers`, or a bare repo on disk served by `git http-backend`.
+ * credential in `headers`, or a bare repo on disk served by `git http-backend` — which
+ * pushes may grow to `maxBytes` at most (HANGAR_MAX_REPO_MB).
  */
-export type GitUpstream = { url: string; headers?: Record<string, string> } | { repoDir: string };
+export type GitUpstream =
+  { url: string; headers?: Record<string, string> } | { repoDir: string; maxBytes?: number };
 
 /** One sandbox as the git proxy sees it. */
 export interface GitContext {
@@ -112,7 +116,10 @@ export async function handleGit(
     refuse(res, refusal(400, 'bad-push', `the push request is malformed: ${parsed.reason}`));
     return;
   }
-  const verdicts = checkPush(parsed.push, ctx.branch ?? '');
+  const room = await roomLeft(upstream);
+  const verdicts =
+    checkPush(parsed.push, ctx.branch ?? '') ??
+    (room !== undefined && room <= 0 ? overQuota(parsed.push.commands, upstream) : null);
   if (verdicts) {
     const caps = parsed.push.capabilities;
     if (!caps.includes('report-status') && !caps.includes('report-status-v2')) {
@@ -142,7 +149,19 @@ export async function handleGit(
     delete headers['content-encoding'];
     delete headers['content-length'];
   }
-  await forward(upstream, ctx, { method: 'POST', headers }, res, body, service, query);
+  await forward(upstream, ctx, { method: 'POST', headers }, res, body, service, query, room);
+}
+
+/** Bytes a kept repo may still grow by; undefined when it has no quota. */
+async function roomLeft(upstream: GitUpstream): Promise<number | undefined> {
+  if (!('repoDir' in upstream) || upstream.maxBytes === undefined) return undefined;
+  return upstream.maxBytes - (await directoryBytes(upstream.repoDir));
+}
+
+function overQuota(commands: readonly { ref: string }[], upstream: GitUpstream) {
+  const max = 'repoDir' in upstream ? (upstream.maxBytes ?? 0) : 0;
+  const reason = `this session's repository is at its limit of ${formatBytes(max)} (HANGAR_MAX_REPO_MB)`;
+  return commands.map(({ ref }) => ({ ref, reason }));
 }
 
 interface CommandSection {
@@ -205,8 +224,10 @@ async function forward(
   body: Readable,
   service: string,
   query: string,
+  maxPushBytes?: number,
 ): Promise<void> {
   if ('repoDir' in upstream) {
+    const { maxBytes } = upstream;
     runHttpBackend(
       {
         projectRoot: dirname(upstream.repoDir),
@@ -216,6 +237,14 @@ async function forward(
         headers: req.headers,
         body,
         remoteUser: `hangar-${ctx.sandboxId}`,
+        ...(maxBytes === undefined
+          ? {}
+          : {
+              limits: {
+                process: { ...DEFAULT_GIT_PROCESS_LIMITS, fileBytes: maxBytes },
+                maxPushBytes: maxPushBytes ?? maxBytes,
+              },
+            }),
       },
       res,
     );

@@ -52,7 +52,10 @@ export async function startGatewayRelay(options: RelayOptions): Promise<ChildPro
     },
   });
   let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // Kept for a start-up failure message only; socat may go on writing for the sandbox's life.
+  child.stderr.on('data', (chunk: Buffer) => {
+    if (stderr.length < 64 * 1024) stderr += chunk.toString();
+  });
   const deadline = Date.now() + 5000;
   while (!isListening(options.tcpTable, options.port)) {
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {

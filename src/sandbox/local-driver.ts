@@ -409,6 +409,8 @@ function procHas(entry: string): boolean {
 }
 
 const NS_NAMES: NsName[] = ['mnt', 'pid', 'net', 'ipc', 'uts', 'cgroup'];
+/** The most kept of each holder pipe (its start-up messages are a few bytes). */
+const MAX_HOLDER_OUTPUT = 64 * 1024;
 
 class LocalSandbox implements Sandbox {
   readonly id: string;
@@ -595,7 +597,11 @@ class LocalSandbox implements Sandbox {
       let info = '';
       let ready = '';
       let initPid: number | undefined;
-      child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      // The holder's pipes stay open for the sandbox's life, and root inside can write to
+      // them through /proc/<pid>/fd: keep only what a start-up failure message needs.
+      child.stderr?.on('data', (chunk: Buffer) => {
+        if (stderr.length < MAX_HOLDER_OUTPUT) stderr += chunk.toString();
+      });
       const fail = (why: string) => {
         try {
           child.kill('SIGKILL');
@@ -631,11 +637,11 @@ class LocalSandbox implements Sandbox {
         fail(stderr.trim() || `holder exited (${signal ?? code})`);
       });
       child.stdout?.on('data', (chunk: Buffer) => {
-        ready += chunk.toString();
+        if (ready.length < MAX_HOLDER_OUTPUT) ready += chunk.toString();
         settle();
       });
       (child.stdio[3] as Readable).on('data', (chunk: Buffer) => {
-        info += chunk.toString();
+        if (info.length < MAX_HOLDER_OUTPUT) info += chunk.toString();
         try {
           initPid = (JSON.parse(info) as { 'child-pid': number })['child-pid'];
         } catch {
@@ -723,8 +729,16 @@ class LocalSandbox implements Sandbox {
 
     const { stdin, stdout, stderr } = child;
     if (!stdin || !stdout || !stderr) throw new Error('spawn gave no stdio pipes');
-    const onAbort = () => child.kill('SIGKILL');
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    // Closing our ends too: a process the command started (or any process in the sandbox
+    // that opened /proc/<pid>/fd/1) may still hold the pipes, and the host must stop
+    // reading now — not when that process chooses to exit.
+    const onAbort = () => {
+      child.kill('SIGKILL');
+      stdout.destroy();
+      stderr.destroy();
+    };
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.stdout) stdout.pipe(options.stdout, { end: false });
     else stdout.resume();
     if (options.stderr) stderr.pipe(options.stderr, { end: false });

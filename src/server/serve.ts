@@ -90,6 +90,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         hibernateAfterMs: config.hibernateAfterMs,
         setupTimeoutMs: config.setupTimeoutMs,
         maxSessionsPerUser: config.limits.sessionsPerUser,
+        outputLimits: config.outputLimits,
       },
     });
     let url = '';

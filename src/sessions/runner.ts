@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import { parseClaudeLine, STREAM_JSON_ARGS, userMessageLine } from '../agents/claude-stream.js';
+import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from '../config.js';
 import { ConflictError } from '../errors.js';
 import { isAgentSessionId } from '../ids.js';
 import { parseDotenv } from '../environments/dotenv.js';
@@ -13,6 +14,7 @@ import type { Attachment, Gateway } from '../gateway/gateway.js';
 import type { GitUpstream } from '../gateway/git-proxy.js';
 import { gitProxyUrl, sandboxEnv } from '../gateway/sandbox-env.js';
 import { runGit } from '../git/run-git.js';
+import { BoundedRead, OutputBoundError, type OutputBound } from '../sandbox/bounded-output.js';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.js';
 import { bundlePath } from '../server/routes/bundles.js';
 import { deleteUnusedBundles, UNUSED_BUNDLE_TTL_MS } from '../store/bundles.js';
@@ -32,7 +34,7 @@ import {
   type Session,
 } from './session-store.js';
 import type { Source } from './source.js';
-import { collector, lineWriter, OutputBatcher } from './streams.js';
+import { OutputBatcher } from './streams.js';
 
 export interface RunnerOptions {
   /** Idle time before a session's sandbox is stopped (status `hibernated`). */
@@ -47,6 +49,8 @@ export interface RunnerOptions {
   maxSessionsPerUser: number;
   /** How long an uploaded bundle that no session uses is kept. */
   unusedBundleTtlMs: number;
+  /** How much of what a sandbox controls the host reads (config's HANGAR_MAX_*_MB). */
+  outputLimits: OutputLimits;
 }
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
@@ -56,6 +60,7 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   pollMs: 2_000,
   maxSessionsPerUser: 5,
   unusedBundleTtlMs: UNUSED_BUNDLE_TTL_MS,
+  outputLimits: DEFAULT_OUTPUT_LIMITS,
 };
 
 /** How often unused bundles past their time are looked for. */
@@ -90,7 +95,8 @@ export function runnerIdFor(dataDir: string): string {
 export const AGENT_MOUNT = '/opt/hangar-agent';
 const HOME = '/home/user';
 const ENV_FILE = `${HOME}/.hangar/session-env`;
-const MAX_DIFF_BYTES = 5 * 1024 * 1024;
+/** How long each read after a turn (diff, conversation) may take. */
+const AFTER_TURN_TIMEOUT_MS = 5 * 60_000;
 const INTERRUPT_GRACE_MS = 5_000;
 
 /** `sh -c CLONE_SCRIPT clone <from branch> <url> <dir> <session branch>` */
@@ -412,7 +418,9 @@ export class Runner {
       policy,
       ...(session.branch ? { branch: session.branch } : {}),
       // This attachment's own upstream: no other session's attach or delete touches it.
-      repos: { [key]: upstreamOf(session, this.bareRepo(session.id)) },
+      repos: {
+        [key]: upstreamOf(session, this.bareRepo(session.id), this.options.outputLimits.repoBytes),
+      },
     });
     try {
       let sandbox: Sandbox;
@@ -441,6 +449,8 @@ export class Runner {
     const source = session.source as Source;
     const branch = session.branch ?? 'hangar/session';
     const output = new OutputBatcher(() => undefined);
+    const read = new BoundedRead();
+    const budget = read.budget(this.bound('setupBytes', "the clone's output"));
     const result = await sandbox.exec(
       [
         'sh',
@@ -452,8 +462,14 @@ export class Runner {
         `${HOME}/${session.repoName}`,
         branch,
       ],
-      { cwd: HOME, stderr: output.writer(), env: this.sandboxEnv(sandbox, {}) },
+      {
+        cwd: HOME,
+        stderr: read.writer(budget, (chunk) => output.add(chunk.toString('utf8'))),
+        env: this.sandboxEnv(sandbox, {}),
+        signal: read.signal,
+      },
     );
+    read.finish();
     if (result.exitCode !== 0) {
       throw new Error(
         `Cloning the repository failed (exit ${result.exitCode}): ${output.lastLines().join(' | ')}`,
@@ -473,23 +489,28 @@ export class Runner {
       });
     const out = batcher('stdout');
     const err = batcher('stderr');
-    const signal = AbortSignal.timeout(this.options.setupTimeoutMs);
+    const read = new BoundedRead({
+      timeout: { ms: this.options.setupTimeoutMs, what: 'the setup script' },
+    });
+    const budget = read.budget(this.bound('setupBytes', "the setup script's output"));
     const result = await sandbox.exec(['bash', '-s'], {
       user: 'root',
       cwd: `${HOME}/${session.repoName}`,
       stdin: script,
-      stdout: out.writer(),
-      stderr: err.writer(),
+      stdout: read.writer(budget, (chunk) => {
+        out.add(chunk.toString('utf8'));
+        return this.chains.get(session.id); // The store keeps pace, or the script waits.
+      }),
+      stderr: read.writer(budget, (chunk) => {
+        err.add(chunk.toString('utf8'));
+        return this.chains.get(session.id);
+      }),
       env: this.sandboxEnv(sandbox, vars),
-      signal,
+      signal: read.signal,
     });
     out.flush();
     err.flush();
-    if (signal.aborted) {
-      throw new Error(
-        `The setup script did not finish within ${Math.round(this.options.setupTimeoutMs / 1000)} s.`,
-      );
-    }
+    read.finish();
     if (result.exitCode !== 0) {
       const tail = [...out.lastLines(), ...err.lastLines()].slice(-10).join('\n');
       throw new Error(
@@ -505,6 +526,15 @@ export class Runner {
     const abort = new AbortController();
     const done = this.runTurn(live, text, abort.signal)
       .catch(async (error: unknown) => {
+        if (error instanceof OutputBoundError) {
+          // The sandbox passed a bound: its session ends here, with the reason; nothing else does.
+          this.deps.logger.warn({ session: live.id, reason: error.message }, 'output bound hit');
+          await this.append(live.id, [
+            { type: 'turn.result', data: { isError: true, error: error.message } },
+          ]);
+          await this.fail(live.id, error.message);
+          return;
+        }
         this.deps.logger.error({ err: error, session: live.id }, 'turn failed');
         await this.append(live.id, [{ type: 'turn.result', data: { isError: true } }]);
       })
@@ -535,7 +565,10 @@ export class Runner {
     ];
     const seen = { result: false };
     let agentSessionId = resumeId;
-    const lines = lineWriter((line) => {
+    const read = new BoundedRead({ signal });
+    const budget = read.budget(this.bound('turnBytes', "the agent's output in one turn"));
+    const lineBound = this.bound('lineBytes', "a line of the agent's output");
+    const lines = read.lines(budget, lineBound, (line) => {
       if (line.trim() === '') return;
       const parsed = parseClaudeLine(line);
       if (parsed.endsTurn) seen.result = true;
@@ -550,7 +583,8 @@ export class Runner {
           ? parsed.agentSessionId
           : undefined;
       if (newId) agentSessionId = newId;
-      void this.chain(live.id, async () => {
+      // Returned, so the next output waits for it: a flood of lines cannot queue up here.
+      return this.chain(live.id, async () => {
         await this.deps.db.insert(agentOutput).values({
           sessionId: live.id,
           seq: sql`(select coalesce(max(seq), 0) + 1 from ${agentOutput} where session_id = ${live.id})`,
@@ -565,7 +599,7 @@ export class Runner {
       cwd: `${HOME}/${session.repoName}`,
       stdin: userMessageLine(input),
       stdout: lines,
-      stderr: stderr.writer(),
+      stderr: read.writer(budget, (chunk) => stderr.add(chunk.toString('utf8'))),
       env: {
         ...this.sandboxEnv(live.sandbox, vars),
         CLAUDE_CODE_REMOTE: 'true',
@@ -575,10 +609,11 @@ export class Runner {
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
         DISABLE_AUTOUPDATER: '1',
       },
-      signal,
+      signal: read.signal,
     });
     lines.flushRest();
     await this.chains.get(live.id);
+    read.finish();
     if (!seen.result) {
       const reason = interrupted() ? undefined : stderr.lastLines().slice(-3).join(' | ');
       this.deps.logger.warn(
@@ -601,7 +636,11 @@ export class Runner {
     await this.updateDiff(live).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, session: live.id }, 'diff update failed');
     });
-    await this.saveConversation(live).catch((error: unknown) => {
+    await this.saveConversation(live).catch(async (error: unknown) => {
+      if (error instanceof OutputBoundError) {
+        await this.fail(live.id, `Could not save the agent's conversation: ${error.message}`);
+        return;
+      }
       this.deps.logger.warn({ err: error, session: live.id }, 'could not copy the conversation');
     });
     // Hibernated or shutting down meanwhile: that path owns the session's status now.
@@ -625,29 +664,37 @@ export class Runner {
     if (!session?.baseCommit) return;
     const repo = `${HOME}/${session.repoName}`;
     const index = `${HOME}/.hangar/diff-index`;
-    const git = async (args: string[]) => {
-      const out = collector();
+    /** Runs git in the sandbox; at most `bound` of its output is kept, cut (not failed) past it. */
+    const git = async (args: string[], bound?: OutputBound) => {
+      const read = new BoundedRead({
+        timeout: { ms: AFTER_TURN_TIMEOUT_MS, what: `git ${args[0] ?? ''} after the turn` },
+      });
+      const budget = bound ? read.budget(bound, 'truncate') : undefined;
+      const out = budget ? read.collect(budget) : undefined;
       const result = await live.sandbox.exec(['git', '-C', repo, ...args], {
         env: { GIT_INDEX_FILE: index },
-        stdout: out,
+        ...(out ? { stdout: out } : {}),
+        signal: read.signal,
       });
+      read.finish();
+      if (budget?.truncated) return { text: out?.text() ?? '', truncated: true };
       if (result.exitCode !== 0) throw new Error(`git ${args[0] ?? ''} exited ${result.exitCode}`);
-      return out.text();
+      return { text: out?.text() ?? '', truncated: false };
     };
     await live.sandbox.exec(['mkdir', '-p', `${HOME}/.hangar`]);
     await git(['read-tree', 'HEAD']);
     await git(['add', '-A']);
-    const numstat = await git(['diff', '--cached', '--numstat', session.baseCommit]);
-    let diff = await git(['diff', '--cached', session.baseCommit]);
-    if (Buffer.byteLength(diff) > MAX_DIFF_BYTES)
-      diff = `${diff.slice(0, MAX_DIFF_BYTES)}\n… diff truncated\n`;
-    const stats = { files: 0, additions: 0, deletions: 0 };
-    for (const line of numstat.split('\n').filter(Boolean)) {
-      const [added, deleted] = line.split('\t');
-      stats.files += 1;
-      stats.additions += Number(added) || 0;
-      stats.deletions += Number(deleted) || 0;
-    }
+    // One line whatever the change's size, unlike --numstat's line per file.
+    const shortstat = await git(
+      ['diff', '--cached', '--shortstat', session.baseCommit],
+      this.bound('diffBytes', 'the diff summary'),
+    );
+    const cut = await git(
+      ['diff', '--cached', session.baseCommit],
+      this.bound('diffBytes', 'the diff'),
+    );
+    const diff = cut.truncated ? `${cut.text}\n… diff truncated\n` : cut.text;
+    const stats = shortStats(shortstat.text);
     await updateSession(this.deps.db, live.id, {
       diff,
       diffFiles: stats.files,
@@ -706,7 +753,15 @@ export class Runner {
   private async saveConversation(live: Live): Promise<void> {
     const session = await loadSession(this.deps.db, live.id);
     if (!session?.agentSessionId || !isAgentSessionId(session.agentSessionId)) return;
-    const out = collector();
+    // The file is the sandbox's: it may be a symlink to /dev/zero or a FIFO. Hence a bound,
+    // a time limit, and a write straight to disk that keeps the last copy until it is whole.
+    const read = new BoundedRead({
+      timeout: { ms: AFTER_TURN_TIMEOUT_MS, what: "reading the agent's conversation" },
+    });
+    const file = read.toFile(
+      read.budget(this.bound('conversationBytes', "the agent's conversation file")),
+      conversationFile(this.deps.dataDir, live.id),
+    );
     const result = await live.sandbox.exec(
       [
         'sh',
@@ -715,10 +770,13 @@ export class Runner {
         'conversation',
         session.agentSessionId,
       ],
-      { stdout: out },
+      { stdout: file, signal: read.signal },
     );
-    if (result.exitCode !== 0) throw new Error(`no conversation file (exit ${result.exitCode})`);
-    await writeFile(conversationFile(this.deps.dataDir, live.id), out.text(), { mode: 0o600 });
+    if (result.exitCode !== 0 && !read.failed) {
+      await file.discard();
+      throw new Error(`no conversation file (exit ${result.exitCode})`);
+    }
+    await file.save();
   }
 
   // --- hibernation ---
@@ -838,6 +896,11 @@ export class Runner {
     return next;
   }
 
+  /** A bound from the operator's limits, named for the failure message. */
+  private bound(limit: keyof OutputLimits, what: string): OutputBound {
+    return { what, maxBytes: this.options.outputLimits[limit], setting: LIMIT_SETTINGS[limit] };
+  }
+
   private sessionDir(id: string): string {
     return join(this.deps.dataDir, 'sessions', id);
   }
@@ -845,6 +908,26 @@ export class Runner {
   private bareRepo(id: string): string {
     return sessionBareRepo(this.deps.dataDir, id);
   }
+}
+
+/** The setting behind each output limit, named in failure messages. */
+const LIMIT_SETTINGS: Record<keyof OutputLimits, string> = {
+  lineBytes: 'HANGAR_MAX_OUTPUT_LINE_MB',
+  turnBytes: 'HANGAR_MAX_TURN_OUTPUT_MB',
+  setupBytes: 'HANGAR_MAX_SETUP_OUTPUT_MB',
+  conversationBytes: 'HANGAR_MAX_CONVERSATION_MB',
+  diffBytes: 'HANGAR_MAX_DIFF_MB',
+  repoBytes: 'HANGAR_MAX_REPO_MB',
+};
+
+/** `3 files changed, 10 insertions(+), 2 deletions(-)` → its numbers (absent parts are 0). */
+export function shortStats(line: string): { files: number; additions: number; deletions: number } {
+  const count = (pattern: RegExp) => Number(pattern.exec(line)?.[1] ?? 0);
+  return {
+    files: count(/([0-9]+) files? changed/),
+    additions: count(/([0-9]+) insertions?\(\+\)/),
+    deletions: count(/([0-9]+) deletions?\(-\)/),
+  };
 }
 
 /** Where the runner keeps a session's copy of the agent's conversation (JSONL). */
@@ -865,9 +948,9 @@ export function repoKey(session: Pick<Session, 'id' | 'source' | 'repoName'>): s
   return `${url.host}${url.pathname.replace(/\.git$/, '').replace(/\/+$/, '')}`;
 }
 
-function upstreamOf(session: Session, bareRepo: string): GitUpstream {
+function upstreamOf(session: Session, bareRepo: string, maxBytes: number): GitUpstream {
   const source = session.source as Source;
-  return source.type === 'bundle' ? { repoDir: bareRepo } : { url: source.url };
+  return source.type === 'bundle' ? { repoDir: bareRepo, maxBytes } : { url: source.url };
 }
 
 function systemPrompt(session: Session): string {

@@ -6,6 +6,7 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createGunzip } from 'node:zlib';
 import { createRoute, z } from '@hono/zod-openapi';
 import { HangarError, NotFoundError } from '../../errors.js';
+import { DEFAULT_GIT_PROCESS_LIMITS, limitedGitArgs } from '../../git/repo-limits.js';
 import { isAgentSessionId, isId } from '../../ids.js';
 import { conversationFile, sessionBareRepo } from '../../sessions/runner.js';
 import { getSession } from '../../sessions/session-store.js';
@@ -132,7 +133,9 @@ function uploadPack(
   protocol: string | undefined,
   stdin: Readable | undefined,
 ): ReadableStream<Uint8Array> {
-  const child = spawn('git', ['upload-pack', '--stateless-rpc', ...extra, repo], {
+  // The repo's objects came from a sandbox's pushes: git runs under rlimits.
+  const args = ['upload-pack', '--stateless-rpc', ...extra, repo];
+  const child = spawn('sh', limitedGitArgs(args, DEFAULT_GIT_PROCESS_LIMITS), {
     env: {
       PATH: process.env.PATH,
       GIT_CONFIG_NOSYSTEM: '1',
