@@ -116,9 +116,9 @@ function turnError(events: EventJson[]): string | undefined {
 }
 
 describe('a sandbox flooding what the host reads', () => {
-  it("a 64 MB line of the agent's stream-json output fails that session", async () => {
+  it("a 24 MB line of the agent's stream-json output fails that session", async () => {
     // What the agent prints is one line per message; the model's text is one of them.
-    const id = await stack.startSession(repo, { replies: [say('x'.repeat(64 * MB))] });
+    const id = await stack.startSession(repo, { replies: [say('x'.repeat(24 * MB))] });
     const session = await waitFor(id, ['failed', 'idle']);
     expect(session.status, await toolOutput(id)).toBe('failed');
     expect(session.failureReason).toMatch(
