@@ -89,13 +89,21 @@ export class Stack {
 
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the answer's shape
   async api<T>(method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
-    const res = await fetch(`${this.server.url}/api/v1${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${this.token}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+    const send = () =>
+      fetch(`${this.server.url}/api/v1${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? null : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+    // A GET on a kept-alive connection the server closed at that moment (likelier when a
+    // loaded machine stalls it past its keep-alive timeout) is reset: send it again once.
+    const res = await send().catch((error: unknown) => {
+      const reset = (error as { cause?: { code?: string } }).cause?.code === 'ECONNRESET';
+      if (method === 'GET' && reset) return send();
+      throw error;
     });
     return { status: res.status, json: (await res.json()) as T };
   }
