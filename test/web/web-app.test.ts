@@ -173,12 +173,16 @@ describe('the web app', { timeout: 300_000 }, () => {
     const shot = screenshots('environment');
     const page = await signedIn('/environments');
     await page.getByRole('link', { name: 'Add environment' }).click();
-    await page.getByLabel('Name').fill('web env');
+    await page.getByLabel('Name', { exact: true }).fill('web env');
     await page.getByLabel('Custom').check();
-    await page.getByLabel('Allowed domains').fill('api.example.com\n\nbad pattern!\n*.example.org');
-    await page.getByLabel('Environment variables').fill('GREETING=hello from the env\nnot a var');
-    await page.getByLabel('Setup script').fill('echo "setup says $GREETING"');
-    await page.getByRole('button', { name: 'Create environment' }).click();
+    await page
+      .getByLabel('Allowed domains', { exact: true })
+      .fill('api.example.com\n\nbad pattern!\n*.example.org');
+    await page
+      .getByLabel('Environment variables', { exact: true })
+      .fill('GREETING=hello from the env\nnot a var');
+    await page.getByLabel('Setup script', { exact: true }).fill('echo "setup says $GREETING"');
+    await page.getByRole('button', { name: 'Create environment', exact: true }).click();
 
     const allowlistError = page.locator('.line-problems li[data-line="3"]').first();
     await allowlistError.waitFor();
@@ -188,9 +192,13 @@ describe('the web app', { timeout: 300_000 }, () => {
     expect(new URL(page.url()).pathname).toBe('/environments/new');
     await shot(page, 'environment-errors');
 
-    await page.getByLabel('Allowed domains').fill('api.example.com\n*.example.org');
-    await page.getByLabel('Environment variables').fill('GREETING=hello from the env');
-    await page.getByRole('button', { name: 'Create environment' }).click();
+    await page
+      .getByLabel('Allowed domains', { exact: true })
+      .fill('api.example.com\n*.example.org');
+    await page
+      .getByLabel('Environment variables', { exact: true })
+      .fill('GREETING=hello from the env');
+    await page.getByRole('button', { name: 'Create environment', exact: true }).click();
     await page.waitForURL(/\/environments\/env_/);
     await page.locator('.env-list li', { hasText: 'web env' }).waitFor();
     await shot(page, 'environment-created');
@@ -234,24 +242,26 @@ describe('the web app', { timeout: 300_000 }, () => {
       ],
     });
     const page = await signedIn('/');
-    await page.getByLabel('Repository').fill('ftp://example.com/greeter.git');
-    await page.getByLabel('Task').fill(task);
-    await page.getByRole('button', { name: 'Start session' }).click();
-    const urlError = page.locator('.field.invalid', { has: page.getByLabel('Repository') });
+    await page.getByLabel('Repository', { exact: true }).fill('ftp://example.com/greeter.git');
+    await page.getByLabel('Task', { exact: true }).fill(task);
+    await page.getByRole('button', { name: 'Start session', exact: true }).click();
+    const urlError = page.locator('.field.invalid', {
+      has: page.getByLabel('Repository', { exact: true }),
+    });
     await urlError.locator('.field-error').waitFor();
     expect(await urlError.locator('.field-error').textContent()).toMatch(
       /^"ftp:\/\/example.com\/greeter.git" is not an http\(s\) git URL/,
     );
     // Screen readers hear the error with the field.
-    const repoField = page.getByLabel('Repository');
+    const repoField = page.getByLabel('Repository', { exact: true });
     expect(await repoField.getAttribute('aria-invalid')).toBe('true');
     expect(await repoField.getAttribute('aria-describedby')).toContain('repo-errors');
     await shot(page, 'new-session-error');
 
-    await page.getByLabel('Repository').fill(host.url);
-    await page.getByLabel('Branch').fill('main');
-    await page.getByLabel('Environment').selectOption({ label: 'greeter env' });
-    await page.getByRole('button', { name: 'Start session' }).click();
+    await page.getByLabel('Repository', { exact: true }).fill(host.url);
+    await page.getByLabel('Branch', { exact: true }).fill('main');
+    await page.getByLabel('Environment', { exact: true }).selectOption({ label: 'greeter env' });
+    await page.getByRole('button', { name: 'Start session', exact: true }).click();
     await page.waitForURL(/\/sessions\/ses_/);
     const sessionId = new URL(page.url()).pathname.split('/')[2] ?? '';
     sessions.push(sessionId);
@@ -295,9 +305,9 @@ describe('the web app', { timeout: 300_000 }, () => {
       'README.md modified +1 −1',
       'greeting.txt added +2 −0',
     ]);
-    await page.getByRole('button', { name: 'Split' }).click();
+    await page.getByRole('button', { name: 'Split', exact: true }).click();
     await shot(page, 'diff-split');
-    await page.getByRole('button', { name: 'Unified' }).click();
+    await page.getByRole('button', { name: 'Unified', exact: true }).click();
 
     // Line 2's "+" (comment on this line) is reachable from the keyboard.
     const line = file.locator('tr', { hasText: 'world' }).first();
@@ -305,10 +315,10 @@ describe('the web app', { timeout: 300_000 }, () => {
     await page.keyboard.press('Enter');
     await page.getByLabel(/Comment on/).fill('Say it louder');
     await shot(page, 'diff-comment');
-    await page.getByRole('button', { name: 'Add to review' }).click();
+    await page.getByRole('button', { name: 'Add to review', exact: true }).click();
     const draft = page.getByRole('complementary', { name: 'Review draft' });
     expect(await draft.textContent()).toContain('greeting.txt:2');
-    await page.getByRole('button', { name: 'Send to agent' }).click();
+    await page.getByRole('button', { name: 'Send to agent', exact: true }).click();
 
     await page.waitForURL(new RegExp(`/sessions/${id}$`));
     await page.locator('.user-bubble', { hasText: 'greeting.txt:2' }).waitFor();
@@ -329,11 +339,11 @@ describe('the web app', { timeout: 300_000 }, () => {
     ]);
     const page = await signedIn(`/sessions/${id}`);
     await page.locator('details.tool', { hasText: 'running…' }).waitFor({ timeout: 120_000 });
-    await page.getByRole('button', { name: 'Interrupt' }).waitFor();
+    await page.getByRole('button', { name: 'Interrupt', exact: true }).waitFor();
 
-    const box = page.getByLabel('Follow-up message');
+    const box = page.getByLabel('Follow-up message', { exact: true });
     await box.fill('and then this note');
-    await page.getByRole('button', { name: 'Queue' }).waitFor();
+    await page.getByRole('button', { name: 'Queue', exact: true }).waitFor();
     await box.press('Control+Enter');
     const note = page.locator('.user-bubble', { hasText: 'and then this note' });
     await note.locator('.tag', { hasText: 'queued' }).waitFor();
@@ -354,17 +364,17 @@ describe('the web app', { timeout: 300_000 }, () => {
     ]);
     const page = await signedIn(`/sessions/${id}`);
     await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
-    const box = page.getByLabel('Follow-up message');
+    const box = page.getByLabel('Follow-up message', { exact: true });
     await box.fill('run the very slow task');
-    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
     await page.locator('details.tool', { hasText: 'running…' }).waitFor();
     await page.evaluate('window.scrollTo(0, 0)');
-    await page.getByRole('button', { name: 'Interrupt' }).click();
+    await page.getByRole('button', { name: 'Interrupt', exact: true }).click();
     await page.locator('.turn-result', { hasText: 'Interrupted' }).waitFor({ timeout: 60_000 });
     // Reading at the top, the reader is not pulled down by what arrives.
     expect(await page.evaluate('window.scrollY')).toBe(0);
     await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
-    expect(await page.getByRole('button', { name: 'Interrupt' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Interrupt', exact: true }).count()).toBe(0);
     await shot(page, 'interrupted');
   });
 
@@ -390,7 +400,7 @@ describe('the web app', { timeout: 300_000 }, () => {
     const sidebar = small.getByRole('navigation', { name: 'Sessions' });
     expect(await sidebar.isVisible()).toBe(false);
     await shot(small, 'phone-dark');
-    await small.getByRole('button', { name: 'Open the menu' }).click();
+    await small.getByRole('button', { name: 'Open the menu', exact: true }).click();
     await sidebar.waitFor();
     await shot(small, 'phone-menu');
     await small.getByRole('link', { name: 'Environments', exact: true }).click();
@@ -416,20 +426,20 @@ describe('the web app', { timeout: 300_000 }, () => {
     await tab.goto(await signInUrl());
     await tab.getByRole('link', { name: 'New session' }).waitFor();
     const before = await browserTokens();
-    await tab.getByRole('button', { name: 'Sign out' }).click();
+    await tab.getByRole('button', { name: 'Sign out', exact: true }).click();
     await tab.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
     expect(await browserTokens()).toBe(before - 1);
 
     // A token pasted by hand is only forgotten: the CLI may be using it. Signing in on
     // a page lands on that page.
     await tab.goto(`${stack.server.url}/environments`);
-    await tab.getByLabel('API token').fill('not-a-token');
-    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.getByLabel('API token', { exact: true }).fill('not-a-token');
+    await tab.getByRole('button', { name: 'Sign in', exact: true }).click();
     expect(await tab.getByRole('alert').textContent()).toMatch(/Invalid token/);
-    await tab.getByLabel('API token').fill(stack.token);
-    await tab.getByRole('button', { name: 'Sign in' }).click();
+    await tab.getByLabel('API token', { exact: true }).fill(stack.token);
+    await tab.getByRole('button', { name: 'Sign in', exact: true }).click();
     await tab.getByRole('heading', { name: 'Environments' }).waitFor();
-    await tab.getByRole('button', { name: 'Sign out' }).click();
+    await tab.getByRole('button', { name: 'Sign out', exact: true }).click();
     await tab.getByRole('heading', { name: 'Sign in to Hangar' }).waitFor();
     expect((await stack.api('GET', '/me')).status).toBe(200);
   });
@@ -439,17 +449,17 @@ describe('the web app', { timeout: 300_000 }, () => {
     await environment('team env');
     const page = await signedIn('/environments');
     await page.getByRole('link', { name: 'Add environment' }).click();
-    await page.getByLabel('Name').fill('scratch');
+    await page.getByLabel('Name', { exact: true }).fill('scratch');
     await page.getByLabel('None').check();
-    await page.getByRole('button', { name: 'Create environment' }).click();
+    await page.getByRole('button', { name: 'Create environment', exact: true }).click();
     await page.waitForURL(/\/environments\/env_/);
 
     await page.locator('.env-list a', { hasText: 'team env' }).click();
     await page.getByRole('heading', { name: 'Edit team env' }).waitFor();
-    await page.getByLabel('Name').fill('team env (edited)');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('team env (edited)');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.locator('.env-list li', { hasText: 'team env (edited)' }).waitFor();
-    await page.getByRole('button', { name: 'Set as default' }).click();
+    await page.getByRole('button', { name: 'Set as default', exact: true }).click();
     await page
       .locator('.env-list li', { hasText: 'team env (edited)' })
       .locator('.tag', { hasText: 'default' })
@@ -460,7 +470,7 @@ describe('the web app', { timeout: 300_000 }, () => {
     await page.getByRole('button', { name: 'Archive', exact: true }).click();
     const scratch = page.locator('.env-list li', { hasText: 'scratch' });
     await scratch.waitFor({ state: 'detached' });
-    await page.getByLabel('Show archived environments').check();
+    await page.getByLabel('Show archived environments', { exact: true }).check();
     await scratch.locator('.tag', { hasText: 'archived' }).waitFor();
 
     await page.getByText('The default trusted list').click();
@@ -469,7 +479,7 @@ describe('the web app', { timeout: 300_000 }, () => {
 
     // The new-session form offers the new default first, and no archived one.
     await page.getByRole('link', { name: 'New session' }).click();
-    const picker = page.getByLabel('Environment');
+    const picker = page.getByLabel('Environment', { exact: true });
     expect(await picker.locator('option:checked').textContent()).toBe(
       'team env (edited) (default)',
     );
@@ -489,15 +499,18 @@ describe('the web app', { timeout: 300_000 }, () => {
     const page = await signedIn(`/sessions/${id}`);
     await page.locator('.session-header h1', { hasText: title }).waitFor();
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
-    await page.getByRole('button', { name: 'Open in CLI' }).click();
+    await page.getByRole('button', { name: 'Open in CLI', exact: true }).click();
     expect(await page.evaluate('navigator.clipboard.readText()')).toBe(`hangar teleport ${id}`);
 
     // Archived from the sidebar: the open session's header follows the live list.
-    await page.getByRole('button', { name: `Archive ${title}` }).click();
+    await page.getByRole('button', { name: `Archive ${title}`, exact: true }).click();
     await page.locator('.session-header .badge', { hasText: 'Archived' }).waitFor();
     const item = page.locator(`.session-list [data-session="${id}"]`);
     await item.waitFor({ state: 'detached' });
-    await page.getByRole('navigation', { name: 'Sessions' }).getByLabel('Show archived').check();
+    await page
+      .getByRole('navigation', { name: 'Sessions' })
+      .getByLabel('Show archived', { exact: true })
+      .check();
     await item.waitFor();
     await shot(page, 'archived');
 
@@ -505,7 +518,7 @@ describe('the web app', { timeout: 300_000 }, () => {
     const dialog = page.getByRole('dialog', { name: 'Delete this session?' });
     expect(await dialog.textContent()).toMatch(/permanently[\s\S]*cannot be undone/);
     await shot(page, 'delete-confirm');
-    await dialog.getByRole('button', { name: 'Delete permanently' }).click();
+    await dialog.getByRole('button', { name: 'Delete permanently', exact: true }).click();
     await page.waitForURL((url) => url.pathname === '/');
     await item.waitFor({ state: 'detached' });
     expect((await stack.api('GET', `/sessions/${id}`)).status).toBe(404);
