@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_OUTPUT_LIMITS, serverConfigFrom } from './config.js';
+import { DEFAULT_OUTPUT_LIMITS, DEFAULT_USER_LIMITS, serverConfigFrom } from './config.js';
 
 const MB = 1024 * 1024;
 
@@ -30,6 +30,31 @@ describe('output limits from the environment', () => {
     );
     expect(() => serverConfigFrom({ HANGAR_MAX_DIFF_MB: '0' })).toThrow(
       'HANGAR_MAX_DIFF_MB: must be from 1 to 1048576',
+    );
+  });
+});
+
+describe('serverConfigFrom: per-user limits', () => {
+  it('has defaults, and reads each limit from its variable', () => {
+    expect(serverConfigFrom({}).limits).toEqual(DEFAULT_USER_LIMITS);
+    const limits = serverConfigFrom({
+      HANGAR_MAX_SESSIONS_PER_USER: '2',
+      HANGAR_MAX_BUNDLE_MB_PER_USER: '3',
+      HANGAR_MAX_STREAMS_PER_USER: '4',
+    }).limits;
+    expect(limits).toEqual({
+      sessionsPerUser: 2,
+      bundleBytesPerUser: 3 * 1024 * 1024,
+      streamsPerUser: 4,
+    });
+  });
+
+  it('refuses a limit that is not a whole number from 1, naming the variable', () => {
+    expect(() => serverConfigFrom({ HANGAR_MAX_SESSIONS_PER_USER: '0' })).toThrow(
+      'HANGAR_MAX_SESSIONS_PER_USER: must be from 1 to 1000000',
+    );
+    expect(() => serverConfigFrom({ HANGAR_MAX_STREAMS_PER_USER: 'many' })).toThrow(
+      'HANGAR_MAX_STREAMS_PER_USER: must be a whole number of streams',
     );
   });
 });
