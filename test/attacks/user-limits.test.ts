@@ -63,7 +63,15 @@ function call(
     headers['content-type'] = 'application/json';
     body = JSON.stringify(options.body);
   }
-  return fetch(`${stack.server.url}/api/v1${path}`, { method, headers, body: body ?? null });
+  const send = () =>
+    fetch(`${stack.server.url}/api/v1${path}`, { method, headers, body: body ?? null });
+  // As Stack.api does: a GET on a kept-alive connection the server closed at that
+  // moment (a loaded machine stalls it past its keep-alive timeout) is sent again once.
+  return send().catch((error: unknown) => {
+    const reset = (error as { cause?: { code?: string } }).cause?.code === 'ECONNRESET';
+    if (method === 'GET' && reset) return send();
+    throw error;
+  });
 }
 
 /** A repo whose bundle is about `bytes` long: one file of random (incompressible) bytes. */
