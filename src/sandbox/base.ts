@@ -28,6 +28,7 @@ import { HangarError } from '../errors.js';
 import { CHECK_TOOLS_SCRIPT } from './check-tools.js';
 import { run } from './host-tools.js';
 import { identityFiles, SANDBOX_USER } from './identity.js';
+import { LEGACY_UID } from './uid-range.js';
 
 /** Bumped when what a base or a disk template holds changes, so old ones are not reused. */
 const FORMAT = 3;
@@ -249,16 +250,16 @@ export async function diskTemplate(
     const root = join(tree, 'upper/root');
     const etc = join(root, 'etc');
     mkdirSync(etc, { mode: 0o755 });
-    // A host base copies no accounts; they are made from the host's system accounts.
-    const accounts = base.mode === 'host' ? '/etc' : join(base.lower, 'etc');
-    const basePasswd = readFileSync(join(accounts, 'passwd'), 'utf8');
-    const baseGroup = readFileSync(join(accounts, 'group'), 'utf8');
-    for (const [path, text] of Object.entries(identityFiles(basePasswd, baseGroup))) {
+    // `user` has the template's ids here; a sandbox's first start gives it its own
+    // (its passwd and group lines, and the owner of /home/user: see LocalDriver).
+    const { passwd, group } = baseAccounts(base);
+    const ids = { uid: LEGACY_UID, gid: LEGACY_UID };
+    for (const [path, text] of Object.entries(identityFiles(passwd, group, ids))) {
       writeFileSync(join(root, path), text, { mode: path.endsWith('shadow') ? 0o640 : 0o644 });
     }
     mkdirSync(join(root, 'home'), { mode: 0o755 });
     mkdirSync(join(root, SANDBOX_USER.home), { mode: 0o750 });
-    chownSync(join(root, SANDBOX_USER.home), SANDBOX_USER.uid, SANDBOX_USER.gid);
+    chownSync(join(root, SANDBOX_USER.home), ids.uid, ids.gid);
     const usr = base.live.includes('usr') ? join(tree, 'upper/usr') : join(root, 'usr');
     mkdirSync(join(usr, 'local/bin'), { recursive: true, mode: 0o755 });
     writeFileSync(join(usr, 'local/bin/check-tools'), CHECK_TOOLS_SCRIPT, { mode: 0o755 });
@@ -313,6 +314,16 @@ export async function diskTemplate(
     rmSync(tree, { recursive: true, force: true });
     rmSync(tmpImage, { force: true });
   }
+}
+
+/** The passwd and group files a base's accounts are made from (identity.ts). */
+export function baseAccounts(base: Base): { passwd: string; group: string } {
+  // A host base copies no accounts; they are made from the host's system accounts.
+  const etc = base.mode === 'host' ? '/etc' : join(base.lower, 'etc');
+  return {
+    passwd: readFileSync(join(etc, 'passwd'), 'utf8'),
+    group: readFileSync(join(etc, 'group'), 'utf8'),
+  };
 }
 
 /** A byte range of an image that holds data; the rest are holes. */

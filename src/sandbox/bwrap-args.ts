@@ -1,28 +1,35 @@
 import type { Bind } from './driver.js';
 import { RESTORE_HELD } from './exec-env.js';
-import { SANDBOX_USER } from './identity.js';
+import type { UserIds } from './identity.js';
 
 /**
  * bubblewrap arguments for a sandbox's processes. Pure, so the hardening each one adds
  * is tested without a kernel; the isolation suite then attacks the real thing.
  *
  * UID MAPPING — the choice, written down as DESIGN.md asks. No user namespace: bwrap runs
- * as real root and the sandbox's ids ARE host ids. `user` is host uid/gid 1000 with no
- * capabilities (setpriv drops them); `root` is host uid 0 with only the capabilities that
- * installing packages needs (ROOT_CAPS; never SYS_ADMIN, SYS_PTRACE, DAC_READ_SEARCH,
- * NET_ADMIN, SYS_MODULE). Why: bubblewrap 0.8 maps a single uid, so with a user namespace
- * either `user` would map to host root (and own every root file of the base) or the
- * base's root-owned files would show as unmapped `nobody`, and root inside could not
- * `dpkg -i` into /usr. The cost of real ids, and what pays for it:
+ * as real root and the sandbox's ids ARE host ids. `user` is a host uid/gid of its own
+ * per sandbox (uid-range.ts: drawn from HANGAR_SANDBOX_UIDS, default 2000000000 and up,
+ * kept in sandbox.json across stop and start, never handed to two sandboxes of a data
+ * dir) with no capabilities (setpriv drops them); `root` is host uid 0 with only the
+ * capabilities that installing packages needs (ROOT_CAPS; never SYS_ADMIN, SYS_PTRACE,
+ * DAC_READ_SEARCH, NET_ADMIN, SYS_MODULE). Why no user namespace: bubblewrap 0.8 maps a
+ * single uid, so either `user` would map to host root (and own every root file of the
+ * base) or the base's root-owned files would show as unmapped `nobody`, and root inside
+ * could not `dpkg -i` into /usr. The cost of real ids, and what pays for it:
  *  - root inside is host uid 0, so anything of the host it could reach it could write.
  *    It reaches nothing: a private mount tree of overlays, no /sys, a minimal /dev, and a
  *    /proc whose host-wide knobs (/proc/sys: core_pattern, modprobe …) are read-only
  *    binds (PROC_READ_ONLY) — bwrap 0.8 does NOT cover /proc/sys when run as root.
  *  - no_new_privs is always set and every sandbox mount is nosuid, so no process inside
  *    can gain privileges through a setuid file or file capabilities.
- *  - uid 1000 is shared with host uid 1000 for per-uid kernel counts (RLIMIT_NPROC).
- *    The sandbox's pid, net, ipc, uts, mount and cgroup namespaces keep it from seeing
- *    or signalling any host process of that uid.
+ *  - per-uid kernel counts (inotify instances and watches, RLIMIT_NPROC, pending
+ *    signals, POSIX message queue bytes) and per-uid access checks (/proc/<pid>/environ,
+ *    signals) are the sandbox's own for `user`. For root inside they are host root's:
+ *    a setup script running as root shares uid 0's 128 inotify instances and its
+ *    message-queue and pending-signal allowances with host root's daemons (keyrings,
+ *    also per uid, are refused by seccomp). Only a user namespace would separate those.
+ *  - the sandbox's pid, net, ipc, uts, mount and cgroup namespaces keep it from seeing
+ *    or signalling any host process, whatever its uid.
  */
 
 /** What root in a sandbox may do: own, chmod and write files, switch users, signal. */
@@ -120,7 +127,8 @@ export const EXEC_FDS = [3, 4, 5, 6, 7, 8];
 
 /**
  * One `exec`: bwrap run inside the holder's namespaces (entered by nsenter), joining its
- * pid namespace through fd 3; as `user`, setpriv drops to uid 1000 and every capability;
+ * pid namespace through fd 3; as `user`, setpriv drops to the sandbox's uid (`ids`) and
+ * every capability;
  * then a shell closes the namespace fds, enters `cwd` and becomes the command. Every
  * process from setpriv on runs under the seccomp filter read from `seccompFd`.
  */
@@ -132,11 +140,12 @@ export function execArgs(
     cwd: string;
     argv: string[];
     seccompFd: number;
+    ids: UserIds;
     binds?: readonly Bind[];
   },
 ): string[] {
   const closeFds = EXEC_FDS.map((fd) => `${fd}<&-`).join(' ');
-  const { uid, gid } = SANDBOX_USER;
+  const { uid, gid } = options.ids;
   // bwrap takes one capability per --cap-add.
   const caps = options.user === 'root' ? ROOT_CAPS : ['CAP_SETUID', 'CAP_SETGID'];
   const become = caps.flatMap((cap) => ['--cap-add', cap]);

@@ -41,7 +41,7 @@ export interface Bind {
 export type SandboxUser = 'root' | 'user';
 
 export interface ExecOptions {
-  /** `user` (uid 1000, the default) or `root` (inside the sandbox only). */
+  /** `user` (the sandbox's own host uid, the default) or `root` (inside the sandbox only). */
   user?: SandboxUser;
   env?: Record<string, string>;
   /** Working directory inside the sandbox; default the user's home. */

@@ -1,9 +1,16 @@
 /**
  * The accounts a sandbox has: the base's system accounts (uid < 1000, and nobody), and
- * `user`, uid/gid 1000, home /home/user. Host people (other uids ≥ 1000) are dropped so
- * their names do not leak in, and every password is locked.
+ * `user`, home /home/user, whose uid/gid is the sandbox's own host uid (uid-range.ts).
+ * Host people (other uids ≥ 1000) are dropped so their names do not leak in, and every
+ * password is locked.
  */
-export const SANDBOX_USER = { name: 'user', uid: 1000, gid: 1000, home: '/home/user' } as const;
+export const SANDBOX_USER = { name: 'user', home: '/home/user' } as const;
+
+/** The host uid and gid of a sandbox's `user`. */
+export interface UserIds {
+  uid: number;
+  gid: number;
+}
 
 const NOBODY = 65534;
 
@@ -21,16 +28,16 @@ function keepSystem(text: string, idField: 2 | 3): string[] {
 }
 
 /** `/etc/passwd` for a sandbox, from the base's. */
-export function sandboxPasswd(basePasswd: string): string {
-  const { name, uid, gid, home } = SANDBOX_USER;
+export function sandboxPasswd(basePasswd: string, { uid, gid }: UserIds): string {
+  const { name, home } = SANDBOX_USER;
   return [...keepSystem(basePasswd, 2), `${name}:x:${uid}:${gid}::${home}:/bin/bash`, ''].join(
     '\n',
   );
 }
 
 /** `/etc/group` for a sandbox, from the base's; `user` is in its own group only. */
-export function sandboxGroup(baseGroup: string): string {
-  const { name, gid } = SANDBOX_USER;
+export function sandboxGroup(baseGroup: string, { gid }: UserIds): string {
+  const { name } = SANDBOX_USER;
   const groups = keepSystem(baseGroup, 2).map((line) => {
     // Drop host people from member lists, e.g. `docker:x:999:alice`.
     const fields = line.split(':');
@@ -52,10 +59,14 @@ export function names(text: string): string[] {
     .map((line) => line.split(':')[0] ?? '');
 }
 
-/** The small files that say who and where a sandbox is; the same in every sandbox. */
-export function identityFiles(basePasswd: string, baseGroup: string): Record<string, string> {
-  const passwd = sandboxPasswd(basePasswd);
-  const group = sandboxGroup(baseGroup);
+/** The small files that say who and where a sandbox is; only `user`'s ids differ. */
+export function identityFiles(
+  basePasswd: string,
+  baseGroup: string,
+  ids: UserIds,
+): Record<string, string> {
+  const passwd = sandboxPasswd(basePasswd, ids);
+  const group = sandboxGroup(baseGroup, ids);
   return {
     'etc/passwd': passwd,
     'etc/group': group,

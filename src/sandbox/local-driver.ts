@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ulid } from 'ulid';
 import { ConflictError, HangarError, NotFoundError, ValidationError } from '../errors.js';
 import {
+  baseAccounts,
   diskTemplate,
   prepareBase,
   readExtents,
@@ -51,9 +52,17 @@ import type {
 } from './driver.js';
 import { DEFAULT_GATEWAY_PORT, startGatewayRelay, stopRelay } from './gateway-relay.js';
 import { findTool, type HostTool } from './host-tools.js';
-import { SANDBOX_USER } from './identity.js';
+import { SANDBOX_USER, sandboxGroup, sandboxPasswd, type UserIds } from './identity.js';
 import { compileSeccomp } from './seccomp.js';
 import { SECCOMP_POLICY } from './seccomp-policy.js';
+import {
+  checkRangeFree,
+  DEFAULT_UID_RANGE,
+  LEGACY_UID,
+  parseUidRange,
+  UidClaims,
+  type UidRange,
+} from './uid-range.js';
 import {
   DEFAULT_LIMITS,
   MIN_LIMITS,
@@ -71,11 +80,16 @@ export interface LocalDriverOptions {
   cgroupGroup?: string;
   /** A delegated cgroup directory to put that group in (HANGAR_CGROUP_PARENT). */
   cgroupParent?: string | undefined;
+  /** The host uids sandboxes' users get (HANGAR_SANDBOX_UIDS; default DEFAULT_UID_RANGE). */
+  uids?: UidRange;
   /** PATH to find host tools on. */
   env?: NodeJS.ProcessEnv;
 }
 
-/** Local driver options from the environment: HANGAR_DATA_DIR, HANGAR_SANDBOX_ROOTFS, HANGAR_CGROUP_PARENT. */
+/**
+ * Local driver options from the environment: HANGAR_DATA_DIR, HANGAR_SANDBOX_ROOTFS,
+ * HANGAR_CGROUP_PARENT, HANGAR_SANDBOX_UIDS.
+ */
 export function localDriverOptionsFrom(
   env: NodeJS.ProcessEnv,
   dataDir: string,
@@ -84,6 +98,7 @@ export function localDriverOptionsFrom(
     dataDir,
     rootfs: env.HANGAR_SANDBOX_ROOTFS || undefined,
     cgroupParent: env.HANGAR_CGROUP_PARENT || undefined,
+    uids: parseUidRange(env.HANGAR_SANDBOX_UIDS),
     env,
   };
 }
@@ -99,6 +114,8 @@ interface Saved {
   binds: Bind[];
   base: Base;
   cgroups: CgroupPaths;
+  /** The host uid and gid of the sandbox's `user`; absent in sandboxes made before (1000). */
+  uid?: number;
 }
 
 /** What is saved in `<dir>/running.json` while started: the holder's pids and namespaces. */
@@ -137,6 +154,8 @@ export class LocalDriver implements SandboxDriver {
   private readonly cgroupLayout: CgroupLayout;
   /** The seccomp filter every sandbox process runs under (seccomp-policy.ts), compiled once. */
   readonly seccomp: Buffer;
+  /** Which host uids this data dir's sandboxes hold. */
+  readonly uids: UidClaims;
   private base: Base | undefined;
   /** Holders this process started, so it can wait for them to exit. */
   readonly children = new Map<string, ChildProcess>();
@@ -180,6 +199,9 @@ export class LocalDriver implements SandboxDriver {
     };
     this.cgroupLayout = detectCgroupLayout();
     this.seccomp = compileSeccomp(SECCOMP_POLICY);
+    const uids = options.uids ?? DEFAULT_UID_RANGE;
+    checkRangeFree(uids);
+    this.uids = new UidClaims(join(this.dataDir, 'sandbox-uids'), uids);
     mkdirSync(this.sandboxesDir, { recursive: true, mode: 0o700 });
   }
 
@@ -235,8 +257,11 @@ export class LocalDriver implements SandboxDriver {
     mkdirSync(join(dir, 'root'), { recursive: true, mode: 0o700 });
     mkdirSync(join(dir, 'disk'), { mode: 0o700 });
     let cgroups: CgroupPaths | undefined;
+    let uid: number | undefined;
     try {
+      uid = this.uids.claim(id);
       writeDisk(template, data, join(dir, 'disk.img'));
+      writeIdentity(dir, this.base, { uid, gid: uid });
       cgroups = this.createCgroups(id, limits);
       const saved: Saved = {
         id,
@@ -248,6 +273,7 @@ export class LocalDriver implements SandboxDriver {
         binds: checkBinds(spec.binds ?? []),
         base: this.base,
         cgroups,
+        uid,
       };
       writeFileSync(join(dir, 'sandbox.json'), JSON.stringify(saved, null, 2));
       const sandbox = new LocalSandbox(this, saved);
@@ -256,6 +282,7 @@ export class LocalDriver implements SandboxDriver {
     } catch (error) {
       if (cgroups) await removeCgroups(cgroups).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
+      if (uid !== undefined) this.uids.release(uid, id);
       throw error;
     }
   }
@@ -349,6 +376,19 @@ export class LocalDriver implements SandboxDriver {
   }
 }
 
+/**
+ * Stages `user`'s passwd and group lines with the sandbox's ids in `<dir>/identity`; the
+ * first start copies them onto the fresh disk, whose template says uid 1000, and gives
+ * /home/user to the sandbox's uid (startHolder). Only then: the disk is the template's
+ * still, so no path in it can be a link the sandbox planted.
+ */
+function writeIdentity(dir: string, base: Base, ids: UserIds): void {
+  const { passwd, group } = baseAccounts(base);
+  mkdirSync(join(dir, 'identity'), { mode: 0o700 });
+  writeFileSync(join(dir, 'identity/passwd'), sandboxPasswd(passwd, ids));
+  writeFileSync(join(dir, 'identity/group'), sandboxGroup(group, ids));
+}
+
 /** Binds must name an existing host directory and a plain place inside, away from /proc and /dev. */
 function checkBinds(binds: Bind[]): Bind[] {
   binds.forEach((bind, i) => {
@@ -424,6 +464,12 @@ class LocalSandbox implements Sandbox {
     this.id = saved.id;
     this.limits = saved.limits;
     this.dir = join(driver.sandboxesDir, saved.id);
+  }
+
+  /** The host uid and gid of this sandbox's `user`. */
+  get ids(): UserIds {
+    const uid = this.saved.uid ?? LEGACY_UID;
+    return { uid, gid: uid };
   }
 
   get gateway(): string | undefined {
@@ -533,6 +579,13 @@ class LocalSandbox implements Sandbox {
       'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f"; done',
       'cd "$DIR"',
       'mount -t ext4 -o loop,nosuid,nodev,noinit_itable,discard disk.img disk',
+      // First start only (writeIdentity): `user` becomes the sandbox's own host uid.
+      'if [ -d identity ]; then',
+      '  cat identity/passwd > disk/upper/root/etc/passwd',
+      '  cat identity/group > disk/upper/root/etc/group',
+      '  chown -h "$IDS" disk/upper/root/home/user',
+      '  rm -r identity',
+      'fi',
       'mount --bind "$LOWER" lower',
       'mount -t overlay overlay -o lowerdir=lower,upperdir=disk/upper/root,workdir=disk/work/root,nosuid,nodev root',
       // Each live layer under its masks, if it has any (a whiteout over each path only
@@ -551,7 +604,7 @@ class LocalSandbox implements Sandbox {
       'done',
       'cd /',
       // bwrap is the sandbox's pid 1: its environment must not tell the host's paths.
-      'unset DIR LOWER LIVE BINDS MASKS OLDPWD d s i f lower',
+      'unset DIR LOWER LIVE BINDS MASKS IDS OLDPWD d s i f lower',
       'exec "$@"',
     ].join('\n');
     const holder = holderArgs(this.root, procHas, 5, this.bindViews);
@@ -582,6 +635,7 @@ class LocalSandbox implements Sandbox {
           LIVE: base.live.join(' '),
           MASKS: masks ?? '',
           BINDS: this.saved.binds.map((bind) => bind.source).join(' '),
+          IDS: `${this.ids.uid}:${this.ids.gid}`,
         },
       },
     );
@@ -696,6 +750,7 @@ class LocalSandbox implements Sandbox {
       cwd: options.cwd ?? home,
       argv,
       seccompFd: 10,
+      ids: this.ids,
       binds: this.bindViews,
     });
     // fd 3 = pid ns (bwrap --pidns 3), 4–8 = mnt, net, ipc, uts, cgroup for nsenter,
@@ -733,6 +788,7 @@ class LocalSandbox implements Sandbox {
     // that opened /proc/<pid>/fd/1) may still hold the pipes, and the host must stop
     // reading now — not when that process chooses to exit.
     const onAbort = () => {
+      killCommandGroup(child.pid);
       child.kill('SIGKILL');
       stdout.destroy();
       stderr.destroy();
@@ -795,6 +851,7 @@ class LocalSandbox implements Sandbox {
   async destroy(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+    if (this.saved.uid !== undefined) this.driver.uids.release(this.saved.uid, this.id);
   }
 
   async stats(): Promise<SandboxStats> {
@@ -819,6 +876,31 @@ class LocalSandbox implements Sandbox {
       oomKills: usage.oomKills,
       limits: this.limits,
     });
+  }
+}
+
+/**
+ * Kills the process group of an exec's command: the child of its bwrap (`bwrapPid`),
+ * which bwrap's --new-session made a group leader. Killing bwrap alone is not enough:
+ * the parent-death signal it arms is not delivered to a command that runs as the
+ * sandbox's user, because bwrap keeps no CAP_KILL to signal another uid with.
+ */
+function killCommandGroup(bwrapPid: number | undefined): void {
+  if (bwrapPid === undefined) return;
+  let children: string[];
+  try {
+    children = readFileSync(`/proc/${bwrapPid}/task/${bwrapPid}/children`, 'utf8')
+      .trim()
+      .split(' ');
+  } catch {
+    return; // Gone already.
+  }
+  for (const pid of children.map(Number).filter((n) => Number.isInteger(n) && n > 1)) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // Exited meanwhile.
+    }
   }
 }
 

@@ -18,6 +18,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_UID_RANGE } from '../../src/sandbox/uid-range.js';
 import type { Sandbox } from '../../src/sandbox/driver.js';
 import { LocalDriver } from '../../src/sandbox/local-driver.js';
 import { eventually, groupDirs, processesOf, sh, testDriver } from './sandbox-helpers.js';
@@ -38,9 +39,16 @@ afterAll(async () => {
 });
 
 describe('users', () => {
-  it('runs commands as user, uid 1000, in /home/user', async () => {
+  it('runs commands as user, a uid of its own from the reserved range, in /home/user', async () => {
     const out = await sh(a, 'id -u; id -g; id -un; pwd; echo $HOME');
-    expect(out).toMatchObject({ code: 0, stdout: '1000\n1000\nuser\n/home/user\n/home/user\n' });
+    const [uid = '', gid] = out.stdout.split('\n');
+    expect(Number(uid)).toBeGreaterThanOrEqual(DEFAULT_UID_RANGE.first);
+    expect(Number(uid)).toBeLessThanOrEqual(DEFAULT_UID_RANGE.last);
+    expect(gid).toBe(uid);
+    expect(out).toMatchObject({
+      code: 0,
+      stdout: `${uid}\n${uid}\nuser\n/home/user\n/home/user\n`,
+    });
   });
 
   it('runs commands as root inside when asked, with a root home', async () => {
@@ -65,7 +73,8 @@ describe('users', () => {
       user: 'root',
     });
     expect(made.code).toBe(0);
-    expect((await sh(a, '/tmp/suid-id -u')).stdout).toBe('1000\n');
+    expect((await sh(a, '/tmp/suid-id -u')).stdout).toBe((await sh(a, 'id -u')).stdout);
+    expect((await sh(a, '/tmp/suid-id -u')).stdout).not.toBe('0\n');
     expect((await sh(a, 'su -c id root </dev/null; echo rc=$?')).stdout).toMatch(/rc=[1-9]/);
   });
 });

@@ -40,7 +40,7 @@ export function registerSandbox(program: Command, io: Io): void {
     .option('--cpus <n>', 'CPU limit in cores, e.g. 1 or 0.5 (default 4, capped by the host)')
     .option('--pids <n>', 'process limit (default 4096)')
     .option('--disk <size>', 'disk size, e.g. 1G (default 30G, capped by free space)')
-    .option('--root', 'run as root inside the sandbox (default: user, uid 1000)')
+    .option('--root', 'run as root inside the sandbox (default: user, the sandbox’s own uid)')
     .option('--keep', 'keep the sandbox (its disk) afterwards and print its id')
     .option('-w, --workdir <dir>', 'working directory inside (default: the home directory)')
     .option(
