@@ -13,9 +13,9 @@ import type { SyscallName } from './syscall-numbers.js';
  *    process's memory, and strace/gdb not working is the price.
  *  - adjtimex, name_to_handle_at: Docker allows them (read-only time state; the half of
  *    a handle attack that needs no capability); refused here, as nothing needs them.
- *  - statmount, listmount: Docker allows them; ENOSYS here, because they show mount
- *    options (overlay upperdir=, i.e. where a sandbox's disk lives on the host) that the
- *    sandbox's /proc mountinfo does not, and ENOSYS makes callers fall back to /proc.
+ *  - statmount, listmount: Docker allows them; ENOSYS here: they read the kernel's
+ *    mount tree past /proc/self/mountinfo, which the driver shapes so it names no host
+ *    path, and ENOSYS makes their callers (new util-linux) fall back to /proc.
  *  - chroot stays allowed: root in a sandbox holds CAP_SYS_CHROOT, as in Docker.
  *  - getpmsg, putpmsg, afs_syscall, tuxcall, security, vserver, create_module,
  *    get_kernel_syms, query_module: not listed; the kernel has no such call (ENOSYS).
@@ -101,7 +101,7 @@ export const SECCOMP_POLICY: readonly SeccompRule[] = [
   deny('open_tree_attr', 'the new mount API'),
   deny('move_mount', 'the new mount API'),
   deny('mount_setattr', 'the new mount API'),
-  absent('statmount', 'shows overlay options with host paths; ENOSYS: callers read /proc'),
+  absent('statmount', 'mount details past the shaped mountinfo; ENOSYS: callers read /proc'),
   absent('listmount', 'goes with statmount'),
   deny('open_by_handle_at', 'opens any inode by handle, past the mount tree (the shocker escape)'),
   deny('name_to_handle_at', 'only feeds open_by_handle_at'),

@@ -2,7 +2,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_UID_RANGE, parseUidRange, rangeUsers, UidClaims } from './uid-range.js';
+import {
+  DEFAULT_UID_RANGE,
+  parseUidRange,
+  rangeUsers,
+  UidClaims,
+  uidRunning,
+} from './uid-range.js';
 
 describe('HANGAR_SANDBOX_UIDS', () => {
   it('defaults to 2000000000-2099999999 and reads first-last', () => {
@@ -69,5 +75,12 @@ describe('uid claims', () => {
     expect(readFileSync(join(dir, '300001'), 'utf8')).toBe('sbx_a');
     claims.release(300_001, 'sbx_a');
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('uidRunning', () => {
+  it('sees this process’s uid, and not one nobody runs as', () => {
+    expect(uidRunning(process.getuid?.() ?? -1)).toBe(true);
+    expect(uidRunning(2_147_000_001)).toBe(false);
   });
 });

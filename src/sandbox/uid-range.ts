@@ -1,5 +1,5 @@
 import { randomInt } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HangarError, ValidationError } from '../errors.js';
 
@@ -149,13 +149,15 @@ export class UidClaims {
   }
 }
 
-/** Whether any process on the host has `uid` as its real uid. */
+/**
+ * Whether a host process runs as `uid`: /proc/<pid> is owned by a process's effective
+ * uid (a stat each, ~10x cheaper than reading every status file).
+ */
 export function uidRunning(uid: number): boolean {
   for (const name of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue;
     try {
-      const status = readFileSync(`/proc/${name}/status`, 'utf8');
-      if (new RegExp(`^Uid:\\s+${uid}\\s`, 'm').test(status)) return true;
+      if (statSync(`/proc/${name}`).uid === uid) return true;
     } catch {
       // Exited while we looked.
     }
