@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
+import { DEFAULT_MODEL_LIMITS, type ModelLimits } from './gateway/model-usage.js';
 
 /** How `hangar serve` is configured: every field comes from an environment variable. */
 export interface ServerConfig {
@@ -29,6 +30,8 @@ export interface ServerConfig {
   limits: UserLimits;
   /** How much the host reads of what a sandbox controls (HANGAR_MAX_*_MB). */
   outputLimits: OutputLimits;
+  /** Model use counted by the gateway, and its limits (undefined: none). */
+  modelLimits: ModelLimits;
 }
 
 /** What one user may hold at once, so no user can exhaust the server for the others. */
@@ -97,6 +100,18 @@ function megabytes(fallbackBytes: number) {
     .default(fallbackBytes / MB);
 }
 
+/** A model limit: a whole number, `0` for none; unset, the default. */
+function modelLimit(unit: string) {
+  return z
+    .string()
+    .regex(/^[0-9]{1,15}$/, `must be a whole number of ${unit} (0 for no limit)`)
+    .transform(Number)
+    .optional();
+}
+
+const limitOrNone = (value: number | undefined, fallback: number | undefined) =>
+  value === undefined ? fallback : value === 0 ? undefined : value;
+
 function seconds(fallback: number) {
   return z
     .string()
@@ -132,6 +147,8 @@ const Env = z.object({
     'megabytes',
   ),
   HANGAR_MAX_STREAMS_PER_USER: count(DEFAULT_USER_LIMITS.streamsPerUser, 'streams'),
+  HANGAR_MAX_MODEL_REQUESTS_PER_SESSION: modelLimit('requests'),
+  HANGAR_MAX_MODEL_TOKENS_PER_USER_PER_DAY: modelLimit('tokens'),
   HANGAR_SETUP_TIMEOUT_SECONDS: seconds(600),
   HANGAR_AGENTS_DIR: z.string().min(1).optional(),
   HANGAR_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
@@ -186,6 +203,16 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
       conversationBytes: vars.HANGAR_MAX_CONVERSATION_MB * MB,
       diffBytes: vars.HANGAR_MAX_DIFF_MB * MB,
       repoBytes: vars.HANGAR_MAX_REPO_MB * MB,
+    },
+    modelLimits: {
+      requestsPerSession: limitOrNone(
+        vars.HANGAR_MAX_MODEL_REQUESTS_PER_SESSION,
+        DEFAULT_MODEL_LIMITS.requestsPerSession,
+      ),
+      tokensPerUserPerDay: limitOrNone(
+        vars.HANGAR_MAX_MODEL_TOKENS_PER_USER_PER_DAY,
+        DEFAULT_MODEL_LIMITS.tokensPerUserPerDay,
+      ),
     },
   };
 }

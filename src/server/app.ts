@@ -8,6 +8,7 @@ import type { TrustedGroup } from '../environments/trusted-domains.js';
 import type { EventLog } from '../sessions/event-log.js';
 import type { Runner } from '../sessions/runner.js';
 import type { UpstreamRules } from '../gateway/resolver.js';
+import type { ModelLimits } from '../gateway/model-usage.js';
 import type { Store } from '../store/store.js';
 import { requireToken } from './auth.js';
 import type { AppEnv } from './context.js';
@@ -41,6 +42,8 @@ export interface AppOptions {
     runner: Runner;
     /** How a git source's host is checked before `git ls-remote` (pins, HANGAR_GIT_HOSTS). */
     upstreams?: UpstreamRules;
+    /** The model limits, shown with a session's usage. */
+    modelLimits?: ModelLimits;
   };
   /** The URL people reach this server at, for links (default: the request's origin). */
   publicUrl?: () => string;
@@ -126,7 +129,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     }),
   );
   if (options.sessions) {
-    const { log, runner, upstreams } = options.sessions;
+    const { log, runner, upstreams, modelLimits } = options.sessions;
     app.route(
       '/api/v1',
       sessionRoutes(store.db, log, runner, {
@@ -134,6 +137,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         streams: new StreamLimit(limits.streamsPerUser),
         keepAliveMs: options.keepAliveMs,
         upstreams,
+        modelLimits,
       }),
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));

@@ -6,6 +6,7 @@ import { pino, type Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
 import { HangarError } from '../errors.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
+import { storeModelMeter } from '../store/model-usage.js';
 import { openStore, type Store } from '../store/store.js';
 import { createApp } from './app.js';
 import { CLAUDE_CODE, ensureAgent } from '../agents/install.js';
@@ -84,6 +85,16 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       dataDir: config.dataDir,
       agentInstall: () => ensureAgent(config.agentsDir, CLAUDE_CODE),
       trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
+      modelMeter: (session) =>
+        storeModelMeter(
+          opened.db,
+          { sessionId: session.id, userId: session.userId },
+          config.modelLimits,
+          {
+            onError: (error) =>
+              log.warn({ err: error, session: session.id }, 'could not record model usage'),
+          },
+        ),
       logger: log,
       runnerId: runnerIdFor(config.dataDir),
       options: {
@@ -110,6 +121,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
           gitHosts: gatewayOptions.gitHosts ?? new Set(),
           lookup: systemLookup,
         },
+        modelLimits: config.modelLimits,
       },
       publicUrl: () => config.publicUrl ?? url,
       webDir: packageWebDir(),

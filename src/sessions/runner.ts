@@ -12,6 +12,7 @@ import { parseDotenv } from '../environments/dotenv.js';
 import { policyFor } from '../gateway/egress-policy.js';
 import type { Attachment, Gateway } from '../gateway/gateway.js';
 import type { GitUpstream } from '../gateway/git-proxy.js';
+import type { ModelMeter } from '../gateway/model-gateway.js';
 import { gitProxyUrl, sandboxEnv } from '../gateway/sandbox-env.js';
 import { runGit } from '../git/run-git.js';
 import { BoundedRead, OutputBoundError, type OutputBound } from '../sandbox/bounded-output.js';
@@ -77,6 +78,8 @@ export interface RunnerDeps {
   agentInstall: () => Promise<{ dir: string; bin: string }>;
   /** The trusted default list, for the `trusted` level and `includeDefaults`. */
   trustedPatterns: readonly string[];
+  /** Counts a session's model use and applies the limits; omitted: not counted. */
+  modelMeter?: (session: Session) => ModelMeter;
   logger: Logger;
   /** The lease owner name; one server per data dir, so derive it from that (runnerIdFor). */
   runnerId?: string;
@@ -421,6 +424,7 @@ export class Runner {
       repos: {
         [key]: upstreamOf(session, this.bareRepo(session.id), this.options.outputLimits.repoBytes),
       },
+      ...(this.deps.modelMeter ? { meter: this.deps.modelMeter(session) } : {}),
     });
     try {
       let sandbox: Sandbox;

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
+  bigint,
   boolean,
   index,
   integer,
@@ -205,4 +206,28 @@ export const agentOutput = pgTable(
     createdAt: ts('created_at').notNull().defaultNow(),
   },
   (t) => [primaryKey({ columns: [t.sessionId, t.seq] })],
+);
+
+/**
+ * Model requests and tokens the gateway counted, per session and UTC day. Kept after
+ * the session is deleted (no foreign key to it), so deleting a session does not give
+ * its user back a day's tokens; gone with the user.
+ */
+export const modelUsage = pgTable(
+  'model_usage',
+  {
+    sessionId: text('session_id').notNull(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    /** The UTC day, `YYYY-MM-DD`. */
+    day: text('day').notNull(),
+    requests: integer('requests').notNull().default(0),
+    inputTokens: bigint('input_tokens', { mode: 'number' }).notNull().default(0),
+    outputTokens: bigint('output_tokens', { mode: 'number' }).notNull().default(0),
+  },
+  (t) => [
+    primaryKey({ columns: [t.sessionId, t.day] }),
+    index('model_usage_user_day').on(t.userId, t.day),
+  ],
 );

@@ -20,6 +20,9 @@ import {
 } from '../../src/gateway/gateway.js';
 import { modelUpstreamFrom } from '../../src/gateway/model-gateway.js';
 import { parseGitHosts, parsePins } from '../../src/gateway/resolver.js';
+import { sessionModelUsage, storeModelMeter } from '../../src/store/model-usage.js';
+import { openTestStore } from '../../src/store/test-store.js';
+import { createUser } from '../../src/store/users.js';
 import { sandboxEnv } from '../../src/gateway/sandbox-env.js';
 import { closeServer, listenLoopback } from '../../src/gateway/test-gateway.js';
 import type { Sandbox } from '../../src/sandbox/driver.js';
@@ -395,5 +398,81 @@ describe('sessions on the real server: git sources and shared repos', { timeout:
     const output = events.filter((e) => e.type === 'tool.result').at(-1)?.data.output ?? '';
     expect(output).toContain('fetch 0');
     expect(output).toContain('push 0');
+
+    // What the gateway counted for the session is shown to its user, with the limits.
+    const usage = await stack.api<{
+      session: { requests: number; inputTokens: number; outputTokens: number };
+      userToday: { requests: number };
+      limits: { requestsPerSession: number | null };
+    }>('GET', `/sessions/${a.json.id}/usage`);
+    expect(usage.status).toBe(200);
+    expect(usage.json.session.requests).toBeGreaterThanOrEqual(4);
+    expect(usage.json.session.inputTokens).toBeGreaterThan(0);
+    expect(usage.json.session.outputTokens).toBeGreaterThan(0);
+    expect(usage.json.userToday.requests).toBeGreaterThanOrEqual(usage.json.session.requests);
+    expect(usage.json.limits.requestsPerSession).toBe(5000);
+    // Another user cannot read it.
+    expect((await mallory.api('GET', `/sessions/${a.json.id}/usage`)).status).toBe(404);
   });
+});
+
+describe('model gateway: requests and tokens are counted and limited', () => {
+  const post = `curl -sS -X POST -H 'content-type: application/json' -H "x-api-key: $ANTHROPIC_API_KEY" -w ' %{http_code}' "$ANTHROPIC_BASE_URL/v1/messages" -d '{"model":"claude-test","stream":true,"max_tokens":10,"messages":[{"role":"user","content":"hi"}]}'`;
+
+  it("answers 429 in Anthropic's error shape past a limit, naming it, and never forwards that request", async () => {
+    const store = await openTestStore();
+    try {
+      const user = await createUser(store.db, { name: 'ada', isAdmin: false });
+      const perSession = storeModelMeter(
+        store.db,
+        { sessionId: 'ses_limited', userId: user.id },
+        { requestsPerSession: 2, tokensPerUserPerDay: undefined },
+      );
+      await withSandbox(
+        { policy: policyFor({ level: 'none' }, []), meter: perSession },
+        async (box) => {
+          for (let n = 1; n <= 2; n += 1) {
+            const ok = await sh(box, post);
+            expect(ok.out).toMatch(/message_stop[\s\S]* 200$/);
+            // Usage is written as the response ends: wait for it before the next request.
+            while ((await sessionModelUsage(store.db, 'ses_limited')).requests < n) {
+              await new Promise((resolve) => setTimeout(resolve, 20));
+            }
+          }
+          const usage = await sessionModelUsage(store.db, 'ses_limited');
+          expect(usage.inputTokens).toBeGreaterThan(0);
+          expect(usage.outputTokens).toBeGreaterThan(0);
+          const before = model.requests.length;
+          const refused = await sh(box, post.replace('-sS', '-sS -i'));
+          expect(refused.out).toMatch(/^HTTP\/1\.1 429/);
+          expect(refused.out).toMatch(/x-hangar-limit: HANGAR_MAX_MODEL_REQUESTS_PER_SESSION/i);
+          const body = /\{.*\}/.exec(refused.out)?.[0] ?? '';
+          expect(JSON.parse(body)).toMatchObject({
+            type: 'error',
+            error: {
+              type: 'rate_limit_error',
+              message: expect.stringMatching(/HANGAR_MAX_MODEL_REQUESTS_PER_SESSION=2/) as unknown,
+            },
+          });
+          expect(model.requests.length).toBe(before);
+        },
+      );
+
+      // The user's daily tokens count over all their sessions, this one's included.
+      const perDay = storeModelMeter(
+        store.db,
+        { sessionId: 'ses_other', userId: user.id },
+        { requestsPerSession: undefined, tokensPerUserPerDay: 1 },
+      );
+      await withSandbox(
+        { policy: policyFor({ level: 'none' }, []), meter: perDay },
+        async (box) => {
+          const refused = await sh(box, post);
+          expect(refused.out).toMatch(/HANGAR_MAX_MODEL_TOKENS_PER_USER_PER_DAY=1.* 429$/);
+        },
+      );
+    } finally {
+      await store.close();
+    }
+  }, 120_000);
 });

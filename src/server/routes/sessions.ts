@@ -15,6 +15,8 @@ import {
 } from '../../sessions/session-store.js';
 import { resolveSource } from '../../sessions/source.js';
 import type { UpstreamRules } from '../../gateway/resolver.js';
+import { DEFAULT_MODEL_LIMITS, type ModelLimits } from '../../gateway/model-usage.js';
+import { sessionModelUsage, userModelUsage, utcDay } from '../../store/model-usage.js';
 import { getEnvironment } from '../../store/environments.js';
 import { sessionStatuses } from '../../store/schema.js';
 import type { Db } from '../../store/store.js';
@@ -219,11 +221,19 @@ export interface SessionRouteOptions {
   keepAliveMs?: number;
   /** How a git source's host is checked before `git ls-remote` (pins, HANGAR_GIT_HOSTS). */
   upstreams?: UpstreamRules;
+  /** The model limits, shown beside a session's usage. */
+  modelLimits?: ModelLimits;
 }
 
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
 export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: SessionRouteOptions) {
-  const { publicUrl, streams, keepAliveMs = 15_000, upstreams } = options;
+  const {
+    publicUrl,
+    streams,
+    keepAliveMs = 15_000,
+    upstreams,
+    modelLimits = DEFAULT_MODEL_LIMITS,
+  } = options;
   const app = router();
 
   app.openapi(
@@ -498,6 +508,60 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       const s = await getSession(db, c.get('user').id, c.req.valid('param').id);
       return c.json(
         { diff: s.diff, files: s.diffFiles, additions: s.additions, deletions: s.deletions },
+        200,
+      );
+    },
+  );
+
+  const Usage = z.object({
+    requests: z.number().describe('Model requests (POST /v1/messages) forwarded'),
+    inputTokens: z.number().describe('Input tokens, cached ones included'),
+    outputTokens: z.number(),
+  });
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions/{id}/usage',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: {
+        200: jsonResponse(
+          z.object({
+            session: Usage.describe("What this session's agent used, as the gateway counted it"),
+            userToday: Usage.describe('What you used today (UTC), over all your sessions'),
+            limits: z.object({
+              requestsPerSession: z
+                .number()
+                .nullable()
+                .describe('HANGAR_MAX_MODEL_REQUESTS_PER_SESSION; null: no limit'),
+              tokensPerUserPerDay: z
+                .number()
+                .nullable()
+                .describe('HANGAR_MAX_MODEL_TOKENS_PER_USER_PER_DAY; null: no limit'),
+            }),
+          }),
+          "The session's model use and the limits on it",
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const s = await getSession(db, user.id, c.req.valid('param').id);
+      const [session, userToday] = await Promise.all([
+        sessionModelUsage(db, s.id),
+        userModelUsage(db, user.id, utcDay(new Date())),
+      ]);
+      return c.json(
+        {
+          session,
+          userToday,
+          limits: {
+            requestsPerSession: modelLimits.requestsPerSession ?? null,
+            tokensPerUserPerDay: modelLimits.tokensPerUserPerDay ?? null,
+          },
+        },
         200,
       );
     },

@@ -1822,6 +1822,102 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/sessions/{id}/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The session's model use and the limits on it */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              /** @description What this session's agent used, as the gateway counted it */
+              session: {
+                /** @description Model requests (POST /v1/messages) forwarded */
+                requests: number;
+                /** @description Input tokens, cached ones included */
+                inputTokens: number;
+                outputTokens: number;
+              };
+              /** @description What you used today (UTC), over all your sessions */
+              userToday: {
+                /** @description Model requests (POST /v1/messages) forwarded */
+                requests: number;
+                /** @description Input tokens, cached ones included */
+                inputTokens: number;
+                outputTokens: number;
+              };
+              limits: {
+                /** @description HANGAR_MAX_MODEL_REQUESTS_PER_SESSION; null: no limit */
+                requestsPerSession: number | null;
+                /** @description HANGAR_MAX_MODEL_TOKENS_PER_USER_PER_DAY; null: no limit */
+                tokensPerUserPerDay: number | null;
+              };
+            };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/sessions/{id}/conversation': {
     parameters: {
       query?: never;
