@@ -24,11 +24,18 @@ export interface RunResult {
   stderr: string;
 }
 
+/** What a machine trusts for TLS: kept, so a first agent install can reach the registry. */
+const TLS_TRUST = ['NODE_EXTRA_CA_CERTS', 'SSL_CERT_FILE', 'SSL_CERT_DIR'] as const;
+
 /** A clean environment: its own HOME and data dir, nothing inherited that could leak in. */
 export function isolatedEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const root = mkdtempSync(join(tmpdir(), 'hangar-e2e-'));
+  const trust = Object.fromEntries(
+    TLS_TRUST.filter((key) => process.env[key] !== undefined).map((key) => [key, process.env[key]]),
+  );
   return {
     PATH: process.env.PATH,
+    ...trust,
     HOME: join(root, 'home'),
     HANGAR_DATA_DIR: join(root, 'data'),
     ...extra,
