@@ -410,7 +410,7 @@ function broken(schema: Schema): fc.Arbitrary<Broken> | undefined {
   for (const { path, schema: field } of fields) {
     const name = path[path.length - 1] ?? '';
     cases.push(
-      fc.tuple(value(schema), wrongType(field)).map(([base, bad]) => ({
+      fc.tuple(plain(schema), wrongType(field)).map(([base, bad]) => ({
         body: setIn(base, path, bad),
         field: name,
         path,
@@ -422,7 +422,7 @@ function broken(schema: Schema): fc.Arbitrary<Broken> | undefined {
       cases.push(
         fc
           .tuple(
-            value(schema),
+            plain(schema),
             nastyStrings.filter((s) => !enumValues.includes(s)),
           )
           .map(([base, bad]) => ({
@@ -440,7 +440,7 @@ function broken(schema: Schema): fc.Arbitrary<Broken> | undefined {
       const holder = holderOf(schema, path);
       cases.push(
         fc
-          .tuple(value(schema), value(holder))
+          .tuple(plain(schema), plain(holder))
           .map(([base, held]) => (parent.length ? setIn(base, parent, held) : base))
           .map((base) => ({
             body: setIn(base, path, undefined),
@@ -454,7 +454,7 @@ function broken(schema: Schema): fc.Arbitrary<Broken> | undefined {
   cases.push(
     fc
       .tuple(
-        value(schema),
+        plain(schema),
         fc.constantFrom('extra', '__proto__x', 'constructor2', 'isAdmin2'),
         anyJson,
       )
