@@ -5,8 +5,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createTcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_PORT, shOut as sh, withGatewaySandbox } from '../e2e/gateway-helpers.js';
 import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import { startGitHost, type GitHost } from '../e2e/git-host.js';
 import { commit, git, Stack, type EventJson } from '../e2e/stack.js';
@@ -23,14 +23,13 @@ import { parseGitHosts, parsePins } from '../../src/gateway/resolver.js';
 import { sessionModelUsage, storeModelMeter } from '../../src/store/model-usage.js';
 import { openTestStore } from '../../src/store/test-store.js';
 import { createUser } from '../../src/store/users.js';
-import { sandboxEnv } from '../../src/gateway/sandbox-env.js';
 import { closeServer, listenLoopback } from '../../src/gateway/test-gateway.js';
 import type { Sandbox } from '../../src/sandbox/driver.js';
 import { LocalDriver } from '../../src/sandbox/local-driver.js';
 
 // Attacks on the gateway's own routes, made from inside real bubblewrap sandboxes
 // against a real gateway. Needs root, as every sandbox suite does.
-const PORT = 3128;
+const PORT = GATEWAY_PORT;
 const fixtures = new URL('../../fixtures/gateway/', import.meta.url).pathname;
 
 /** An HTTPS site for tls.hangar.test; counts the TLS sessions it completed. */
@@ -105,32 +104,11 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function withSandbox(
+function withSandbox(
   options: Omit<AttachOptions, 'socketPath'>,
   body: (box: Sandbox, attachment: Attachment) => Promise<void>,
 ): Promise<void> {
-  const id = `atk-${Math.random().toString(36).slice(2, 10)}`;
-  const socketPath = join(dataDir, `${id}.sock`);
-  const attachment = await gateway.attach(id, { socketPath, ...options });
-  const box = await driver.create({
-    gatewaySocket: socketPath,
-    gatewayPort: PORT,
-    env: sandboxEnv(`127.0.0.1:${PORT}`),
-  });
-  try {
-    await body(box, attachment);
-  } finally {
-    await box.destroy();
-    await attachment.detach();
-  }
-}
-
-async function sh(box: Sandbox, script: string): Promise<{ code: number; out: string }> {
-  const output = new PassThrough();
-  let out = '';
-  output.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const result = await box.exec(['/bin/sh', '-c', script], { stdout: output, stderr: output });
-  return { code: result.exitCode, out };
+  return withGatewaySandbox(gateway, driver, dataDir, options, body);
 }
 
 describe('egress: a CONNECT tunnel carries TLS for its own host only', () => {

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GATEWAY_PORT, shOut as sh, withGatewaySandbox } from './gateway-helpers.js';
 import { policyFor, type EgressPolicy } from '../../src/gateway/egress-policy.js';
 import { createGateway, type Attachment, type Gateway } from '../../src/gateway/gateway.js';
 import { modelUpstreamFrom } from '../../src/gateway/model-gateway.js';
 import { parsePins } from '../../src/gateway/resolver.js';
-import { sandboxEnv } from '../../src/gateway/sandbox-env.js';
 import { closeServer, listenLoopback } from '../../src/gateway/test-gateway.js';
 import type { Sandbox } from '../../src/sandbox/driver.js';
 import { LocalDriver } from '../../src/sandbox/local-driver.js';
@@ -16,7 +16,7 @@ import { LocalDriver } from '../../src/sandbox/local-driver.js';
 // The gateway as a sandbox meets it: a real bubblewrap sandbox whose only way out is
 // its gateway socket. Needs root, as the sandbox suite does (.ci/run runs as root).
 const REAL_KEY = 'sk-ant-e2e-real-key-never-inside';
-const PORT = 3128;
+const PORT = GATEWAY_PORT;
 
 const modelCalls: IncomingHttpHeaders[] = [];
 const web = createServer((req, res) => {
@@ -55,32 +55,11 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function withSandbox(
+function withSandbox(
   policy: EgressPolicy,
   body: (box: Sandbox, attachment: Attachment) => Promise<void>,
 ): Promise<void> {
-  const id = `box-${Math.random().toString(36).slice(2, 10)}`;
-  const socketPath = join(dataDir, `${id}.sock`);
-  const attachment = await gateway.attach(id, { socketPath, policy });
-  const box = await driver.create({
-    gatewaySocket: socketPath,
-    gatewayPort: PORT,
-    env: sandboxEnv(`127.0.0.1:${PORT}`),
-  });
-  try {
-    await body(box, attachment);
-  } finally {
-    await box.destroy();
-    await attachment.detach();
-  }
-}
-
-async function sh(box: Sandbox, script: string): Promise<{ code: number; out: string }> {
-  const output = new PassThrough();
-  let out = '';
-  output.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const result = await box.exec(['/bin/sh', '-c', script], { stdout: output, stderr: output });
-  return { code: result.exitCode, out };
+  return withGatewaySandbox(gateway, driver, dataDir, { policy }, body);
 }
 
 const allowWeb = () =>
