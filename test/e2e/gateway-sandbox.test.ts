@@ -134,8 +134,11 @@ describe('gateway inside a sandbox', () => {
 
   it('refuses everything at none with the reason visible, but the model gateway still works', async () => {
     await withSandbox(policyFor({ level: 'none' }, []), async (box) => {
-      const denied = await sh(box, `curl -sS http://web.hangar.test:${webPort}/ -i`);
-      expect(denied.out).toMatch(/X-Hangar-Deny-Reason: network-none/i);
+      const denied = await sh(
+        box,
+        `curl -sS http://web.hangar.test:${webPort}/ -i; echo "curl: $?"`,
+      );
+      expect(denied.out, `curl said: ${denied.out}`).toMatch(/X-Hangar-Deny-Reason: network-none/i);
       const model = await sh(
         box,
         'curl -sS -X POST "$ANTHROPIC_BASE_URL/v1/messages?beta=true" -H "x-api-key: $ANTHROPIC_API_KEY" -d "{}"',
