@@ -6,13 +6,12 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox, SandboxUser } from '../../src/sandbox/driver.js';
+import type { Sandbox } from '../../src/sandbox/driver.js';
 import { seccompArch } from '../../src/sandbox/seccomp.js';
 import { SECCOMP_POLICY } from '../../src/sandbox/seccomp-policy.js';
 import { syscallNumber, type SyscallName } from '../../src/sandbox/syscall-numbers.js';
-import { sh, testDriver } from '../e2e/sandbox-helpers.js';
+import { run, sh, testDriver } from '../e2e/sandbox-helpers.js';
 
 const arch = seccompArch();
 const driver = testDriver();
@@ -144,21 +143,6 @@ function probeScript(calls: { label: string; nr: number; args: Arg[] }[]): strin
   ].join('\n');
 }
 
-async function run(
-  box: Sandbox,
-  argv: string[],
-  user: SandboxUser,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const result = await box.exec(argv, { user, stdout, stderr });
-  return { code: result.exitCode, stdout: out, stderr: err };
-}
-
 /** perl's syscall() for the host (the test process is root): keyctl and add_key. */
 function hostPerl(script: string): string {
   return execFileSync('perl', ['-e', script], { encoding: 'utf8' });
@@ -198,7 +182,7 @@ const readKeyScript = (name: string) => {
 
 describe('kernel keyrings', () => {
   it('root in a sandbox cannot read host root’s keyring', async () => {
-    const out = await run(a, ['perl', '-e', readKeyScript(keyName)], 'root');
+    const out = await run(a, ['perl', '-e', readKeyScript(keyName)], { user: 'root' });
     expect(out.stdout).not.toContain(secret);
     expect(out.stdout).toBe('search -1 1\nread none\n');
   });
@@ -213,10 +197,10 @@ describe('kernel keyrings', () => {
         '-e',
         `my ($t, $d, $p) = ("user", "sbx-key", "${mine}"); print syscall(${addKey}, $t, $d, $p, length($p), -4), " ", $!+0;`,
       ],
-      'user',
+      { user: 'user' },
     );
     expect(add.stdout).toBe('-1 1');
-    const read = await run(b, ['perl', '-e', readKeyScript('sbx-key')], 'user');
+    const read = await run(b, ['perl', '-e', readKeyScript('sbx-key')], { user: 'user' });
     expect(read.stdout).not.toContain(mine);
   });
 });
@@ -248,7 +232,7 @@ describe.each(['user', 'root'] as const)('refused calls, as %s', (user) => {
       expected['x32-keyctl'] = '-1 38';
     }
 
-    const out = await run(a, ['perl', '-e', probeScript(calls)], user);
+    const out = await run(a, ['perl', '-e', probeScript(calls)], { user });
     expect(out.stderr).toBe('');
     const got = Object.fromEntries(
       out.stdout
@@ -313,7 +297,7 @@ describe('what stays allowed', () => {
           `print "unshare files ", syscall(${unshare}, 0x400) == 0 ? "ok" : $!+0, "\\n";`,
         ].join(''),
       ],
-      'user',
+      { user: 'user' },
     );
     expect(calls.stdout).toBe('fork ok\npersonality ok\nunix socket ok\nunshare files ok\n');
   });

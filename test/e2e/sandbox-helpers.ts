@@ -44,10 +44,10 @@ export interface Output {
   stderr: string;
 }
 
-/** Runs `sh -c script` in the sandbox and collects its output. */
-export async function sh(
+/** Runs `argv` in the sandbox and collects its output. */
+export async function run(
   box: Sandbox,
-  script: string,
+  argv: string[],
   options: Omit<ExecOptions, 'stdout' | 'stderr'> = {},
 ): Promise<Output> {
   const stdout = new PassThrough();
@@ -56,8 +56,17 @@ export async function sh(
   let err = '';
   stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const result = await box.exec(['/bin/sh', '-c', script], { ...options, stdout, stderr });
+  const result = await box.exec(argv, { ...options, stdout, stderr });
   return { code: result.exitCode, stdout: out, stderr: err };
+}
+
+/** Runs `sh -c script` in the sandbox and collects its output. */
+export function sh(
+  box: Sandbox,
+  script: string,
+  options: Omit<ExecOptions, 'stdout' | 'stderr'> = {},
+): Promise<Output> {
+  return run(box, ['/bin/sh', '-c', script], options);
 }
 
 /** The cgroup directories a test group may leave behind, on v1 or v2. */
