@@ -39,7 +39,8 @@ afterAll(async () => {
 
 async function api(method: string, path: string, body?: unknown): Promise<Response> {
   const res = await t.request(method, `/api/v1${path}`, { body });
-  expect(res.status, `${method} ${path}`).toBeLessThan(300);
+  const said = res.status < 300 ? '' : await res.clone().text();
+  expect(res.status, `${method} ${path}: ${said}`).toBeLessThan(300);
   return res;
 }
 
@@ -49,6 +50,8 @@ async function settledSession(title: string): Promise<string> {
     raw: bundle,
     contentType: 'application/octet-stream',
   });
+  const uploaded = res.status < 300 ? '' : await res.clone().text();
+  expect(res.status, `POST /bundles: ${uploaded}`).toBeLessThan(300);
   const { id: bundleId } = (await res.json()) as { id: string };
   const created = await api('POST', '/sessions', {
     prompt: title,
