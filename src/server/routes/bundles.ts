@@ -1,5 +1,4 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -117,11 +116,14 @@ export function bundleRoutes(db: Db, dataDir: string, limits: BundleLimits) {
           else done(null, chunk);
         },
       });
+      // Opened before the body flows: a stream that opens the file itself may create it
+      // after a refused upload's clean-up below has run, leaving it behind.
+      const file = await open(partial, 'wx', 0o600);
       try {
         await pipeline(
           Readable.fromWeb(body as WebReadableStream<Uint8Array>),
           limit,
-          createWriteStream(partial, { mode: 0o600 }),
+          file.createWriteStream(),
         );
         if (size === 0)
           throw new ValidationError('the request has no body: send the bundle file', 'bundle');
@@ -131,6 +133,7 @@ export function bundleRoutes(db: Db, dataDir: string, limits: BundleLimits) {
         await rename(partial, bundlePath(dataDir, id));
         return c.json({ id, sizeBytes: size, refs }, 201);
       } finally {
+        await file.close().catch(() => undefined); // The stream closes it; else here.
         await rm(partial, { force: true });
       }
     },
