@@ -11,8 +11,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startModelServer, type ModelServer } from '../fixtures/model-server.js';
-import { STREAM_JSON_ARGS, userMessageLine } from '../src/agents/claude-stream.js';
-import { CLAUDE_CODE, ensureAgent } from '../src/agents/install.js';
+import { CLAUDE_CODE } from '../src/agents/claude-code/package.js';
+import { STREAM_JSON_ARGS, userMessageLine } from '../src/agents/claude-code/stream.js';
+import { ensureAgent } from '../src/agents/install.js';
 import { isolatedEnv, startServe } from '../test/e2e/hangar.js';
 
 const RUNS = Number(process.argv[2] ?? 20);

@@ -20,7 +20,7 @@ export function isId(value: string): boolean {
 }
 
 /**
- * A coding agent's own conversation id (Claude Code's session UUID). It becomes a file
+ * A coding agent's own conversation id (a UUID for every agent Hangar runs). It becomes a file
  * name and a `--resume` argument, so anything else — `../../.bashrc`, `--flag` — is
  * refused wherever it is read: from the agent's output, the store and the API.
  */

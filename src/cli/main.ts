@@ -38,7 +38,7 @@ export function buildProgram(io: Io): Command {
 
 /**
  * `hangar --remote "task"` is `hangar remote "task"`: the flag form, as users know it
- * from Claude Code, becomes the subcommand wherever it appears before `--`.
+ * from their agent's CLI, becomes the subcommand wherever it appears before `--`.
  */
 export function withRemoteCommand(argv: string[]): string[] {
   const end = argv.indexOf('--');

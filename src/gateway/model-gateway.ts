@@ -34,7 +34,7 @@ const CREDENTIAL_HEADERS = ['host', 'x-api-key', 'authorization', 'cookie'];
 
 /**
  * What an agent needs of the model API, and nothing else: the Messages API, token
- * counting, the model list, and the reachability check Claude Code sends as it starts
+ * counting, the model list, and the reachability check an agent sends as it starts
  * (`HEAD /api/hello`). Files, batches, admin and organization routes are refused: a
  * sandbox must not use the server's key for them.
  */

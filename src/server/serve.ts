@@ -9,7 +9,6 @@ import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { storeModelMeter } from '../store/model-usage.js';
 import { openStore, type Store } from '../store/store.js';
 import { createApp } from './app.js';
-import { CLAUDE_CODE, ensureAgent } from '../agents/install.js';
 import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
 import { systemLookup } from '../gateway/resolver.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
@@ -83,7 +82,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       ),
       gateway,
       dataDir: config.dataDir,
-      agentInstall: () => ensureAgent(config.agentsDir, CLAUDE_CODE),
+      installAgent: (agent) => agent.install(config.agentsDir),
       trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
       modelMeter: (session) =>
         storeModelMeter(

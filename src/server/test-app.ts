@@ -72,7 +72,7 @@ export async function openTestApp(
         driver: noSandboxes,
         gateway: createGateway(),
         dataDir,
-        agentInstall: () => Promise.reject(new Error(NO_AGENT)),
+        installAgent: () => Promise.reject(new Error(NO_AGENT)),
         trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
         logger,
       })

@@ -4,7 +4,9 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
-import { parseClaudeLine, STREAM_JSON_ARGS, userMessageLine } from '../agents/claude-stream.js';
+import type { Agent } from '../agents/agent.js';
+import { agentFor } from '../agents/index.js';
+import type { InstalledAgent } from '../agents/install.js';
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from '../config.js';
 import { ConflictError } from '../errors.js';
 import { isAgentSessionId } from '../ids.js';
@@ -74,8 +76,10 @@ export interface RunnerDeps {
   gateway: Gateway;
   /** Sessions' repos and gateway sockets live under `<dataDir>/sessions`. */
   dataDir: string;
-  /** Installs the agent if needed; its directory is bound read-only into sandboxes. */
-  agentInstall: () => Promise<{ dir: string; bin: string }>;
+  /** Installs a session's agent if needed; its directory is bound read-only into sandboxes. */
+  installAgent: (agent: Agent) => Promise<InstalledAgent>;
+  /** The agent a session names (default: the registry's). */
+  agentFor?: (name: string) => Agent;
   /** The trusted default list, for the `trusted` level and `includeDefaults`. */
   trustedPatterns: readonly string[];
   /** Counts a session's model use and applies the limits; omitted: not counted. */
@@ -356,7 +360,7 @@ export class Runner {
       await this.setStatus(session.id, 'provisioning', 'sandbox');
       const env = await getEnvironment(db, session.userId, session.environmentId);
       const vars = parseDotenv(env.envVars).vars;
-      const agent = await this.deps.agentInstall();
+      const agent = await this.deps.installAgent(this.agentOf(session));
       // The bundle is only needed by the clone: unpack it while the sandbox starts.
       const mirrored = session.source.type === 'bundle' ? this.mirrorBundle(session) : undefined;
       const started = this.startSandbox(session, env, agent.dir);
@@ -557,16 +561,15 @@ export class Runner {
     const { resumeId, input } = await this.conversationToResume(live, session, text);
     const env = await getEnvironment(this.deps.db, session.userId, session.environmentId);
     const vars = parseDotenv(env.envVars).vars;
-    const argv = [
-      `${AGENT_MOUNT}/node_modules/.bin/claude`,
-      ...STREAM_JSON_ARGS,
-      // The sandbox is the boundary: the agent never waits for a person to approve a tool.
-      '--dangerously-skip-permissions',
-      '--append-system-prompt',
-      systemPrompt(session),
-      ...(resumeId ? ['--resume', resumeId] : []),
-      ...(session.model ? ['--model', session.model] : []),
-    ];
+    const agent = this.agentOf(session);
+    const turn = agent.turn({
+      mount: AGENT_MOUNT,
+      input,
+      systemPrompt: systemPrompt(session),
+      resumeId,
+      model: session.model,
+      envFile: ENV_FILE,
+    });
     const seen = { result: false };
     let agentSessionId = resumeId;
     const read = new BoundedRead({ signal });
@@ -574,7 +577,7 @@ export class Runner {
     const lineBound = this.bound('lineBytes', "a line of the agent's output");
     const lines = read.lines(budget, lineBound, (line) => {
       if (line.trim() === '') return;
-      const parsed = parseClaudeLine(line);
+      const parsed = agent.parseLine(line);
       if (parsed.endsTurn) seen.result = true;
       const events: NewEvent[] =
         parsed.endsTurn && interrupted()
@@ -599,20 +602,12 @@ export class Runner {
       });
     });
     const stderr = new OutputBatcher(() => undefined);
-    const result = await live.sandbox.exec(argv, {
+    const result = await live.sandbox.exec(turn.argv, {
       cwd: `${HOME}/${session.repoName}`,
-      stdin: userMessageLine(input),
+      stdin: turn.stdin,
       stdout: lines,
       stderr: read.writer(budget, (chunk) => stderr.add(chunk.toString('utf8'))),
-      env: {
-        ...this.sandboxEnv(live.sandbox, vars),
-        CLAUDE_CODE_REMOTE: 'true',
-        CLAUDE_ENV_FILE: ENV_FILE,
-        DISABLE_TELEMETRY: '1',
-        DISABLE_ERROR_REPORTING: '1',
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        DISABLE_AUTOUPDATER: '1',
-      },
+      env: { ...this.sandboxEnv(live.sandbox, vars), ...turn.env },
       signal: read.signal,
     });
     lines.flushRest();
@@ -709,7 +704,7 @@ export class Runner {
   }
 
   /**
-   * Which conversation the next turn resumes. Claude Code writes its session file as it
+   * Which conversation the next turn resumes. The agent writes its conversation as it
    * goes, so a crash can leave none behind: then the copy saved after the last turn is
    * put back, and with no copy either, a new conversation starts that is told the task.
    */
@@ -721,14 +716,9 @@ export class Runner {
     const id = session.agentSessionId;
     // A stored id that is not a UUID is never passed on as an argument or a path.
     if (!id || !isAgentSessionId(id)) return { resumeId: null, input: text };
-    const file = `${HOME}/.claude/projects/${`${HOME}/${session.repoName}`.replace(/[^A-Za-z0-9]/g, '-')}/${id}.jsonl`;
-    const found = await live.sandbox.exec([
-      'sh',
-      '-c',
-      'ls "$HOME"/.claude/projects/*/"$1.jsonl"',
-      'find',
-      id,
-    ]);
+    const { conversation } = this.agentOf(session);
+    const file = conversation.path(HOME, `${HOME}/${session.repoName}`, id);
+    const found = await live.sandbox.exec(conversation.existsCommand(id));
     if (found.exitCode === 0) return { resumeId: id, input: text };
     const saved = await readFile(conversationFile(this.deps.dataDir, live.id), 'utf8').catch(
       () => undefined,
@@ -752,7 +742,7 @@ export class Runner {
 
   /**
    * Copies the agent's conversation out of the sandbox after each turn, so teleport can
-   * hand it to a local Claude Code even while the sandbox is stopped.
+   * hand it to the agent on a person's machine even while the sandbox is stopped.
    */
   private async saveConversation(live: Live): Promise<void> {
     const session = await loadSession(this.deps.db, live.id);
@@ -767,13 +757,7 @@ export class Runner {
       conversationFile(this.deps.dataDir, live.id),
     );
     const result = await live.sandbox.exec(
-      [
-        'sh',
-        '-c',
-        'cat "$HOME"/.claude/projects/*/"$1.jsonl"',
-        'conversation',
-        session.agentSessionId,
-      ],
+      this.agentOf(session).conversation.readCommand(session.agentSessionId),
       { stdout: file, signal: read.signal },
     );
     if (result.exitCode !== 0 && !read.failed) {
@@ -807,7 +791,7 @@ export class Runner {
         leaseOwner: this.id,
         leaseExpiresAt: new Date(Date.now() + this.options.leaseMs),
       });
-      const agent = await this.deps.agentInstall();
+      const agent = await this.deps.installAgent(this.agentOf(session));
       const env = await getEnvironment(this.deps.db, session.userId, session.environmentId);
       const live = await this.startSandbox(session, env, agent.dir);
       this.live.set(session.id, live);
@@ -823,6 +807,10 @@ export class Runner {
   }
 
   // --- helpers ---
+
+  private agentOf(session: Session): Agent {
+    return (this.deps.agentFor ?? agentFor)(session.agent);
+  }
 
   private readonly pendingQueues = new Map<string, string[]>();
 

@@ -12,6 +12,7 @@ import {
   timestamp,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
+import { DEFAULT_AGENT_NAME } from '../agents/catalog.js';
 
 /** Timestamps are always with time zone and read back as Date. */
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -127,7 +128,7 @@ export const sessions = pgTable(
     subStep: text('sub_step'),
     /** Why a `queued` session waits, e.g. `waiting: 3 of 3 concurrent sessions in use`. */
     statusDetail: text('status_detail'),
-    agent: text('agent').notNull().default('claude-code'),
+    agent: text('agent').notNull().default(DEFAULT_AGENT_NAME),
     model: text('model'),
     /** Where the repo comes from: a git URL at a branch, or an uploaded bundle. */
     source: jsonb('source').$type<Record<string, unknown>>().notNull(),

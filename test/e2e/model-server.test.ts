@@ -8,8 +8,9 @@ import {
   parseClaudeLine,
   STREAM_JSON_ARGS,
   userMessageLine,
-} from '../../src/agents/claude-stream.js';
-import { CLAUDE_CODE, ensureAgent } from '../../src/agents/install.js';
+} from '../../src/agents/claude-code/stream.js';
+import { CLAUDE_CODE } from '../../src/agents/claude-code/package.js';
+import { ensureAgent } from '../../src/agents/install.js';
 import { testAgentsDir } from './agents.js';
 
 let claude: string;

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { climbLadder, describeTried, megabytes } from '../../git/bundle-ladder.js';
 import { LocalRepo, wipBranch } from '../../git/local-repo.js';
 import { ApiClient } from '../client.js';
@@ -37,7 +38,7 @@ export function registerRemote(program: Command, io: Io): void {
     )
     .argument('<task...>', 'what the agent should do')
     .option('--env <name>', 'environment name or id (default: your default environment)')
-    .option('--agent <agent>', 'the agent to run', 'claude-code')
+    .option('--agent <agent>', 'the agent to run', DEFAULT_AGENT_NAME)
     .option('--model <model>', 'the model the agent uses')
     .option('--title <title>', 'session title (default: from the task)')
     .option('--wait', 'follow the session until the agent is done; exit non-zero if it failed')

@@ -1,9 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
+import type { LocalAgent } from '../../agents/agent.js';
+import { DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
+import { localAgentFor } from '../../agents/local.js';
 import { LocalRepo } from '../../git/local-repo.js';
 import { isAgentSessionId, isId } from '../../ids.js';
 import { ApiClient } from '../client.js';
@@ -17,6 +20,7 @@ interface SessionJson {
   title: string;
   status: string;
   archived: boolean;
+  agent?: string;
   repo: string;
   branch: string | null;
   source:
@@ -60,7 +64,7 @@ export function registerTeleport(program: Command, io: Io): void {
     .description("bring a session's branch and conversation into this repository")
     .argument('[id]', 'session id (default: pick one)')
     .option('--stash', 'stash uncommitted changes without asking')
-    .option('--exec', 'run `claude --resume` afterwards')
+    .option('--exec', "continue the conversation in the session's agent afterwards")
     .action(async (id: string | undefined, options: TeleportOptions) => {
       const api = client();
       let target = id;
@@ -84,7 +88,7 @@ interface TeleportOptions {
 /**
  * Checks, each with a fix: a clean work tree, the same repository, the branch
  * reachable, and a token that may read the session. Then fetches and checks out the
- * branch and hands the conversation to the local Claude Code.
+ * branch and hands the conversation to the session's agent on this machine.
  */
 async function teleport(
   api: ApiClient,
@@ -139,15 +143,20 @@ async function teleport(
       `The conversation's id ${JSON.stringify(conversation.agentSessionId)} is not a UUID: it was not written (only the branch was brought over).`,
     );
   }
-  const file = writeConversation(io.env, repo.root, conversation);
+  const agentName = session.agent ?? DEFAULT_AGENT_NAME;
+  const agent = localAgentFor(agentName);
+  if (!agent) {
+    throw new CliError(
+      `This hangar does not know the agent "${agentName}": update it (only the branch was brought over).`,
+    );
+  }
+  const file = writeConversation(io.env, repo.root, agent, conversation);
   io.out(`Conversation written to ${file}`);
-  io.out(`Continue it with: claude --resume ${conversation.agentSessionId}`);
+  const [command = '', ...args] = agent.continueCommand(conversation.agentSessionId);
+  io.out(`Continue it with: ${[command, ...args].join(' ')}`);
   if (options.exec) {
-    const result = spawnSync('claude', ['--resume', conversation.agentSessionId], {
-      stdio: 'inherit',
-      cwd: repo.root,
-    });
-    if (result.error) throw new CliError(`Could not run claude: ${result.error.message}`);
+    const result = spawnSync(command, args, { stdio: 'inherit', cwd: repo.root });
+    if (result.error) throw new CliError(`Could not run ${command}: ${result.error.message}`);
   }
 }
 
@@ -227,23 +236,17 @@ function isBranchName(name: string): boolean {
 }
 
 /**
- * Writes Claude Code's session file where a local `claude --resume` finds it:
- * `~/.claude/projects/<cwd, every non-alphanumeric as ->/<id>.jsonl`, with the
- * sandbox's repo path rewritten to this one.
+ * Writes the agent's conversation file where the agent on this machine finds it for
+ * this repo, with the sandbox's repo path rewritten to this one.
  */
 function writeConversation(
   env: NodeJS.ProcessEnv,
   root: string,
+  agent: LocalAgent,
   conversation: Conversation,
 ): string {
-  const dir = join(
-    env.HOME || homedir(),
-    '.claude',
-    'projects',
-    root.replace(/[^A-Za-z0-9]/g, '-'),
-  );
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${conversation.agentSessionId}.jsonl`);
+  const file = agent.conversationPath(env.HOME || homedir(), root, conversation.agentSessionId);
+  mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, conversation.jsonl.split(conversation.sandboxRepoPath).join(root), {
     mode: 0o600,
   });

@@ -35,7 +35,7 @@ export function sessionGitRoutes(db: Db, dataDir: string) {
             sandboxRepoPath: z
               .string()
               .describe('Where the repo is in the sandbox; rewrite it to the local path'),
-            jsonl: z.string().describe("Claude Code's session file, as of the last turn"),
+            jsonl: z.string().describe("The agent's conversation file, as of the last turn"),
           }),
           'The agent conversation',
         ),

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
+import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { ValidationError } from '../../errors.js';
 import { isAgentSessionId, newId } from '../../ids.js';
 import { sessionBranch, titleFromPrompt } from '../../sessions/branch-name.js';
@@ -55,7 +56,7 @@ const CreateSession = z
     prompt: z.string().trim().min(1, 'must not be empty').max(100_000),
     source: z.discriminatedUnion('type', [GitSource, BundleSource]),
     environmentId: Id.optional().describe('Default: your default environment'),
-    agent: z.literal('claude-code').optional(),
+    agent: z.enum(AGENT_NAMES).optional().describe('Default: the first agent this server runs'),
     model: z.string().min(1).max(100).optional(),
     title: z.string().trim().min(1).max(200).optional(),
   })
@@ -283,7 +284,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
         title,
         prompt: body.prompt,
         repoName: resolved.repoName,
-        agent: body.agent ?? 'claude-code',
+        agent: body.agent ?? DEFAULT_AGENT_NAME,
         model: body.model ?? null,
         source: resolved.source,
         branch,

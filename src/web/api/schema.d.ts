@@ -1946,7 +1946,7 @@ export interface paths {
               agentSessionId: string;
               /** @description Where the repo is in the sandbox; rewrite it to the local path */
               sandboxRepoPath: string;
-              /** @description Claude Code's session file, as of the last turn */
+              /** @description The agent's conversation file, as of the last turn */
               jsonl: string;
             };
           };
@@ -2148,7 +2148,10 @@ export interface components {
           };
       /** @description Default: your default environment */
       environmentId?: string;
-      /** @enum {string} */
+      /**
+       * @description Default: the first agent this server runs
+       * @enum {string}
+       */
       agent?: 'claude-code';
       model?: string;
       title?: string;

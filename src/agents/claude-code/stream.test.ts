@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseClaudeLine } from './claude-stream.js';
+import { parseClaudeLine } from './stream.js';
 
 describe('parseClaudeLine', () => {
   it('keeps a line of an unknown type raw instead of failing', () => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { isAgentSessionId } from '../ids.js';
-import type { NewEvent } from '../sessions/events.js';
+import { isAgentSessionId } from '../../ids.js';
+import type { NewEvent } from '../../sessions/events.js';
+import type { ParsedLine } from '../agent.js';
 
 /**
  * How Hangar runs Claude Code headless: one turn a process, the user's message as a
@@ -77,16 +78,6 @@ const Line = z.discriminatedUnion('type', [
       .optional(),
   }),
 ]);
-
-export interface ParsedLine {
-  /** The line as JSON (or its text, when it was not JSON), kept beside the events. */
-  raw: unknown;
-  events: NewEvent[];
-  /** Claude Code's conversation id, for `--resume`, when the line names it. */
-  agentSessionId?: string;
-  /** True for the line that ends a turn. */
-  endsTurn: boolean;
-}
 
 /** Maps one stream-json line to canonical session events. */
 export function parseClaudeLine(text: string): ParsedLine {

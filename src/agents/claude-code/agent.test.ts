@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { claudeCode } from './agent.js';
+
+const ID = '0b7c8a52-5b0e-4d0f-9a53-3f3c1d9c2e11';
+
+describe('claudeCode', () => {
+  it('is usable only where the server holds an Anthropic key, and says which to set', () => {
+    expect(claudeCode.availability({ ANTHROPIC_API_KEY: 'sk-ant-x' })).toEqual({ usable: true });
+    const missing = claudeCode.availability({ ANTHROPIC_API_KEY: '' });
+    expect(missing.usable).toBe(false);
+    expect(!missing.usable && missing.reason).toMatch(/set ANTHROPIC_API_KEY/);
+    expect(claudeCode.models).toEqual([{ provider: 'anthropic', keyVar: 'ANTHROPIC_API_KEY' }]);
+  });
+
+  it('finds, reads and restores its conversation under ~/.claude/projects', () => {
+    const { conversation } = claudeCode;
+    // The id is an argument to a fixed script, never part of it.
+    expect(conversation.existsCommand(ID)).toEqual([
+      'sh',
+      '-c',
+      'ls "$HOME"/.claude/projects/*/"$1.jsonl"',
+      'find',
+      ID,
+    ]);
+    expect(conversation.readCommand(ID).slice(2)).toEqual([
+      'cat "$HOME"/.claude/projects/*/"$1.jsonl"',
+      'conversation',
+      ID,
+    ]);
+    expect(conversation.path('/home/user', '/home/user/my.repo', ID)).toBe(
+      `/home/user/.claude/projects/-home-user-my-repo/${ID}.jsonl`,
+    );
+  });
+});

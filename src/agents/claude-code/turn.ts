@@ -1,0 +1,31 @@
+import type { AgentTurn, TurnSpec } from '../agent.js';
+import { CLAUDE_CODE } from './package.js';
+import { STREAM_JSON_ARGS, userMessageLine } from './stream.js';
+
+/**
+ * A headless Claude Code turn: stream-json in and out, the session's instructions
+ * appended to its system prompt, `--resume` to continue a conversation.
+ */
+export function claudeCodeTurn(spec: TurnSpec): AgentTurn {
+  return {
+    argv: [
+      `${spec.mount}/node_modules/.bin/${CLAUDE_CODE.bin}`,
+      ...STREAM_JSON_ARGS,
+      // The sandbox is the boundary: the agent never waits for a person to approve a tool.
+      '--dangerously-skip-permissions',
+      '--append-system-prompt',
+      spec.systemPrompt,
+      ...(spec.resumeId ? ['--resume', spec.resumeId] : []),
+      ...(spec.model ? ['--model', spec.model] : []),
+    ],
+    env: {
+      CLAUDE_CODE_REMOTE: 'true',
+      CLAUDE_ENV_FILE: spec.envFile,
+      DISABLE_TELEMETRY: '1',
+      DISABLE_ERROR_REPORTING: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      DISABLE_AUTOUPDATER: '1',
+    },
+    stdin: userMessageLine(spec.input),
+  };
+}

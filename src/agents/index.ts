@@ -1,0 +1,24 @@
+import { HangarError } from '../errors.js';
+import type { Agent } from './agent.js';
+import { claudeCode } from './claude-code/agent.js';
+
+/** Every agent this server can run, by name (see `catalog.ts` for their names alone). */
+export const AGENTS: ReadonlyMap<string, Agent> = new Map([claudeCode].map((a) => [a.name, a]));
+
+/** A session names an agent this server does not have. */
+export class UnknownAgentError extends HangarError {
+  constructor(name: string) {
+    super(
+      'unknown_agent',
+      400,
+      `This server has no agent "${name}"; it runs ${[...AGENTS.keys()].join(', ')}.`,
+    );
+  }
+}
+
+/** The agent named `name`; a session that names another cannot run here. */
+export function agentFor(name: string): Agent {
+  const agent = AGENTS.get(name);
+  if (!agent) throw new UnknownAgentError(name);
+  return agent;
+}
