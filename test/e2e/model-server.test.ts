@@ -142,4 +142,71 @@ describe('the scripted model server', () => {
       error: { type: 'invalid_request_error' },
     });
   });
+  it('speaks the Responses API: a shell call through the tool offered, a message, and usage', async () => {
+    model.setScript({
+      replies: [{ content: [{ type: 'text', text: 'Listing.' }, bashCall('ls -a')] }],
+    });
+    const res = await fetch(`${model.url}/v1/responses`, {
+      method: 'POST',
+      body: JSON.stringify({
+        model: 'gpt-test',
+        stream: true,
+        input: [{ type: 'message', role: 'user', content: [{ type: 'input_text', text: 'list' }] }],
+        tools: [{ type: 'function', name: 'exec_command', parameters: {} }],
+      }),
+    });
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const frames = (await res.text())
+      .split('\n\n')
+      .filter(Boolean)
+      .map((frame) => {
+        const [event, data] = frame.split('\n');
+        return {
+          event: event?.slice('event: '.length),
+          data: JSON.parse(data?.slice(6) ?? '') as Record<string, unknown>,
+        };
+      });
+    // Each frame's event name is its data's type, numbered in order.
+    expect(frames.every((f, i) => f.data.type === f.event && f.data.sequence_number === i)).toBe(
+      true,
+    );
+    expect(frames.map((f) => f.event)).toEqual([
+      'response.created',
+      'response.in_progress',
+      'response.output_item.added',
+      'response.content_part.added',
+      'response.output_text.delta',
+      'response.output_text.delta',
+      'response.output_text.done',
+      'response.content_part.done',
+      'response.output_item.done',
+      'response.output_item.added',
+      'response.function_call_arguments.delta',
+      'response.function_call_arguments.delta',
+      'response.function_call_arguments.done',
+      'response.output_item.done',
+      'response.completed',
+    ]);
+    const call = frames[13]?.data.item as { type: string; name: string; arguments: string };
+    expect(call).toMatchObject({ type: 'function_call', name: 'exec_command' });
+    expect(JSON.parse(call.arguments)).toEqual({ cmd: 'ls -a' });
+    const deltas = frames.filter((f) => f.event === 'response.function_call_arguments.delta');
+    expect(deltas.map((f) => f.data.delta).join('')).toBe(call.arguments);
+    expect(frames[14]?.data.response).toMatchObject({
+      status: 'completed',
+      usage: {
+        input_tokens: expect.any(Number) as number,
+        output_tokens: expect.any(Number) as number,
+      },
+    });
+    expect(model.agentRequests().at(-1)?.path).toBe('/v1/responses');
+  });
+
+  it('answers bad Responses requests with OpenAI-style errors', async () => {
+    const res = await fetch(`${model.url}/v1/responses`, { method: 'POST', body: '{"model": 1}' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      error: { type: 'invalid_request_error', code: null },
+    });
+  });
 });
