@@ -90,4 +90,47 @@ describe('buildTranscript', () => {
     const t = buildTranscript([none, diff(2), diff(2), diff(3)]);
     expect(t.items.map((i) => (i.kind === 'diff' ? i.additions : null))).toEqual([2, 3]);
   });
+
+  it("shows each hook's output under its name, and a compaction between turns", () => {
+    const before = seq;
+    const t = buildTranscript([
+      ev('message.user', { text: 'go' }),
+      ev('hook.output', { hook: 'SessionStart:startup', text: 'deps installed\n' }),
+      ev('turn.result', { isError: false }),
+      ev('message.user', { text: '/compact' }),
+      ev('hook.output', {
+        hook: 'SessionStart:compact',
+        text: 'npm: not found\n',
+        isError: true,
+        exitCode: 127,
+      }),
+      ev('context.compacted', { trigger: 'manual', preTokens: 12_573, postTokens: 2_565 }),
+      ev('turn.result', { isError: false }),
+    ]);
+    expect(t.items.filter((i) => i.kind === 'hook' || i.kind === 'compaction')).toEqual([
+      {
+        kind: 'hook',
+        seq: before + 2,
+        hook: 'SessionStart:startup',
+        text: 'deps installed\n',
+        isError: false,
+      },
+      {
+        kind: 'hook',
+        seq: before + 5,
+        hook: 'SessionStart:compact',
+        text: 'npm: not found\n',
+        isError: true,
+        exitCode: 127,
+      },
+      {
+        kind: 'compaction',
+        seq: before + 6,
+        trigger: 'manual',
+        preTokens: 12_573,
+        postTokens: 2_565,
+      },
+    ]);
+    expect(t.turnRunning).toBe(false);
+  });
 });

@@ -26,7 +26,8 @@ export type Item =
       result?: { output: string; isError: boolean };
     }
   | { kind: 'setup'; seq: number; text: string; hasErrors: boolean }
-  | { kind: 'hook'; seq: number; hook: string; text: string }
+  | { kind: 'hook'; seq: number; hook: string; text: string; isError: boolean; exitCode?: number }
+  | { kind: 'compaction'; seq: number; trigger: string; preTokens?: number; postTokens?: number }
   | { kind: 'blocked'; seq: number; host: string; port: number; reason: string }
   | {
       kind: 'turn';
@@ -111,9 +112,29 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
         } else items.push({ kind: 'setup', seq, text: str(data.text), hasErrors: isError });
         break;
       }
-      case 'hook.output':
-        items.push({ kind: 'hook', seq, hook: str(data.hook), text: str(data.text) });
+      case 'hook.output': {
+        const hook: Extract<Item, { kind: 'hook' }> = {
+          kind: 'hook',
+          seq,
+          hook: str(data.hook),
+          text: str(data.text),
+          isError: data.isError === true,
+        };
+        if (typeof data.exitCode === 'number') hook.exitCode = data.exitCode;
+        items.push(hook);
         break;
+      }
+      case 'context.compacted': {
+        const compaction: Extract<Item, { kind: 'compaction' }> = {
+          kind: 'compaction',
+          seq,
+          trigger: str(data.trigger),
+        };
+        if (typeof data.preTokens === 'number') compaction.preTokens = data.preTokens;
+        if (typeof data.postTokens === 'number') compaction.postTokens = data.postTokens;
+        items.push(compaction);
+        break;
+      }
       case 'network.blocked':
         items.push({
           kind: 'blocked',

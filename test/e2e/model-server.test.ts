@@ -109,6 +109,38 @@ describe('the scripted model server', () => {
     });
   });
 
+  it("answers Claude Code's compaction request with the script's summary, taking no reply", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-model-'));
+    model.setScript({
+      replies: [say('First answer.'), say('Answer after the compaction.')],
+      compactSummary: 'The user said hello; nothing is left to do.',
+    });
+    const first = await runClaude(dir, 'say hello');
+    const id = first.lines.find((l) => typeof l.session_id === 'string')?.session_id as string;
+    const compactions = model.compactionRequests().length;
+
+    const compact = await runClaude(dir, '/compact', ['--resume', id]);
+    expect(compact.code).toBe(0);
+    // Accepted at the first answer: a reply without a <summary> block is asked for again.
+    expect(model.compactionRequests()).toHaveLength(compactions + 1);
+    expect(compact.lines).toContainEqual(
+      expect.objectContaining({
+        type: 'system',
+        subtype: 'compact_boundary',
+        compact_metadata: expect.objectContaining({ trigger: 'manual' }) as unknown,
+      }),
+    );
+
+    // The next turn gets the script's next reply, and the model sees the summary.
+    const next = await runClaude(dir, 'what now?', ['--resume', id]);
+    expect(next.lines.find((l) => l.type === 'result')).toMatchObject({
+      result: 'Answer after the compaction.',
+    });
+    expect(JSON.stringify(model.agentRequests().at(-1)?.body)).toContain(
+      'The user said hello; nothing is left to do.',
+    );
+  });
+
   it('plays each task its own script, apart from the shared one', async () => {
     const ask = async (task: string) => {
       const res = await fetch(`${model.url}/v1/messages`, {

@@ -2,7 +2,10 @@ import type { Item, Usage } from '../transcript';
 import { Link } from '../router';
 import { Markdown } from './Markdown';
 
-/** The transcript: messages, tool calls, setup output, blocked requests and turn results. */
+/**
+ * The transcript: messages, tool calls, setup and hook output, blocked requests,
+ * compactions and turn results.
+ */
 export function TranscriptView({ items, sessionId }: { items: Item[]; sessionId: string }) {
   return (
     <ol className="transcript" aria-label="Transcript">
@@ -66,10 +69,26 @@ function Entry({ item, sessionId }: { item: Item; sessionId: string }) {
       );
     case 'hook':
       return (
-        <details className="setup">
-          <summary>{item.hook} hook output</summary>
-          <pre>{item.text}</pre>
+        <details className={`setup${item.isError ? ' tool-error' : ''}`} open={item.isError}>
+          <summary>
+            {item.hook} hook output
+            {item.isError && (
+              <span className="tag error">
+                failed{item.exitCode === undefined ? '' : ` (exit ${item.exitCode})`}
+              </span>
+            )}
+          </summary>
+          <pre>{item.text || '(no output)'}</pre>
         </details>
+      );
+    case 'compaction':
+      return (
+        <p className="divider" role="separator">
+          <span>
+            Conversation compacted
+            <span className="muted">{compactionDetail(item)}</span>
+          </span>
+        </p>
       );
     case 'blocked':
       return (
@@ -113,6 +132,21 @@ function TurnResult({ item }: { item: Extract<Item, { kind: 'turn' }> }) {
       {parts.length > 0 && <span className="muted"> · {parts.join(' · ')}</span>}
     </p>
   );
+}
+
+/** Why the conversation was compacted, and by how much: " · manual · 12.5k → 2.6k tokens". */
+function compactionDetail(item: Extract<Item, { kind: 'compaction' }>): string {
+  const parts = [item.trigger === 'auto' ? 'context full' : item.trigger];
+  if (item.preTokens !== undefined && item.postTokens !== undefined)
+    parts.push(`${kTokens(item.preTokens)} → ${kTokens(item.postTokens)} tokens`);
+  return parts
+    .filter(Boolean)
+    .map((part) => ` · ${part}`)
+    .join('');
+}
+
+function kTokens(count: number): string {
+  return count < 1000 ? String(count) : `${(count / 1000).toFixed(1)}k`;
 }
 
 function tokens(usage: Usage): string {
