@@ -232,3 +232,18 @@ export const modelUsage = pgTable(
     index('model_usage_user_day').on(t.userId, t.day),
   ],
 );
+
+/**
+ * A user's own GitHub token (`hangar github login`), sealed with AES-256-GCM under the
+ * server's secret key (HANGAR_SECRET_KEY or `<data dir>/secret.key`); it is opened on
+ * the host only, for the git proxy and GitHub API calls, and never sent back.
+ */
+export const githubTokens = pgTable('github_tokens', {
+  userId: text('user_id')
+    .primaryKey()
+    .references(() => users.id, { onDelete: 'cascade' }),
+  /** The GitHub login the token belonged to when it was checked. */
+  login: text('login').notNull(),
+  sealedToken: text('sealed_token').notNull(),
+  createdAt: ts('created_at').notNull().defaultNow(),
+});

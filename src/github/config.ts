@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+
+/** How Hangar reaches GitHub (github.com or a GitHub Enterprise Server). */
+export interface GitHubConfig {
+  /** HANGAR_GITHUB_URL: where repos live, `https://github.com` (no trailing slash). */
+  webUrl: string;
+  /** HANGAR_GITHUB_API_URL: the REST API, `https://api.github.com` or `https://HOST/api/v3`. */
+  apiUrl: string;
+  /** The GitHub App, when HANGAR_GITHUB_APP_ID and HANGAR_GITHUB_APP_PRIVATE_KEY are set. */
+  app: GitHubAppConfig | undefined;
+  /** HANGAR_GITHUB_TOKEN_LOGIN: whether users may connect their own token (default on). */
+  tokenLogin: boolean;
+}
+
+export interface GitHubAppConfig {
+  /** HANGAR_GITHUB_APP_ID */
+  id: number;
+  /** HANGAR_GITHUB_APP_PRIVATE_KEY: the PEM itself (read from the file when a path was given). */
+  privateKey: string;
+  /** HANGAR_GITHUB_WEBHOOK_SECRET: checks the signature of webhook deliveries. */
+  webhookSecret: string | undefined;
+}
+
+const httpUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
+  .refine(
+    (u) => URL.canParse(u) && !new URL(u).search && !new URL(u).hash,
+    'must have no query or fragment',
+  )
+  .transform((u) => u.replace(/\/+$/, ''));
+
+const Env = z.object({
+  HANGAR_GITHUB_URL: httpUrl.default('https://github.com'),
+  HANGAR_GITHUB_API_URL: httpUrl.default('https://api.github.com'),
+  HANGAR_GITHUB_APP_ID: z
+    .string()
+    .regex(/^[0-9]{1,12}$/, 'must be the App ID, a number (the App settings page shows it)')
+    .transform(Number)
+    .optional(),
+  HANGAR_GITHUB_APP_PRIVATE_KEY: z.string().min(1).optional(),
+  HANGAR_GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
+  HANGAR_GITHUB_TOKEN_LOGIN: z
+    .enum(['on', 'off'], { error: 'must be "on" or "off"' })
+    .default('on'),
+});
+
+/** Reads GitHub's settings from the server's environment, naming a wrong variable. */
+export function githubConfigFrom(env: NodeJS.ProcessEnv): GitHubConfig {
+  const parsed = Env.safeParse(
+    Object.fromEntries(
+      Object.entries(env).filter(([key, value]) => key in Env.shape && value !== ''),
+    ),
+  );
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(issue?.message ?? 'invalid', String(issue?.path[0] ?? 'environment'));
+  }
+  const vars = parsed.data;
+  const hasId = vars.HANGAR_GITHUB_APP_ID !== undefined;
+  const hasKey = vars.HANGAR_GITHUB_APP_PRIVATE_KEY !== undefined;
+  if (hasId !== hasKey) {
+    throw new ValidationError(
+      'a GitHub App needs both HANGAR_GITHUB_APP_ID and HANGAR_GITHUB_APP_PRIVATE_KEY',
+      hasId ? 'HANGAR_GITHUB_APP_PRIVATE_KEY' : 'HANGAR_GITHUB_APP_ID',
+    );
+  }
+  return {
+    webUrl: vars.HANGAR_GITHUB_URL,
+    apiUrl: vars.HANGAR_GITHUB_API_URL,
+    app:
+      vars.HANGAR_GITHUB_APP_ID !== undefined && vars.HANGAR_GITHUB_APP_PRIVATE_KEY !== undefined
+        ? {
+            id: vars.HANGAR_GITHUB_APP_ID,
+            privateKey: readPrivateKey(vars.HANGAR_GITHUB_APP_PRIVATE_KEY),
+            webhookSecret: vars.HANGAR_GITHUB_WEBHOOK_SECRET,
+          }
+        : undefined,
+    tokenLogin: vars.HANGAR_GITHUB_TOKEN_LOGIN === 'on',
+  };
+}
+
+/** The App's key: the PEM itself (`\n` escapes allowed, as one-line env files need), or a path. */
+function readPrivateKey(value: string): string {
+  const pem = value.includes('-----BEGIN') ? value.replaceAll('\\n', '\n') : readKeyFile(value);
+  if (!/-----BEGIN (RSA )?PRIVATE KEY-----/.test(pem)) {
+    throw new ValidationError(
+      'is not a PEM private key (the .pem file GitHub gives when you generate one, or its path)',
+      'HANGAR_GITHUB_APP_PRIVATE_KEY',
+    );
+  }
+  return pem;
+}
+
+function readKeyFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new ValidationError(
+      `cannot read the key file ${JSON.stringify(path)} (${code}): give the PEM or a readable path`,
+      'HANGAR_GITHUB_APP_PRIVATE_KEY',
+    );
+  }
+}
