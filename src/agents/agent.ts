@@ -31,6 +31,11 @@ export interface Agent extends AgentInfo {
   turn(spec: TurnSpec): AgentTurn;
   /** Maps one line of the agent's output to canonical session events. */
   parseLine(line: string): ParsedLine;
+  /**
+   * Why `text` cannot be a message of a session (a command that would leave the
+   * session's conversation, say), in words a person can act on; undefined when it can.
+   */
+  refuseMessage(text: string): string | undefined;
   /** Where its conversation lives in the sandbox, so it can be saved and restored. */
   readonly conversation: ConversationStore;
   /** How a person continues the conversation on their own machine (teleport). */

@@ -22,3 +22,16 @@ export function agentFor(name: string): Agent {
   if (!agent) throw new UnknownAgentError(name);
   return agent;
 }
+
+/** A message the session's agent cannot take; `field` is the request's field it came in. */
+export class RefusedMessageError extends HangarError {
+  constructor(field: string, reason: string) {
+    super('message_refused', 400, `${field}: ${reason}`, { field });
+  }
+}
+
+/** Throws RefusedMessageError when `agent` cannot take `text` as a message of a session. */
+export function checkMessage(agent: Agent, text: string, field: string): void {
+  const reason = agent.refuseMessage(text);
+  if (reason !== undefined) throw new RefusedMessageError(field, reason);
+}

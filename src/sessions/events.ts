@@ -32,7 +32,21 @@ export const eventSchemas = {
       .optional(),
   }),
   'setup.output': z.object({ stream: z.enum(['stdout', 'stderr']), text: z.string() }),
-  'hook.output': z.object({ hook: z.string(), text: z.string() }),
+  /** What one of the agent's hooks printed, e.g. the repo's SessionStart hook. */
+  'hook.output': z.object({
+    /** The hook as the agent names it, e.g. `SessionStart:startup`. */
+    hook: z.string(),
+    text: z.string(),
+    isError: z.boolean().optional(),
+    exitCode: z.number().optional(),
+  }),
+  /** The agent replaced the conversation so far by a summary, to free its context. */
+  'context.compacted': z.object({
+    /** `manual`: the user sent `/compact`; `auto`: the context was nearly full. */
+    trigger: z.enum(['manual', 'auto']),
+    preTokens: z.number().optional(),
+    postTokens: z.number().optional(),
+  }),
   'network.blocked': z.object({ host: z.string(), port: z.number(), reason: z.string() }),
   'diff.updated': z.object({ files: z.number(), additions: z.number(), deletions: z.number() }),
   'agent.unknown': z.object({ line: z.unknown() }),

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
-import { agentFor } from '../agents/index.js';
+import { agentFor, checkMessage } from '../agents/index.js';
 import type { InstalledAgent } from '../agents/install.js';
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from '../config.js';
 import { ConflictError } from '../errors.js';
@@ -202,6 +202,7 @@ export class Runner {
 
   /** A user's message: delivered now if the agent is waiting, else queued for the next turn. */
   async sendMessage(session: Session, text: string): Promise<{ queued: boolean }> {
+    checkMessage(this.agentOf(session), text, 'text');
     if (session.status === 'failed') {
       throw new ConflictError(
         `Session ${session.id} failed (${session.failureReason ?? 'no reason recorded'}): start a new one.`,

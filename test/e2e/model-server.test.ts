@@ -130,6 +130,11 @@ describe('the scripted model server', () => {
         compact_metadata: expect.objectContaining({ trigger: 'manual' }) as unknown,
       }),
     );
+    // Hangar's reading: the compaction, then the turn's end.
+    expect(compact.text.flatMap((line) => parseClaudeLine(line).events)).toMatchObject([
+      { type: 'context.compacted', data: { trigger: 'manual' } },
+      { type: 'turn.result', data: { isError: false } },
+    ]);
 
     // The next turn gets the script's next reply, and the model sees the summary.
     const next = await runClaude(dir, 'what now?', ['--resume', id]);

@@ -3,6 +3,7 @@ import { ensureAgent } from '../install.js';
 import { CLAUDE_CODE_INFO } from './info.js';
 import { claudeCodeLocal, claudeConversationPath } from './local.js';
 import { CLAUDE_CODE } from './package.js';
+import { refusedCommand } from './slash-commands.js';
 import { parseClaudeLine } from './stream.js';
 import { claudeCodeTurn } from './turn.js';
 
@@ -40,6 +41,7 @@ export const claudeCode: Agent = {
         },
   turn: claudeCodeTurn,
   parseLine: parseClaudeLine,
+  refuseMessage: refusedCommand,
   conversation,
   local: claudeCodeLocal,
 };

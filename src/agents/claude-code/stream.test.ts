@@ -59,4 +59,93 @@ describe('parseClaudeLine', () => {
       expect(parsed.events).toEqual([]);
     }
   });
+
+  // Lines as Claude Code 2.1.330 prints them (ids shortened).
+  const session = '1d2d9764-e400-4fcb-957a-25c11eae26ed';
+  const hookLine = (fields: Record<string, unknown>) =>
+    JSON.stringify({
+      type: 'system',
+      subtype: 'hook_response',
+      hook_id: '2df25a8c',
+      hook_name: 'SessionStart:startup',
+      hook_event: 'SessionStart',
+      uuid: 'd014b099',
+      session_id: session,
+      ...fields,
+    });
+
+  it("reads a SessionStart hook's output, stdout and stderr as they came", () => {
+    const parsed = parseClaudeLine(
+      hookLine({
+        output: 'warn: slow mirror\nNode 20 and pnpm are installed\n',
+        stdout: 'Node 20 and pnpm are installed\n',
+        stderr: 'warn: slow mirror\n',
+        exit_code: 0,
+        outcome: 'success',
+      }),
+    );
+    expect(parsed.agentSessionId).toBe(session);
+    expect(parsed.events).toEqual([
+      {
+        type: 'hook.output',
+        data: {
+          hook: 'SessionStart:startup',
+          text: 'warn: slow mirror\nNode 20 and pnpm are installed\n',
+          isError: false,
+          exitCode: 0,
+        },
+      },
+    ]);
+  });
+
+  it('marks a failed hook, even a silent one, and leaves out a quiet one that worked', () => {
+    const failed = hookLine({ output: '', stdout: '', stderr: '', exit_code: 1, outcome: 'error' });
+    expect(parseClaudeLine(failed).events).toEqual([
+      {
+        type: 'hook.output',
+        data: { hook: 'SessionStart:startup', text: '', isError: true, exitCode: 1 },
+      },
+    ]);
+    const quiet = hookLine({
+      output: '',
+      stdout: '',
+      stderr: '',
+      exit_code: 0,
+      outcome: 'success',
+    });
+    expect(parseClaudeLine(quiet).events).toEqual([]);
+    // The hook's start says nothing a person needs.
+    const started = JSON.stringify({
+      type: 'system',
+      subtype: 'hook_started',
+      hook_name: 'SessionStart:startup',
+      session_id: session,
+    });
+    expect(parseClaudeLine(started).events).toEqual([]);
+  });
+
+  it('reads a compaction, by /compact or by a full context', () => {
+    const boundary = (trigger: string) =>
+      JSON.stringify({
+        type: 'system',
+        subtype: 'compact_boundary',
+        session_id: session,
+        uuid: 'ea541c37',
+        compact_metadata: {
+          trigger,
+          pre_tokens: 12485,
+          post_tokens: 2571,
+          cumulative_dropped_tokens: 9914,
+          duration_ms: 402,
+        },
+        logical_parent_uuid: 'f40fe931',
+      });
+    expect(parseClaudeLine(boundary('manual')).events).toEqual([
+      {
+        type: 'context.compacted',
+        data: { trigger: 'manual', preTokens: 12485, postTokens: 2571 },
+      },
+    ]);
+    expect(parseClaudeLine(boundary('auto')).events).toMatchObject([{ data: { trigger: 'auto' } }]);
+  });
 });

@@ -43,6 +43,37 @@ const ToolResultBlock = z.looseObject({
 });
 const OtherBlock = z.looseObject({ type: z.string() });
 
+/**
+ * A hook's run, as Claude Code reports it after the hook ends: SessionStart hooks always
+ * (others only with `--include-hook-events`, which Hangar does not pass). `hook_name`
+ * is the event and what set it off, e.g. `SessionStart:startup`; `output` is stdout and
+ * stderr in the order they came.
+ */
+const HookResponse = z.looseObject({
+  subtype: z.literal('hook_response'),
+  hook_name: z.string(),
+  output: z.string().optional(),
+  stdout: z.string().optional(),
+  stderr: z.string().optional(),
+  exit_code: z.number().optional(),
+  outcome: z.string().optional(),
+});
+
+/**
+ * Where Claude Code compacted the conversation: earlier turns were replaced by a
+ * summary, on `/compact` (`manual`) or when the context filled (`auto`).
+ */
+const CompactBoundary = z.looseObject({
+  subtype: z.literal('compact_boundary'),
+  compact_metadata: z
+    .looseObject({
+      trigger: z.string().optional(),
+      pre_tokens: z.number().optional(),
+      post_tokens: z.number().optional(),
+    })
+    .optional(),
+});
+
 const Line = z.discriminatedUnion('type', [
   z.looseObject({
     type: z.literal('system'),
@@ -106,7 +137,7 @@ export function parseClaudeLine(text: string): ParsedLine {
 
   switch (line.type) {
     case 'system':
-      return { ...base, events: [] };
+      return { ...base, events: systemEvents(line) };
     case 'assistant':
       return { ...base, events: line.message.content.flatMap(assistantEvent) };
     case 'user':
@@ -143,6 +174,44 @@ export function parseClaudeLine(text: string): ParsedLine {
         ],
       };
   }
+}
+
+/** The system lines a person reads: a hook's output, a compaction. Others are bookkeeping. */
+function systemEvents(line: z.infer<typeof OtherBlock>): NewEvent[] {
+  const hook = HookResponse.safeParse(line);
+  if (hook.success) {
+    const { hook_name, output, stdout = '', stderr = '', exit_code, outcome } = hook.data;
+    const text = output ?? stdout + stderr;
+    const isError = outcome === undefined ? (exit_code ?? 0) !== 0 : outcome !== 'success';
+    // A hook that ran quietly and well is not worth a line in the transcript.
+    if (!text && !isError) return [];
+    return [
+      {
+        type: 'hook.output',
+        data: {
+          hook: hook_name,
+          text,
+          isError,
+          ...(exit_code === undefined ? {} : { exitCode: exit_code }),
+        },
+      },
+    ];
+  }
+  const compact = CompactBoundary.safeParse(line);
+  if (compact.success) {
+    const meta = compact.data.compact_metadata;
+    return [
+      {
+        type: 'context.compacted',
+        data: {
+          trigger: meta?.trigger === 'manual' ? 'manual' : 'auto',
+          ...(meta?.pre_tokens === undefined ? {} : { preTokens: meta.pre_tokens }),
+          ...(meta?.post_tokens === undefined ? {} : { postTokens: meta.post_tokens }),
+        },
+      },
+    ];
+  }
+  return [];
 }
 
 function assistantEvent(block: z.infer<typeof OtherBlock>): NewEvent[] {

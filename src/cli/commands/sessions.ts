@@ -157,8 +157,15 @@ export function formatEvent(event: EventJson): string {
         : `— turn ${d.isError ? 'failed' : 'done'}${time}${cost}`;
     }
     case 'setup.output':
-    case 'hook.output':
       return str(d.text).replace(/\n$/, '');
+    case 'hook.output': {
+      const failed = d.isError
+        ? ` failed${typeof d.exitCode === 'number' ? ` (exit ${d.exitCode})` : ''}`
+        : '';
+      return `· ${str(d.hook)} hook${failed}\n${str(d.text).replace(/\n$/, '')}`.trimEnd();
+    }
+    case 'context.compacted':
+      return `— conversation compacted (${d.trigger === 'auto' ? 'context full' : str(d.trigger)})`;
     case 'network.blocked':
       return `! blocked ${str(d.host)}:${str(d.port)}: ${str(d.reason)}`;
     case 'diff.updated':

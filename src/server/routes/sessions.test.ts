@@ -281,3 +281,48 @@ describe('live streams per user', () => {
     await events.body?.cancel();
   });
 });
+
+describe('slash commands as messages', () => {
+  it('refuses /clear as a first prompt and as a follow-up, saying why and what to do', async () => {
+    const bundle = await json<{ id: string }>(
+      t.request('POST', '/api/v1/bundles', {
+        raw: bundleBytes,
+        contentType: 'application/octet-stream',
+      }),
+    );
+    const create = await t.request('POST', '/api/v1/sessions', {
+      body: { prompt: '/clear', source: { type: 'bundle', bundleId: bundle.id } },
+    });
+    expect(create.status).toBe(400);
+    expect(await create.json()).toEqual({
+      error: {
+        code: 'message_refused',
+        message: expect.stringMatching(
+          /^prompt: \/clear would start a new conversation.*start a new session instead\.$/,
+        ) as unknown,
+        details: { field: 'prompt' },
+      },
+    });
+    const sessions = await json<{ sessions: { title: string }[] }>(
+      t.request('GET', '/api/v1/sessions'),
+    );
+    expect(sessions.sessions.map((s) => s.title)).not.toContain('/clear');
+
+    const id = await createSession('compact me later');
+    const before = await json<{ lastSeq: number }>(
+      t.request('GET', `/api/v1/sessions/${id}/events`),
+    );
+    const reset = await t.request('POST', `/api/v1/sessions/${id}/messages`, {
+      body: { text: '  /reset please  ' },
+    });
+    expect(reset.status).toBe(400);
+    expect(await reset.json()).toMatchObject({
+      error: { code: 'message_refused', details: { field: 'text' } },
+    });
+    // Nothing of it reached the session's log.
+    const events = await json<{ events: { type: string; data: { text?: string } }[] }>(
+      t.request('GET', `/api/v1/sessions/${id}/events?after=${before.lastSeq}`),
+    );
+    expect(events.events.filter((e) => e.type === 'message.user')).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
+import { agentFor, checkMessage } from '../../agents/index.js';
 import { ValidationError } from '../../errors.js';
 import { isAgentSessionId, newId } from '../../ids.js';
 import { sessionBranch, titleFromPrompt } from '../../sessions/branch-name.js';
@@ -260,6 +261,8 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
     async (c) => {
       const user = c.get('user');
       const body = c.req.valid('json');
+      const agent = body.agent ?? DEFAULT_AGENT_NAME;
+      checkMessage(agentFor(agent), body.prompt, 'prompt');
       const environmentId = body.environmentId ?? user.defaultEnvironmentId;
       if (!environmentId) {
         throw new ValidationError('you have no default environment: name one', 'environmentId');
@@ -284,7 +287,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
         title,
         prompt: body.prompt,
         repoName: resolved.repoName,
-        agent: body.agent ?? DEFAULT_AGENT_NAME,
+        agent,
         model: body.model ?? null,
         source: resolved.source,
         branch,
