@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Bind } from './driver.js';
 import { RESTORE_HELD } from './exec-env.js';
 import type { UserIds } from './identity.js';
@@ -178,4 +180,12 @@ export function execArgs(
     ...shell,
     ...options.argv,
   ];
+}
+
+/**
+ * Which /proc entries exist on this kernel (bwrap fails binding over a missing one):
+ * the `procHas` the functions above take, for real sandboxes.
+ */
+export function hostProcHas(entry: string): boolean {
+  return existsSync(join('/proc', entry));
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import {
   checkEnv,
+  commandEnv,
   envArgs,
   HELD_PREFIX,
   HOST_ENV,
@@ -86,5 +87,43 @@ describe('RESTORE_HELD', () => {
   it('sets nothing that was not held, and leaves no variable of its own', () => {
     expect(run({ n: 'mine', held: 'mine too' })).toEqual(['held=mine too', 'n=mine']);
     expect(LOADER_VARS).toContain('LD_PRELOAD');
+  });
+});
+
+describe('commandEnv', () => {
+  const base = { sandboxId: 'sbx_1', gateway: undefined, sandboxEnv: {} };
+
+  it('gives user and root a login’s basics, each their own home', () => {
+    expect(commandEnv({ ...base, user: 'user' })).toEqual({
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      HOME: '/home/user',
+      USER: 'user',
+      LOGNAME: 'user',
+      SHELL: '/bin/bash',
+      LANG: 'C.UTF-8',
+      HANGAR_SANDBOX_ID: 'sbx_1',
+    });
+    expect(commandEnv({ ...base, user: 'root' })).toMatchObject({
+      HOME: '/root',
+      USER: 'root',
+      LOGNAME: 'root',
+    });
+  });
+
+  it('names the gateway only when the sandbox has one', () => {
+    expect(commandEnv({ ...base, user: 'user', gateway: '127.0.0.1:3128' })).toMatchObject({
+      HANGAR_GATEWAY: '127.0.0.1:3128',
+    });
+    expect(commandEnv({ ...base, user: 'user' })).not.toHaveProperty('HANGAR_GATEWAY');
+  });
+
+  it('lets the sandbox’s variables override the basics, and the exec’s override both', () => {
+    const env = commandEnv({
+      ...base,
+      user: 'user',
+      sandboxEnv: { LANG: 'de_DE.UTF-8', A: 'sandbox', B: 'sandbox' },
+      execEnv: { B: 'exec', HOME: '/tmp' },
+    });
+    expect(env).toMatchObject({ LANG: 'de_DE.UTF-8', A: 'sandbox', B: 'exec', HOME: '/tmp' });
   });
 });

@@ -1,4 +1,5 @@
 import { ValidationError } from '../errors.js';
+import { SANDBOX_USER } from './identity.js';
 
 /**
  * The environment of sandboxed commands, and the one of the host processes that start
@@ -121,4 +122,34 @@ export function envArgs(env: Readonly<Record<string, string>>): string[] {
       value,
     ]),
   ];
+}
+
+/** The search path a sandboxed command starts with. */
+const SANDBOX_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/**
+ * The environment a sandboxed command sees: a login's basics for its user, the
+ * sandbox's id and gateway, then the sandbox's variables, then the exec's own (each
+ * over the one before). It reaches bwrap over its args fd only (envArgs).
+ */
+export function commandEnv(options: {
+  user: 'root' | 'user';
+  sandboxId: string;
+  gateway: string | undefined;
+  sandboxEnv: Readonly<Record<string, string>>;
+  execEnv?: Readonly<Record<string, string>> | undefined;
+}): Record<string, string> {
+  const root = options.user === 'root';
+  return {
+    PATH: SANDBOX_PATH,
+    HOME: root ? '/root' : SANDBOX_USER.home,
+    USER: root ? 'root' : SANDBOX_USER.name,
+    LOGNAME: root ? 'root' : SANDBOX_USER.name,
+    SHELL: '/bin/bash',
+    LANG: 'C.UTF-8',
+    HANGAR_SANDBOX_ID: options.sandboxId,
+    ...(options.gateway === undefined ? {} : { HANGAR_GATEWAY: options.gateway }),
+    ...options.sandboxEnv,
+    ...options.execEnv,
+  };
 }

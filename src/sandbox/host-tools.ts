@@ -40,6 +40,35 @@ export function findTool(name: HostTool, env: NodeJS.ProcessEnv = process.env): 
   );
 }
 
+/**
+ * The host tools' paths, each looked up once. All are needed, so they are looked up
+ * at once (a missing one is an error now, not at the first sandbox), but socat: only
+ * a sandbox with a gateway needs it.
+ */
+export class HostToolPaths {
+  private readonly paths: Record<HostTool, string>;
+
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.paths = {
+      bwrap: findTool('bwrap', env),
+      nsenter: findTool('nsenter', env),
+      unshare: findTool('unshare', env),
+      setpriv: findTool('setpriv', env),
+      mount: findTool('mount', env),
+      'mkfs.ext4': findTool('mkfs.ext4', env),
+      filefrag: findTool('filefrag', env),
+      sh: findTool('sh', env),
+      socat: '',
+    };
+  }
+
+  /** A host tool's path; socat is looked for the first time it is asked for. */
+  get(name: HostTool): string {
+    if (name === 'socat') this.paths.socat ||= findTool('socat', this.env);
+    return this.paths[name];
+  }
+}
+
 /** Runs a host command to completion; rejects with its stderr when it fails. */
 export function run(
   command: string,

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
-import { formatSize, parseCpus, parsePids, parseSize, resolveLimits } from './limits.js';
+import {
+  formatSize,
+  MIN_LIMITS,
+  parseCpus,
+  parsePids,
+  parseSize,
+  resolveLimits,
+  specLimits,
+} from './limits.js';
 
 const G = 1024 ** 3;
 const M = 1024 ** 2;
@@ -83,5 +91,27 @@ describe('formatSize', () => {
     expect(formatSize(512 * M)).toBe('512M');
     expect(formatSize(1.5 * G)).toBe('1536M');
     expect(formatSize(1000)).toBe('1000');
+  });
+});
+
+describe('specLimits', () => {
+  const defaults = resolveLimits({}, host);
+
+  it('takes what the spec asks for over the defaults, pids as a whole count', () => {
+    expect(specLimits({}, defaults)).toEqual(defaults);
+    expect(specLimits({ memoryBytes: 512 * M, pids: 100.7 }, defaults)).toEqual({
+      ...defaults,
+      memoryBytes: 512 * M,
+      pids: 100,
+    });
+  });
+
+  it('refuses a limit below what a sandbox needs, or not a number, naming the field', () => {
+    expect(() => specLimits({ memoryBytes: M }, defaults)).toThrow(
+      new RegExp(`^memoryBytes: must be at least ${MIN_LIMITS.memoryBytes}\\.$`),
+    );
+    expect(() => specLimits({ cpus: 0 }, defaults)).toThrow(/^cpus: must be at least 0.01\.$/);
+    expect(() => specLimits({ pids: Number.NaN }, defaults)).toThrow(/^pids: /);
+    expect(() => specLimits({ diskBytes: -1 }, defaults)).toThrow(/^diskBytes: /);
   });
 });

@@ -156,3 +156,19 @@ function checkAtLeast(limits: Limits): void {
     throw new ValidationError(`must be at least ${formatSize(MIN_LIMITS.diskBytes)}.`, 'disk');
   }
 }
+
+/**
+ * The limits a sandbox spec gets: what it asks for over `defaults` (resolveLimits for
+ * the host). Each must be at least MIN_LIMITS (a ValidationError names the field, NaN
+ * included); `pids` is rounded down to a whole count.
+ */
+export function specLimits(asked: Partial<Limits>, defaults: Limits): Limits {
+  const limits: Limits = { ...defaults, ...asked };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    if (!(limits[key] >= MIN_LIMITS[key])) {
+      throw new ValidationError(`must be at least ${MIN_LIMITS[key]}.`, key);
+    }
+  }
+  limits.pids = Math.floor(limits.pids);
+  return limits;
+}

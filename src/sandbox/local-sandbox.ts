@@ -1,0 +1,219 @@
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
+import { procsFiles, readUsage, removeCgroups, type CgroupPaths } from './cgroups.js';
+import type { ExecOptions, ExecResult, Sandbox, SandboxState, SandboxStats } from './driver.js';
+import { execIn } from './exec.js';
+import { startGatewayRelay, stopRelay } from './gateway-relay.js';
+import { startHolder } from './holder.js';
+import type { HostTool } from './host-tools.js';
+import type { UserIds } from './identity.js';
+import type { Limits } from './limits.js';
+import { waitForLoopRelease } from './loop-device.js';
+import { readRunning, type Running } from './namespaces.js';
+import {
+  bindViews,
+  gatewayAddress,
+  sandboxFiles,
+  userIds,
+  writeSaved,
+  type Saved,
+} from './sandbox-dir.js';
+import type { UidClaims } from './uid-range.js';
+
+/** What a sandbox needs of the driver that made it (local-driver.ts). */
+export interface SandboxHost {
+  /** Where sandboxes' directories are: `<sandboxesDir>/<id>`. */
+  readonly sandboxesDir: string;
+  /** The compiled seccomp filter. */
+  readonly seccomp: Buffer;
+  /** Which host uids this data dir's sandboxes hold. */
+  readonly uids: UidClaims;
+  /** Holders this process started, so it can wait for them to exit. */
+  readonly children: Map<string, ChildProcess>;
+  /** Gateway relays this process started. */
+  readonly relays: Map<string, ChildProcess>;
+  tool(name: HostTool): string;
+  createCgroups(id: string, limits: Limits): CgroupPaths;
+  liveMasks(live: readonly string[]): Promise<string | undefined>;
+}
+
+/** How long a start or stop waits for the disk's loop device to go. */
+const LOOP_RELEASE_MS = 10_000;
+
+/**
+ * One sandbox of the local driver: its lifecycle (start, stop, destroy) and its state,
+ * read from its directory each time, so any process may manage it.
+ */
+export class LocalSandbox implements Sandbox {
+  readonly id: string;
+  readonly limits: Limits;
+  private readonly dir: string;
+  private readonly files: ReturnType<typeof sandboxFiles>;
+
+  constructor(
+    private readonly host: SandboxHost,
+    private readonly saved: Saved,
+  ) {
+    this.id = saved.id;
+    this.limits = saved.limits;
+    this.dir = join(host.sandboxesDir, saved.id);
+    this.files = sandboxFiles(this.dir);
+  }
+
+  /** The host uid and gid of this sandbox's `user`. */
+  get ids(): UserIds {
+    return userIds(this.saved);
+  }
+
+  get gateway(): string | undefined {
+    return gatewayAddress(this.saved);
+  }
+
+  /** The holder's pids, if it is alive and still the one that was recorded. */
+  private running(): Running | undefined {
+    return readRunning(this.files.running);
+  }
+
+  state(): SandboxState {
+    return this.running() ? 'running' : 'stopped';
+  }
+
+  async start(): Promise<void> {
+    if (this.running()) throw new ConflictError(`Sandbox ${this.id} is already running.`);
+    if (!existsSync(this.files.saved)) throw new NotFoundError('sandbox', this.id);
+    // The image must not be mounted twice: wait until the last start's loop device is gone.
+    await waitForLoopRelease(this.files.image, LOOP_RELEASE_MS);
+    const cgroups = this.host.createCgroups(this.id, this.limits);
+    if (JSON.stringify(cgroups) !== JSON.stringify(this.saved.cgroups)) {
+      this.saved.cgroups = cgroups;
+      writeSaved(this.dir, this.saved);
+    }
+
+    const masks = await this.host.liveMasks(this.saved.base.live);
+    const running = await startHolder({
+      id: this.id,
+      dir: this.dir,
+      base: this.saved.base,
+      binds: this.saved.binds,
+      cgroups: this.saved.cgroups,
+      ids: this.ids,
+      masks,
+      tools: {
+        unshare: this.host.tool('unshare'),
+        sh: this.host.tool('sh'),
+        bwrap: this.host.tool('bwrap'),
+      },
+      seccomp: this.host.seccomp,
+      children: this.host.children,
+    });
+    writeFileSync(this.files.running, JSON.stringify(running));
+    if (this.saved.gatewaySocket !== undefined) {
+      try {
+        const relay = await startGatewayRelay({
+          netns: `/proc/${running.initPid}/ns/net`,
+          tcpTable: `/proc/${running.initPid}/net/tcp`,
+          port: this.saved.gatewayPort,
+          socket: this.saved.gatewaySocket,
+          procsFiles: procsFiles(this.saved.cgroups),
+          tools: {
+            sh: this.host.tool('sh'),
+            nsenter: this.host.tool('nsenter'),
+            setpriv: this.host.tool('setpriv'),
+            socat: this.host.tool('socat'),
+          },
+        });
+        this.host.relays.set(this.id, relay);
+      } catch (error) {
+        await this.stop();
+        throw error;
+      }
+    }
+  }
+
+  async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) throw new ValidationError('give a command to run.', 'argv');
+    const running = this.running();
+    if (!running) throw new ConflictError(`Sandbox ${this.id} is stopped: start it first.`);
+    return execIn(
+      {
+        id: this.id,
+        running,
+        root: this.files.root,
+        binds: bindViews(this.dir, this.saved.binds),
+        cgroups: this.saved.cgroups,
+        ids: this.ids,
+        gateway: this.gateway,
+        env: this.saved.env,
+        tools: {
+          sh: this.host.tool('sh'),
+          nsenter: this.host.tool('nsenter'),
+          bwrap: this.host.tool('bwrap'),
+        },
+        seccomp: this.host.seccomp,
+      },
+      argv,
+      options,
+    );
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running();
+    const relay = this.host.relays.get(this.id);
+    if (relay) {
+      stopRelay(relay);
+      this.host.relays.delete(this.id);
+    }
+    if (running) {
+      // SIGKILL to the pid-namespace init: the kernel kills every process in the sandbox.
+      for (const pid of [running.initPid, running.holderPid]) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // Gone.
+        }
+      }
+    }
+    const child = this.host.children.get(this.id);
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    }
+    await removeCgroups(this.saved.cgroups);
+    rmSync(this.files.running, { force: true });
+    // The holder's mount namespace goes with its last process; then the loop device.
+    await waitForLoopRelease(this.files.image, LOOP_RELEASE_MS);
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+    if (this.saved.uid !== undefined) this.host.uids.release(this.saved.uid, this.id);
+  }
+
+  async stats(): Promise<SandboxStats> {
+    const running = this.running();
+    const usage = readUsage(this.saved.cgroups);
+    let diskUsedBytes: number;
+    try {
+      if (!running) throw new Error('stopped');
+      // The disk is mounted only in the holder's namespace; look through its root.
+      const fs = statfsSync(`/proc/${running.holderPid}/root${this.files.disk}`);
+      diskUsedBytes = (fs.blocks - fs.bfree) * fs.bsize;
+    } catch {
+      diskUsedBytes = statSync(this.files.image, { throwIfNoEntry: false })?.blocks ?? 0;
+      diskUsedBytes *= 512;
+    }
+    return Promise.resolve({
+      state: running ? 'running' : 'stopped',
+      memoryBytes: running ? usage.memoryBytes : 0,
+      cpuSeconds: usage.cpuSeconds,
+      pids: running ? usage.pids : 0,
+      diskUsedBytes,
+      oomKills: usage.oomKills,
+      limits: this.limits,
+    });
+  }
+}
