@@ -185,7 +185,7 @@ describe('model gateway', () => {
     }
   });
 
-  it('says so when the server has no key', async () => {
+  it('says what to do when the server has no key, with a status the agent does not retry', async () => {
     const keyless = createGateway({ models: { anthropic: modelUpstreamFrom({}) } });
     const socket = join(temp.dir, 'keyless.sock');
     const box = await keyless.attach('keyless', {
@@ -193,9 +193,39 @@ describe('model gateway', () => {
       policy: policyFor({ level: 'full' }, []),
     });
     const answer = await send('/model/anthropic/v1/messages', { method: 'POST', socket });
-    expect(answer.status).toBe(503);
-    expect(answer.body).toMatch(/no ANTHROPIC_API_KEY/);
-    expect(JSON.parse(answer.body)).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    // Claude Code retries 5xx (and 408, 409, 429) for minutes and calls them temporary.
+    expect(answer.status).toBe(403);
+    expect(answer.headers['x-hangar-deny-reason']).toBe('no-model-key');
+    expect(JSON.parse(answer.body)).toMatchObject({
+      type: 'error',
+      error: {
+        type: 'permission_error',
+        message: expect.stringMatching(/set ANTHROPIC_API_KEY/) as unknown,
+      },
+    });
+    expect(answer.body).not.toMatch(/temporar|retry/i);
+    await box.detach();
+  });
+
+  it('forwards to a stand-in upstream without a key, and sends it none', async () => {
+    const port = (upstream.address() as { port: number }).port;
+    const standIn = createGateway({
+      models: { anthropic: modelUpstreamFrom({ ANTHROPIC_BASE_URL: `http://127.0.0.1:${port}` }) },
+    });
+    const socket = join(temp.dir, 'stand-in.sock');
+    const box = await standIn.attach('stand-in', {
+      socketPath: socket,
+      policy: policyFor({ level: 'none' }, []),
+    });
+    const before = received.length;
+    const answer = await send('/model/anthropic/v1/models', {
+      socket,
+      headers: { 'x-api-key': PLACEHOLDER_API_KEY },
+    });
+    expect(answer.status).toBe(200);
+    expect(received.slice(before)).toHaveLength(1);
+    expect(received[before]?.url).toBe('/v1/models');
+    expect(received[before]?.headers['x-api-key']).toBeUndefined();
     await box.detach();
   });
 });

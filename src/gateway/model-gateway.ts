@@ -29,6 +29,15 @@ export function modelUpstreamFrom(env: NodeJS.ProcessEnv): ModelUpstream {
   return { baseUrl, apiKey: env.ANTHROPIC_API_KEY || undefined };
 }
 
+/**
+ * Whether the server has no way to authenticate to the model API: no ANTHROPIC_API_KEY
+ * while ANTHROPIC_BASE_URL is Anthropic's own. Another upstream (a stand-in such as the
+ * scripted model server, or a proxy that adds its own key) is used without a key.
+ */
+export function missingModelKey(upstream: ModelUpstream): boolean {
+  return !upstream.apiKey && upstream.baseUrl.origin === new URL(DEFAULT_ANTHROPIC_BASE_URL).origin;
+}
+
 /** Credentials a sandbox might send, dropped so only the injected key reaches upstream. */
 const CREDENTIAL_HEADERS = ['host', 'x-api-key', 'authorization', 'cookie'];
 
@@ -137,12 +146,13 @@ export async function handleModel(
     );
     return;
   }
-  if (!upstream.apiKey) {
+  if (missingModelKey(upstream)) {
+    // A 4xx, not a 503: the agent does not retry it for minutes, nor calls it temporary.
     refuseModel(
       res,
-      503,
+      403,
       'no-model-key',
-      'Hangar: the server has no ANTHROPIC_API_KEY; set it where Hangar runs.',
+      'Hangar: this Hangar server has no model key, so no agent can reach the model. Ask its operator to set ANTHROPIC_API_KEY where `hangar serve` runs and restart it.',
     );
     return;
   }
@@ -168,7 +178,7 @@ export async function handleModel(
     {
       ...forwardHeaders(req.headers, CREDENTIAL_HEADERS),
       host: base.host,
-      'x-api-key': upstream.apiKey,
+      ...(upstream.apiKey ? { 'x-api-key': upstream.apiKey } : {}),
     },
   );
   let reader: UsageReader | undefined;

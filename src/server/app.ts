@@ -2,6 +2,8 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { sql } from 'drizzle-orm';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from 'pino';
+import { AGENT_NAMES } from '../agents/catalog.js';
+import type { AgentStatus } from '../agents/readiness.js';
 import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
 import { HangarError } from '../errors.js';
 import type { TrustedGroup } from '../environments/trusted-domains.js';
@@ -15,6 +17,7 @@ import type { AppEnv } from './context.js';
 import { errorResponse } from './errors.js';
 import { StreamLimit } from './stream-limit.js';
 import { accountRoutes } from './routes/account.js';
+import { agentRoutes } from './routes/agents.js';
 import { bundleRoutes } from './routes/bundles.js';
 import { sessionGitRoutes } from './routes/session-git.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -51,6 +54,8 @@ export interface AppOptions {
   keepAliveMs?: number;
   /** The built web app (`dist/web`), served at `/`; without it only the API is served. */
   webDir?: string;
+  /** Which agents can run here (a session for another is refused); default: all of them. */
+  agents?: readonly AgentStatus[];
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
@@ -62,6 +67,7 @@ const MAX_JSON_BODY = 1024 * 1024;
 export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   const { store, logger, trustedDomains, version } = options;
   const clock = options.clock ?? (() => new Date());
+  const agents = options.agents ?? AGENT_NAMES.map((name) => ({ name, usable: true }));
   const app = new OpenAPIHono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -82,10 +88,10 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.get('/healthz', async (c) => {
     try {
       await store.db.execute(sql`select 1`);
-      return c.json({ status: 'ok', version, store: store.kind });
+      return c.json({ status: 'ok', version, store: store.kind, agents });
     } catch (error) {
       logger.error({ err: error }, 'health check: store unreachable');
-      return c.json({ status: 'unavailable', version, store: store.kind }, 503);
+      return c.json({ status: 'unavailable', version, store: store.kind, agents }, 503);
     }
   });
 
@@ -116,6 +122,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         : jsonLimit(c, next),
   );
   app.route('/api/v1', accountRoutes(trustedDomains));
+  app.route('/api/v1', agentRoutes(agents));
   app.route('/api/v1', loginLinkRoutes(store.db, clock));
   app.route('/api/v1', tokenRoutes(store.db, clock));
   app.route('/api/v1', userRoutes(store.db));
@@ -138,6 +145,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         keepAliveMs: options.keepAliveMs,
         upstreams,
         modelLimits,
+        agents,
       }),
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));

@@ -9,6 +9,8 @@ import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { storeModelMeter } from '../store/model-usage.js';
 import { openStore, type Store } from '../store/store.js';
 import { createApp } from './app.js';
+import { AGENTS } from '../agents/index.js';
+import { agentStatuses, type AgentStatus } from '../agents/readiness.js';
 import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
 import { systemLookup } from '../gateway/resolver.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
@@ -24,6 +26,8 @@ export interface RunningServer {
   /** True on the very first start, when the admin token was just written. */
   firstStart: boolean;
   store: Store;
+  /** Which agents can run here; an unusable one has a reason. */
+  agents: AgentStatus[];
   close(): Promise<void>;
 }
 
@@ -58,6 +62,15 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const trustedDomains = loadTrustedDomains();
     const events = new EventLog(store.db);
     const gatewayOptions = gatewayOptionsFrom(process.env);
+    const agents = agentStatuses(AGENTS.values(), process.env);
+    for (const agent of agents) {
+      if (!agent.usable) {
+        log.warn(
+          { agent: agent.name, reason: agent.reason },
+          `${agent.name} cannot run: sessions for it are refused`,
+        );
+      }
+    }
     const gateway = createGateway({
       ...gatewayOptions,
       // The gateway knows sandboxes by the id they were attached with: the session's.
@@ -124,6 +137,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       },
       publicUrl: () => config.publicUrl ?? url,
       webDir: packageWebDir(),
+      agents,
     });
     const server = await listen(app.fetch, config.host, config.port);
     const address = server.address();
@@ -136,6 +150,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
       adminTokenFile: join(config.dataDir, ADMIN_TOKEN_FILE),
       firstStart,
       store,
+      agents,
       close: async () => {
         const closed = new Promise<void>((done) => server.close(() => done()));
         // Keep-alive and streaming connections would hold close() open.

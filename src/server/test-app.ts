@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
+import type { AgentStatus } from '../agents/readiness.js';
 import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { createGateway } from '../gateway/gateway.js';
@@ -55,6 +56,8 @@ export async function openTestApp(
     sessions?: boolean;
     keepAliveMs?: number;
     webDir?: string;
+    /** Which agents can run (default: all). */
+    agents?: AgentStatus[];
   } = {},
 ): Promise<TestApp> {
   const store = await openTestStore();
@@ -89,6 +92,7 @@ export async function openTestApp(
     sessions: runner && { log, runner },
     keepAliveMs: options.keepAliveMs,
     webDir: options.webDir,
+    agents: options.agents,
   });
   let server: ServerType | undefined;
   return {

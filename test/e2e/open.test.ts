@@ -15,6 +15,8 @@ describe('hangar open', () => {
     // An agents dir that cannot be made: sessions fail at once instead of installing one.
     writeFileSync(join(home, 'not-a-dir'), '');
     env.HANGAR_AGENTS_DIR = join(home, 'not-a-dir', 'agents');
+    // A key, so sessions are accepted (none reaches the model: they fail before).
+    env.ANTHROPIC_API_KEY = 'sk-ant-unused';
     server = await startServe(env);
     const token = readFileSync(join(env.HANGAR_DATA_DIR ?? '', 'admin-token'), 'utf8').trim();
     env = { ...env, HANGAR_SERVER: server.url, HANGAR_TOKEN: token };

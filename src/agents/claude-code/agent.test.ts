@@ -9,6 +9,13 @@ describe('claudeCode', () => {
     const missing = claudeCode.availability({ ANTHROPIC_API_KEY: '' });
     expect(missing.usable).toBe(false);
     expect(!missing.usable && missing.reason).toMatch(/set ANTHROPIC_API_KEY/);
+    expect(
+      claudeCode.availability({ ANTHROPIC_BASE_URL: 'https://api.anthropic.com/' }).usable,
+    ).toBe(false);
+    // Another upstream (the scripted model server, a proxy with its own key) needs none.
+    expect(claudeCode.availability({ ANTHROPIC_BASE_URL: 'http://127.0.0.1:8787' })).toEqual({
+      usable: true,
+    });
     expect(claudeCode.models).toEqual([{ provider: 'anthropic', keyVar: 'ANTHROPIC_API_KEY' }]);
   });
 

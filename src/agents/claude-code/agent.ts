@@ -1,4 +1,5 @@
 import type { Agent, ConversationStore } from '../agent.js';
+import { missingModelKey, modelUpstreamFrom } from '../../gateway/model-gateway.js';
 import { ensureAgent } from '../install.js';
 import { CLAUDE_CODE_INFO } from './info.js';
 import { claudeCodeLocal, claudeConversationPath } from './local.js';
@@ -32,13 +33,15 @@ export const claudeCode: Agent = {
   package: CLAUDE_CODE,
   install: (agentsDir) => ensureAgent(agentsDir, CLAUDE_CODE),
   models: [{ provider: 'anthropic', keyVar: KEY_VAR }],
+  // A key, or an upstream of the operator's own that needs none from Hangar (a stand-in
+  // such as the scripted model server, a proxy that adds its key).
   availability: (env) =>
-    env[KEY_VAR]
-      ? { usable: true }
-      : {
+    missingModelKey(modelUpstreamFrom(env))
+      ? {
           usable: false,
-          reason: `${CLAUDE_CODE_INFO.label} needs a model key: set ${KEY_VAR} in the server's environment (it stays on the host; sandboxes see a placeholder).`,
-        },
+          reason: `${CLAUDE_CODE_INFO.label} needs a model key: set ${KEY_VAR} where \`hangar serve\` runs and restart it (the key stays on the host; sandboxes see a placeholder). To try Hangar without a key, run scripts/demo`,
+        }
+      : { usable: true },
   turn: claudeCodeTurn,
   parseLine: parseClaudeLine,
   refuseMessage: refusedCommand,

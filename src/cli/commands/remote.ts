@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { climbLadder, describeTried, megabytes } from '../../git/bundle-ladder.js';
 import { LocalRepo, wipBranch } from '../../git/local-repo.js';
+import { AgentUnavailableError, type AgentStatus } from '../../agents/readiness.js';
 import { ApiClient } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
@@ -49,6 +50,7 @@ export function registerRemote(program: Command, io: Io): void {
       const branch = await repo.currentBranch();
       if (!branch) throw new CliError('HEAD is detached: check out a branch first.');
       const api = new ApiClient(resolveCredentials(io.env));
+      await requireUsableAgent(api, options.agent ?? 'claude-code');
       const common = {
         prompt: words.join(' '),
         ...(options.env ? { environmentId: await environmentId(api, options.env) } : {}),
@@ -166,6 +168,13 @@ async function waitForAgent(api: ApiClient, id: string, io: Io): Promise<void> {
     return failure !== undefined || (turnEnded && (status === 'idle' || status === 'hibernated'));
   });
   if (failure !== undefined) throw new CliError(`Session ${id} failed: ${failure}`);
+}
+
+/** Stops before a bundle is sent when the server says it cannot run the agent. */
+async function requireUsableAgent(api: ApiClient, agent: string): Promise<void> {
+  const { agents } = await api.get<{ agents: AgentStatus[] }>('/agents');
+  const status = agents.find((a) => a.name === agent);
+  if (status && !status.usable) throw new AgentUnavailableError(status);
 }
 
 async function environmentId(api: ApiClient, ref: string): Promise<string> {

@@ -28,6 +28,11 @@ export function registerServe(program: Command, io: Io): void {
           : `Admin token: ${server.adminTokenFile}`,
       );
       io.err(`Web app: ${server.url} (\`hangar open\` opens it signed in)`);
+      for (const agent of server.agents) {
+        if (!agent.usable)
+          io.err(`Warning: ${agent.name} sessions are refused: ${agent.reason ?? ''}`);
+      }
+      // Last: tests (and people) take this line as the end of the banner.
       io.err(`Log in: hangar login --server ${server.url} --token - < ${server.adminTokenFile}`);
 
       await new Promise<void>((resolve) => {

@@ -326,3 +326,49 @@ describe('slash commands as messages', () => {
     expect(events.events.filter((e) => e.type === 'message.user')).toEqual([]);
   });
 });
+
+describe('a server that cannot run the agent', () => {
+  it('refuses a session at once with the reason, stores nothing, and says so in /agents and /healthz', async () => {
+    const reason = 'the server has no model key: set ANTHROPIC_API_KEY';
+    const keyless = await openTestApp({
+      sessions: true,
+      agents: [{ name: 'claude-code', usable: false, reason }],
+    });
+    try {
+      const bundle = await json<{ id: string }>(
+        keyless.request('POST', '/api/v1/bundles', {
+          raw: bundleBytes,
+          contentType: 'application/octet-stream',
+        }),
+      );
+      const refused = await keyless.request('POST', '/api/v1/sessions', {
+        body: { prompt: 'add hello.txt', source: { type: 'bundle', bundleId: bundle.id } },
+      });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toEqual({
+        error: {
+          code: 'agent_not_configured',
+          message: `claude-code cannot run on this server: ${reason}.`,
+          details: { agent: 'claude-code' },
+        },
+      });
+      expect(
+        (await json<{ sessions: unknown[] }>(keyless.request('GET', '/api/v1/sessions'))).sessions,
+      ).toEqual([]);
+
+      expect(await json(keyless.request('GET', '/api/v1/agents'))).toEqual({
+        agents: [{ name: 'claude-code', usable: false, reason }],
+      });
+      expect(await json(keyless.request('GET', '/healthz', { token: null }))).toMatchObject({
+        status: 'ok',
+        agents: [{ name: 'claude-code', usable: false, reason }],
+      });
+    } finally {
+      await keyless.close();
+    }
+    // A server that can run it says so too.
+    expect(await json(t.request('GET', '/api/v1/agents'))).toEqual({
+      agents: [{ name: 'claude-code', usable: true }],
+    });
+  });
+});

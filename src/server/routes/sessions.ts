@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { agentFor, checkMessage } from '../../agents/index.js';
+import { requireUsableAgent, type AgentStatus } from '../../agents/readiness.js';
 import { ValidationError } from '../../errors.js';
 import { isAgentSessionId, newId } from '../../ids.js';
 import { sessionBranch, titleFromPrompt } from '../../sessions/branch-name.js';
@@ -26,6 +27,7 @@ import type { StreamLimit } from '../stream-limit.js';
 import {
   ArchivedQuery,
   errorResponses,
+  ErrorSchema,
   Id,
   IdParams,
   jsonBody,
@@ -150,6 +152,14 @@ function toJson(session: Session): z.infer<typeof SessionSchema> {
 }
 
 const tags = ['Sessions'];
+
+/** The answer when the server cannot run the agent (no model key): said at once. */
+const agentNotConfigured = {
+  422: {
+    description: '`agent_not_configured`: this server cannot run the agent; the message says why',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+} as const;
 const security = [{ bearer: [] }];
 const one = jsonResponse(SessionSchema, 'The session');
 
@@ -225,6 +235,8 @@ export interface SessionRouteOptions {
   upstreams?: UpstreamRules;
   /** The model limits, shown beside a session's usage. */
   modelLimits?: ModelLimits;
+  /** Which agents can run here: a session or a follow-up for another is refused at once. */
+  agents?: readonly AgentStatus[];
 }
 
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
@@ -235,6 +247,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
     keepAliveMs = 15_000,
     upstreams,
     modelLimits = DEFAULT_MODEL_LIMITS,
+    agents = [],
   } = options;
   const app = router();
 
@@ -256,12 +269,15 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
           'The queued session',
         ),
         ...errorResponses,
+        ...agentNotConfigured,
       },
     }),
     async (c) => {
       const user = c.get('user');
       const body = c.req.valid('json');
       const agent = body.agent ?? DEFAULT_AGENT_NAME;
+      // Before anything is stored or started: a session that cannot run is never made.
+      requireUsableAgent(agents, agent);
       checkMessage(agentFor(agent), body.prompt, 'prompt');
       const environmentId = body.environmentId ?? user.defaultEnvironmentId;
       if (!environmentId) {
@@ -426,10 +442,12 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
           'Accepted',
         ),
         ...errorResponses,
+        ...agentNotConfigured,
       },
     }),
     async (c) => {
       const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      requireUsableAgent(agents, session.agent);
       return c.json(await runner.sendMessage(session, c.req.valid('json').text), 202);
     },
   );

@@ -142,6 +142,79 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/agents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The agents and whether each can run here */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              agents: components['schemas']['AgentStatus'][];
+            };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/login-links': {
     parameters: {
       query?: never;
@@ -1293,6 +1366,15 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description `agent_not_configured`: this server cannot run the agent; the message says why */
+        422: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     delete?: never;
@@ -1581,6 +1663,15 @@ export interface paths {
         };
         /** @description Conflict */
         409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description `agent_not_configured`: this server cannot run the agent; the message says why */
+        422: {
           headers: {
             [name: string]: unknown;
           };
@@ -2025,6 +2116,14 @@ export interface components {
         name: string;
         patterns: string[];
       }[];
+    };
+    AgentStatus: {
+      /** @enum {string} */
+      name: 'claude-code';
+      /** @description Whether this server can run sessions of this agent now */
+      usable: boolean;
+      /** @description Why it cannot, and what to do (e.g. the model key the server lacks) */
+      reason?: string;
     };
     LoginLink: {
       /** @description One-time code; `hangar open` puts it in the URL fragment */

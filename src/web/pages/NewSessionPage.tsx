@@ -4,6 +4,9 @@ import { aboutAny, Field, FormError } from '../components/Field';
 import { useLoad, useStoredState } from '../hooks';
 import { Link, navigate } from '../router';
 
+/** The one agent the form offers for now. */
+const AGENT: string = 'claude-code';
+
 const FIELDS = ['source.url', 'source.branch', 'environmentId', 'agent', 'model', 'prompt'];
 
 /** Start a task: a repository and branch, an environment, an agent, and the prompt. */
@@ -12,6 +15,7 @@ export function NewSessionPage() {
     () => unwrap(api.GET('/api/v1/environments')).then((page) => page.environments),
     [],
   );
+  const agents = useLoad(() => unwrap(api.GET('/api/v1/agents')).then((page) => page.agents), []);
   const [repo, setRepo] = useStoredState('hangar.new.repo', '');
   const [branch, setBranch] = useStoredState('hangar.new.branch', '');
   const [prompt, setPrompt] = useState('');
@@ -23,6 +27,9 @@ export function NewSessionPage() {
   const live = environments.data ?? [];
   // The list is fetched on every visit, so its default is the current one.
   const chosen = environmentId ?? live.find((e) => e.isDefault)?.id ?? live[0]?.id ?? '';
+
+  // The server says at once when it cannot run the agent (e.g. it has no model key).
+  const unusable = agents.data?.find((a) => a.name === AGENT && !a.usable);
 
   const submit = async (event: SyntheticEvent) => {
     event.preventDefault();
@@ -108,7 +115,13 @@ export function NewSessionPage() {
                 ))}
             </select>
           </Field>
-          <Field id="agent" label="Agent" field="agent" error={error}>
+          <Field
+            id="agent"
+            label="Agent"
+            field="agent"
+            error={error}
+            hint={unusable ? 'Not available on this server.' : undefined}
+          >
             <select id="agent" value="claude-code" onChange={() => undefined}>
               <option value="claude-code">Claude Code</option>
             </select>
@@ -135,7 +148,17 @@ export function NewSessionPage() {
             }}
           />
         </Field>
-        <button type="submit" className="primary" disabled={busy}>
+        {unusable && (
+          <p className="notice warning" role="status" id="agent-unusable">
+            Claude Code cannot run on this server: {unusable.reason}
+          </p>
+        )}
+        <button
+          type="submit"
+          className="primary"
+          disabled={busy || unusable !== undefined}
+          aria-describedby={unusable ? 'agent-unusable' : undefined}
+        >
           {busy ? 'Starting…' : 'Start session'}
         </button>
       </form>
