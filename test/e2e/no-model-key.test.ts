@@ -34,7 +34,7 @@ describe('a server with no model key', () => {
   it('warns as it starts, and /healthz says the agent is not usable and why', async () => {
     const { stdout, stderr } = server.output();
     expect(stderr).toMatch(
-      /^Warning: claude-code sessions are refused: the server has no model key: set ANTHROPIC_API_KEY/m,
+      /^Warning: claude-code sessions are refused: Claude Code needs a model key: set ANTHROPIC_API_KEY/m,
     );
     const logged = stdout
       .split('\n')
@@ -64,7 +64,7 @@ describe('a server with no model key', () => {
     const body = (await refused.json()) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('agent_not_configured');
     expect(body.error.message).toMatch(
-      /^claude-code cannot run on this server: the server has no model key: set ANTHROPIC_API_KEY/,
+      /^claude-code cannot run on this server: Claude Code needs a model key: set ANTHROPIC_API_KEY/,
     );
     const list = (await (await api('GET', '/api/v1/sessions')).json()) as { sessions: unknown[] };
     expect(list.sessions).toEqual([]);
@@ -84,7 +84,7 @@ describe('a server with no model key', () => {
     );
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(
-      /^hangar: claude-code cannot run on this server: the server has no model key: set ANTHROPIC_API_KEY/m,
+      /^hangar: claude-code cannot run on this server: Claude Code needs a model key: set ANTHROPIC_API_KEY/m,
     );
     expect(cli.stdout).not.toMatch(/Started session/);
     const limits = (await (await api('GET', '/api/v1/bundles/limits')).json()) as {

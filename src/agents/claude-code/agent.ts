@@ -39,7 +39,7 @@ export const claudeCode: Agent = {
     missingModelKey(modelUpstreamFrom(env))
       ? {
           usable: false,
-          reason: `${CLAUDE_CODE_INFO.label} needs a model key: set ${KEY_VAR} where \`hangar serve\` runs and restart it (the key stays on the host; sandboxes see a placeholder). To try Hangar without a key, run scripts/demo`,
+          reason: `${CLAUDE_CODE_INFO.label} needs a model key: set ${KEY_VAR} where \`hangar serve\` runs and restart it (the key stays on the host; sandboxes see a placeholder). To try Hangar without a key, run scripts/demo.`,
         }
       : { usable: true },
   turn: claudeCodeTurn,

@@ -348,7 +348,7 @@ describe('a server that cannot run the agent', () => {
       expect(await refused.json()).toEqual({
         error: {
           code: 'agent_not_configured',
-          message: `claude-code cannot run on this server: ${reason}.`,
+          message: `claude-code cannot run on this server: ${reason}`,
           details: { agent: 'claude-code' },
         },
       });
