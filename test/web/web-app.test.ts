@@ -55,6 +55,21 @@ function makeRepo(): string {
   return dir;
 }
 
+/** A repo whose SessionStart hook says what it did. */
+function makeHookedRepo(): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-web-')), 'hooked');
+  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+  mkdirSync(join(dir, '.claude'));
+  const hook = { type: 'command', command: 'echo "dependencies ready"' };
+  writeFileSync(
+    join(dir, '.claude', 'settings.json'),
+    JSON.stringify({ hooks: { SessionStart: [{ hooks: [hook] }] } }),
+  );
+  execFileSync('git', ['add', '.'], { cwd: dir });
+  commit(dir, 'initial');
+  return dir;
+}
+
 /** A sign-in link from `hangar open --print`, as a person's terminal would make it. */
 async function signInUrl(...args: string[]): Promise<string> {
   const { code, stdout, stderr } = await runHangar(['open', '--print', ...args], cli);
@@ -376,6 +391,45 @@ describe('the web app', { timeout: 300_000 }, () => {
     await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
     expect(await page.getByRole('button', { name: 'Interrupt', exact: true }).count()).toBe(0);
     await shot(page, 'interrupted');
+  });
+
+  it("shows a hook's output and a compaction, and refuses /clear beside the box", async () => {
+    const shot = screenshots('agent-output');
+    const task = 'greet with a hook';
+    model.scriptFor(task, {
+      replies: [say('Hello from the hooked repo.')],
+      compactSummary: 'A greeting was asked for and given.',
+    });
+    const { status, json } = await stack.api<{ id: string }>('POST', '/sessions', {
+      prompt: task,
+      source: { type: 'bundle', bundleId: await stack.uploadBundle(makeHookedRepo()) },
+      environmentId: await environment(`for ${task}`),
+    });
+    expect(status, JSON.stringify(json)).toBe(201);
+    sessions.push(json.id);
+    await stack.waitForTurns(json.id, 1);
+
+    const page = await signedIn(`/sessions/${json.id}`);
+    const hook = page.locator('.entry-hook', { hasText: 'SessionStart:startup hook output' });
+    await hook.locator('summary').click();
+    expect(await hook.locator('pre').textContent()).toContain('dependencies ready');
+
+    const box = page.getByLabel('Follow-up message', { exact: true });
+    await box.fill('/clear');
+    await box.press('Control+Enter');
+    const refusal = page.locator('#follow-up-error');
+    await refusal.waitFor();
+    expect(await refusal.textContent()).toMatch(
+      /^\/clear would start a new conversation.*start a new session instead\.$/,
+    );
+
+    await box.fill('/compact');
+    await box.press('Control+Enter');
+    const divider = page.getByRole('separator').filter({ hasText: 'Conversation compacted' });
+    await divider.waitFor({ timeout: 120_000 });
+    expect(await divider.textContent()).toMatch(/manual · [\d.]+k → [\d.]+k tokens/);
+    await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
+    await shot(page, 'compacted');
   });
 
   it('opens a session straight from `hangar open ID`, on a phone, in dark mode', async () => {

@@ -6,7 +6,7 @@ import {
   type SyntheticEvent,
   type KeyboardEvent,
 } from 'react';
-import { api, unwrap, type ApiResult, type Session } from '../api/client';
+import { api, asApiError, unwrap, type ApiResult, type Session } from '../api/client';
 import { followSse } from '../api/sse';
 import { ConfirmDelete } from '../components/ConfirmDelete';
 import { DiffStat, StatusBadge } from '../components/StatusBadge';
@@ -202,7 +202,9 @@ function FollowUp({ session, turnRunning }: { session: Session; turnRunning: boo
       );
       setText('');
     } catch (failure) {
-      setError((failure as Error).message);
+      // Beside the box, the message need not name the field (`text: …`).
+      const apiError = asApiError(failure);
+      setError(apiError.about('text')[0]?.message ?? apiError.message);
     } finally {
       setBusy(false);
     }
