@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from './errors.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from './gateway/model-usage.js';
+import { githubConfigFrom, type GitHubConfig } from './github/config.js';
 
 /** How `hangar serve` is configured: every field comes from an environment variable. */
 export interface ServerConfig {
@@ -32,6 +33,8 @@ export interface ServerConfig {
   outputLimits: OutputLimits;
   /** Model use counted by the gateway, and its limits (undefined: none). */
   modelLimits: ModelLimits;
+  /** GitHub (HANGAR_GITHUB_*): where it is, the App, whether users may connect tokens. */
+  github: GitHubConfig;
 }
 
 /** What one user may hold at once, so no user can exhaust the server for the others. */
@@ -214,5 +217,6 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
         DEFAULT_MODEL_LIMITS.tokensPerUserPerDay,
       ),
     },
+    github: githubConfigFrom(env),
   };
 }

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { HangarError } from '../errors.js';
 import { packageVersion } from '../server/serve.js';
 import { registerEnv } from './commands/env.js';
+import { registerGitHub } from './commands/github.js';
 import { registerLogin } from './commands/login.js';
 import { registerOpen } from './commands/open.js';
 import { registerSandbox } from './commands/sandbox.js';
@@ -27,6 +28,7 @@ export function buildProgram(io: Io): Command {
   registerToken(program, io);
   registerUser(program, io);
   registerEnv(program, io);
+  registerGitHub(program, io);
   registerSessions(program, io);
   registerOpen(program, io);
   registerRemote(program, io);

@@ -24,6 +24,7 @@ import {
 import { isValidBranchName } from './push-rule.js';
 import {
   coalesceLookups,
+  originKey,
   parseGitHosts,
   parsePins,
   systemLookup,
@@ -96,9 +97,19 @@ export function gatewayOptionsFrom(
 ): Pick<GatewayOptions, 'pins' | 'models' | 'gitHosts'> {
   return {
     pins: parsePins(env.HANGAR_EGRESS_RESOLVE),
-    gitHosts: parseGitHosts(env.HANGAR_GIT_HOSTS),
+    gitHosts: new Set([...parseGitHosts(env.HANGAR_GIT_HOSTS), ...configuredGitHub(env)]),
     models: { anthropic: modelUpstreamFrom(env) },
   };
+}
+
+/**
+ * The GitHub the operator named (HANGAR_GITHUB_URL), trusted as a HANGAR_GIT_HOSTS entry
+ * is: a GitHub Enterprise Server may live on a private address. github.com, the
+ * default, is held to the usual rules.
+ */
+function configuredGitHub(env: NodeJS.ProcessEnv): string[] {
+  const url = env.HANGAR_GITHUB_URL;
+  return url && URL.canParse(url) ? [originKey(new URL(url))] : [];
 }
 
 /**

@@ -7,6 +7,7 @@ import type { AgentStatus } from '../agents/readiness.js';
 import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
 import { HangarError } from '../errors.js';
 import type { TrustedGroup } from '../environments/trusted-domains.js';
+import type { GitHub } from '../github/github.js';
 import type { EventLog } from '../sessions/event-log.js';
 import type { Runner } from '../sessions/runner.js';
 import type { UpstreamRules } from '../gateway/resolver.js';
@@ -22,6 +23,7 @@ import { bundleRoutes } from './routes/bundles.js';
 import { sessionGitRoutes } from './routes/session-git.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
+import { githubRoutes } from './routes/github.js';
 import { loginLinkRoutes, REDEEM_PATH } from './routes/login-links.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -56,6 +58,8 @@ export interface AppOptions {
   webDir?: string;
   /** Which agents can run here (a session for another is refused); default: all of them. */
   agents?: readonly AgentStatus[];
+  /** GitHub: users' tokens and their repos (`/github`); without it those routes are not served. */
+  github?: GitHub;
 }
 
 export const DEFAULT_MAX_BUNDLE_BYTES = 100 * 1024 * 1024;
@@ -127,6 +131,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.route('/api/v1', tokenRoutes(store.db, clock));
   app.route('/api/v1', userRoutes(store.db));
   app.route('/api/v1', environmentRoutes(store.db, clock));
+  if (options.github) app.route('/api/v1', githubRoutes(options.github));
   const limits = { ...DEFAULT_USER_LIMITS, ...options.limits };
   app.route(
     '/api/v1',

@@ -8,6 +8,8 @@ import { HangarError } from '../errors.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { storeModelMeter } from '../store/model-usage.js';
 import { openStore, type Store } from '../store/store.js';
+import { createGitHub } from '../github/github.js';
+import { loadSecretKey } from '../github/secret-box.js';
 import { createApp } from './app.js';
 import { AGENTS } from '../agents/index.js';
 import { agentStatuses, type AgentStatus } from '../agents/readiness.js';
@@ -44,9 +46,25 @@ export function packageVersion(): string {
   return pkg.version;
 }
 
+/**
+ * Fields no log line may carry (a GitHub token in a request body, an Authorization
+ * header in an error's request): pino writes `[redacted]` in their place.
+ */
+export const LOG_REDACT = {
+  paths: [
+    'token',
+    '*.token',
+    'authorization',
+    '*.authorization',
+    '*.headers.authorization',
+    '*.*.headers.authorization',
+  ],
+  censor: '[redacted]',
+};
+
 /** Opens the store, creates the admin on first start and listens for HTTP. */
 export async function startServer(config: ServerConfig, logger?: Logger): Promise<RunningServer> {
-  const log = logger ?? pino({ level: config.logLevel });
+  const log = logger ?? pino({ level: config.logLevel, redact: LOG_REDACT });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
   const unlock = lockDataDir(config.dataDir);
@@ -61,6 +79,11 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     const firstStart = await bootstrapAdmin(store, config.dataDir);
     const trustedDomains = loadTrustedDomains();
     const events = new EventLog(store.db);
+    const github = createGitHub({
+      config: config.github,
+      db: store.db,
+      secretKey: () => loadSecretKey(config.dataDir, process.env),
+    });
     const gatewayOptions = gatewayOptionsFrom(process.env);
     const agents = agentStatuses(AGENTS.values(), process.env);
     for (const agent of agents) {
@@ -135,6 +158,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
         },
         modelLimits: config.modelLimits,
       },
+      github,
       publicUrl: () => config.publicUrl ?? url,
       webDir: packageWebDir(),
       agents,

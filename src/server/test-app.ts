@@ -7,7 +7,11 @@ import { pino } from 'pino';
 import type { AgentStatus } from '../agents/readiness.js';
 import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
+import { startGitHubStandIn, type GitHubStandIn } from '../../fixtures/github/stand-in.js';
 import { createGateway } from '../gateway/gateway.js';
+import { githubConfigFrom } from '../github/config.js';
+import { createGitHub } from '../github/github.js';
+import { loadSecretKey } from '../github/secret-box.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import { EventLog } from '../sessions/event-log.js';
 import { Runner } from '../sessions/runner.js';
@@ -23,6 +27,8 @@ export interface TestApp {
   dataDir: string;
   /** The admin's token, as `hangar serve` writes it on first start. */
   token: string;
+  /** The GitHub the app talks to: a stand-in, unless the test gave its own settings. */
+  github: GitHubStandIn | undefined;
   /** Moves the server's clock, e.g. past a token's expiry. */
   setNow(date: Date): void;
   request(
@@ -58,6 +64,8 @@ export async function openTestApp(
     webDir?: string;
     /** Which agents can run (default: all). */
     agents?: AgentStatus[];
+    /** HANGAR_GITHUB_* settings; by default a GitHub stand-in of its own on loopback. */
+    githubEnv?: NodeJS.ProcessEnv;
   } = {},
 ): Promise<TestApp> {
   const store = await openTestStore();
@@ -68,6 +76,17 @@ export async function openTestApp(
   const logger = pino({ level: 'silent' });
   const trustedDomains = loadTrustedDomains();
   const log = new EventLog(store.db);
+  const standIn = options.githubEnv ? undefined : await startGitHubStandIn();
+  const github = createGitHub({
+    config: githubConfigFrom(
+      options.githubEnv ?? {
+        HANGAR_GITHUB_URL: standIn?.webUrl,
+        HANGAR_GITHUB_API_URL: standIn?.apiUrl,
+      },
+    ),
+    db: store.db,
+    secretKey: () => loadSecretKey(dataDir, {}),
+  });
   const runner = options.sessions
     ? new Runner({
         db: store.db,
@@ -93,6 +112,7 @@ export async function openTestApp(
     keepAliveMs: options.keepAliveMs,
     webDir: options.webDir,
     agents: options.agents,
+    github,
   });
   let server: ServerType | undefined;
   return {
@@ -100,6 +120,7 @@ export async function openTestApp(
     log,
     dataDir,
     token,
+    github: standIn,
     setNow: (date) => {
       now = date;
     },
@@ -130,6 +151,7 @@ export async function openTestApp(
       }
       await runner?.stop();
       await store.close();
+      await standIn?.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

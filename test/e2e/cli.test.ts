@@ -16,6 +16,7 @@ describe('hangar --help', () => {
       'token',
       'user',
       'env',
+      'github',
       'sandbox',
       'send',
       'logs',
