@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { defaultAgentsDir } from './data-dir.js';
 import { ValidationError } from './errors.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from './gateway/model-usage.js';
 import { githubConfigFrom, type GitHubConfig } from './github/config.js';
@@ -192,7 +193,7 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
     maxBundleBytes: vars.HANGAR_MAX_BUNDLE_MB * 1024 * 1024,
     hibernateAfterMs: vars.HANGAR_HIBERNATE_SECONDS * 1000,
     setupTimeoutMs: vars.HANGAR_SETUP_TIMEOUT_SECONDS * 1000,
-    agentsDir: resolve(vars.HANGAR_AGENTS_DIR ?? join(dataDirFrom(env), 'agents')),
+    agentsDir: resolve(vars.HANGAR_AGENTS_DIR ?? defaultAgentsDir(dataDirFrom(env))),
     publicUrl: vars.HANGAR_PUBLIC_URL?.replace(/\/+$/, ''),
     limits: {
       sessionsPerUser: vars.HANGAR_MAX_SESSIONS_PER_USER,

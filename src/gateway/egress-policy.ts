@@ -1,5 +1,5 @@
 import { ValidationError } from '../errors.js';
-import type { NetworkLevel } from '../store/schema.js';
+import type { NetworkLevel } from '../environments/network-level.js';
 import { normalizeHost, parseHostPattern, type HostPattern } from './host-pattern.js';
 import { classifyAddress, parseIpLiteral, type IpAddress } from './ip-class.js';
 

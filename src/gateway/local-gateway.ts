@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { ValidationError } from '../errors.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
-import { networkLevels, type NetworkLevel } from '../store/schema.js';
+import { networkLevels, type NetworkLevel } from '../environments/network-level.js';
 import { policyFor, type EgressPolicy } from './egress-policy.js';
 import type { Denial } from './egress-proxy.js';
 import { createGateway, gatewayOptionsFrom, type Attachment, type Gateway } from './gateway.js';

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from '../config.js';
+import { storeDir } from '../data-dir.js';
 import { HangarError } from '../errors.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { storeModelMeter } from '../store/model-usage.js';
@@ -73,7 +74,7 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
   try {
     store = await openStore({
       databaseUrl: config.databaseUrl,
-      pgliteDir: join(config.dataDir, 'db'),
+      pgliteDir: storeDir(config.dataDir),
     });
     const opened = store;
     const firstStart = await bootstrapAdmin(store, config.dataDir);

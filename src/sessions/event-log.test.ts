@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../environments/settings.js';
 import { newId } from '../ids.js';
 import { createEnvironment } from '../store/environments.js';
-import { sessions } from '../store/schema.js';
+import { insertSession } from '../store/sessions.js';
 import type { Store } from '../store/store.js';
 import { openTestStore } from '../store/test-store.js';
 import { createUser } from '../store/users.js';
@@ -26,7 +26,7 @@ async function newSession(userId?: string): Promise<string> {
     ...DEFAULT_SETTINGS,
   });
   const id = newId('ses');
-  await store.db.insert(sessions).values({
+  await insertSession(store.db, {
     id,
     userId: user.id,
     environmentId: env.id,

@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
-import { events, sessions } from '../store/schema.js';
+import { insertEvents, readEvents } from '../store/events.js';
 import type { Db } from '../store/store.js';
 import { checkEvent, type NewEvent, type SessionEvent } from './events.js';
 
@@ -19,35 +18,10 @@ export class EventLog {
   async append(sessionId: string, batch: NewEvent[]): Promise<SessionEvent[]> {
     if (batch.length === 0) return [];
     batch.forEach(checkEvent);
-    const { userId, stored } = await this.db.transaction(async (tx) => {
-      const [row] = await tx
-        .update(sessions)
-        .set({
-          lastSeq: sql`${sessions.lastSeq} + ${batch.length}`,
-          updatedAt: new Date(),
-          version: sql`${sessions.version} + 1`,
-        })
-        .where(eq(sessions.id, sessionId))
-        .returning({ lastSeq: sessions.lastSeq, userId: sessions.userId });
-      if (!row) throw new Error(`no session ${sessionId}`);
-      const first = row.lastSeq - batch.length + 1;
-      const inserted = await tx
-        .insert(events)
-        .values(
-          batch.map((event, i) => ({
-            sessionId,
-            seq: first + i,
-            type: event.type,
-            data: event.data,
-          })),
-        )
-        .returning();
-      return { userId: row.userId, stored: inserted };
-    });
-    const result = stored.map(toEvent);
-    this.bus.publish(sessionId, result);
-    this.bus.announce({ type: 'appended', sessionId, userId, events: result });
-    return result;
+    const { userId, stored } = await insertEvents(this.db, sessionId, batch);
+    this.bus.publish(sessionId, stored);
+    this.bus.announce({ type: 'appended', sessionId, userId, events: stored });
+    return stored;
   }
 
   /** Tells watchers of a change to a session that adds no event to its log. */
@@ -62,13 +36,7 @@ export class EventLog {
 
   /** Events after `afterSeq`, oldest first, at most `limit`. */
   async read(sessionId: string, afterSeq: number, limit = 500): Promise<SessionEvent[]> {
-    const rows = await this.db
-      .select()
-      .from(events)
-      .where(and(eq(events.sessionId, sessionId), gt(events.seq, afterSeq)))
-      .orderBy(asc(events.seq))
-      .limit(limit);
-    return rows.map(toEvent);
+    return readEvents(this.db, sessionId, afterSeq, limit);
   }
 
   /**
@@ -135,8 +103,4 @@ export class EventBus {
     this.emitter.on(ALL_SESSIONS, listener);
     return () => this.emitter.off(ALL_SESSIONS, listener);
   }
-}
-
-function toEvent(row: typeof events.$inferSelect): SessionEvent {
-  return { ...row, type: row.type, data: row.data } as SessionEvent;
 }

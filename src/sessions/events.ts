@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sessionStatuses } from '../store/schema.js';
+import { provisioningSteps, sessionStatuses } from './status.js';
 
 /**
  * The canonical session events: what the web app, the CLI and teleport read. Every
@@ -8,7 +8,7 @@ import { sessionStatuses } from '../store/schema.js';
 export const eventSchemas = {
   'session.status': z.object({
     status: z.enum(sessionStatuses),
-    subStep: z.enum(['sandbox', 'clone', 'setup', 'agent']).optional(),
+    subStep: z.enum(provisioningSteps).optional(),
     reason: z.string().optional(),
   }),
   'message.user': z.object({ text: z.string() }),

@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { mkdir, readFile, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { sql } from 'drizzle-orm';
+import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
 import { agentFor, checkMessage } from '../agents/index.js';
@@ -19,14 +18,21 @@ import { gitProxyUrl, sandboxEnv } from '../gateway/sandbox-env.js';
 import { runGit } from '../git/run-git.js';
 import { BoundedRead, OutputBoundError, type OutputBound } from '../sandbox/bounded-output.js';
 import type { Sandbox, SandboxDriver } from '../sandbox/driver.js';
-import { bundlePath } from '../server/routes/bundles.js';
+import {
+  bundlePath,
+  conversationFile,
+  gatewaySocketPath,
+  sessionBareRepo,
+  sessionDir,
+} from '../data-dir.js';
 import { deleteUnusedBundles, UNUSED_BUNDLE_TTL_MS } from '../store/bundles.js';
 import { getEnvironment, type Environment } from '../store/environments.js';
-import { agentOutput, type SessionStatus } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 import type { EventLog } from './event-log.js';
 import type { NewEvent } from './events.js';
+import type { ProvisioningStep, SessionStatus } from './status.js';
 import {
+  appendAgentOutput,
   claimQueued,
   deleteSessionRow,
   loadSession,
@@ -35,7 +41,7 @@ import {
   renewLeases,
   updateSession,
   type Session,
-} from './session-store.js';
+} from '../store/sessions.js';
 import type { Source } from './source.js';
 import { OutputBatcher } from './streams.js';
 
@@ -275,7 +281,7 @@ export class Runner {
       await sandbox?.destroy();
     }
     await this.chains.get(session.id)?.catch(() => undefined);
-    await rm(this.sessionDir(session.id), { recursive: true, force: true });
+    await rm(sessionDir(this.deps.dataDir, session.id), { recursive: true, force: true });
     await deleteSessionRow(this.deps.db, session.id);
     this.deps.log.announce({ type: 'deleted', sessionId: session.id, userId: session.userId });
     const source = session.source as Source;
@@ -418,7 +424,7 @@ export class Runner {
       this.deps.trustedPatterns,
     );
     const key = repoKey(session);
-    const socketPath = join(this.sessionDir(session.id), 'gateway.sock');
+    const socketPath = gatewaySocketPath(this.deps.dataDir, session.id);
     await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
     await rm(socketPath, { force: true });
     const attachment = await gateway.attach(session.id, {
@@ -593,11 +599,7 @@ export class Runner {
       if (newId) agentSessionId = newId;
       // Returned, so the next output waits for it: a flood of lines cannot queue up here.
       return this.chain(live.id, async () => {
-        await this.deps.db.insert(agentOutput).values({
-          sessionId: live.id,
-          seq: sql`(select coalesce(max(seq), 0) + 1 from ${agentOutput} where session_id = ${live.id})`,
-          line: parsed.raw,
-        });
+        await appendAgentOutput(this.deps.db, live.id, parsed.raw);
         if (newId) await updateSession(this.deps.db, live.id, { agentSessionId: newId });
         await this.deps.log.append(live.id, events);
       });
@@ -843,7 +845,7 @@ export class Runner {
   private async setStatus(
     id: string,
     status: SessionStatus,
-    subStep?: 'sandbox' | 'clone' | 'setup' | 'agent',
+    subStep?: ProvisioningStep,
   ): Promise<void> {
     await updateSession(this.deps.db, id, { status, subStep: subStep ?? null });
     await this.append(id, [
@@ -894,10 +896,6 @@ export class Runner {
     return { what, maxBytes: this.options.outputLimits[limit], setting: LIMIT_SETTINGS[limit] };
   }
 
-  private sessionDir(id: string): string {
-    return join(this.deps.dataDir, 'sessions', id);
-  }
-
   private bareRepo(id: string): string {
     return sessionBareRepo(this.deps.dataDir, id);
   }
@@ -921,16 +919,6 @@ export function shortStats(line: string): { files: number; additions: number; de
     additions: count(/([0-9]+) insertions?\(\+\)/),
     deletions: count(/([0-9]+) deletions?\(-\)/),
   };
-}
-
-/** Where the runner keeps a session's copy of the agent's conversation (JSONL). */
-export function conversationFile(dataDir: string, sessionId: string): string {
-  return join(dataDir, 'sessions', sessionId, 'conversation.jsonl');
-}
-
-/** The bare repo of a bundle-sourced session, which its branch is pushed to. */
-export function sessionBareRepo(dataDir: string, sessionId: string): string {
-  return join(dataDir, 'sessions', sessionId, 'repo.git');
 }
 
 /** The key the git proxy knows a session's repo by: `host/owner/repo`, or Hangar's own. */

@@ -1,9 +1,8 @@
-import { and, eq } from 'drizzle-orm';
 import { ValidationError } from '../errors.js';
 import { parseIpLiteral } from '../gateway/ip-class.js';
 import { resolveUpstream, systemLookup, type UpstreamRules } from '../gateway/resolver.js';
 import { runGit } from '../git/run-git.js';
-import { bundles } from '../store/schema.js';
+import { findBundle } from '../store/bundles.js';
 import type { Db } from '../store/store.js';
 
 /** Where a session's repo comes from, as stored on the session. */
@@ -91,10 +90,7 @@ async function resolveBundle(
   userId: string,
   input: { bundleId: string; branch?: string | undefined; name?: string | undefined },
 ): Promise<ResolvedSource> {
-  const [bundle] = await db
-    .select()
-    .from(bundles)
-    .where(and(eq(bundles.id, input.bundleId), eq(bundles.userId, userId)));
+  const bundle = await findBundle(db, userId, input.bundleId);
   if (!bundle) {
     throw new ValidationError(
       `no bundle with id "${input.bundleId}": upload it first (POST /api/v1/bundles)`,

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserLimitError } from '../errors.js';
 import { DEFAULT_SETTINGS } from '../environments/settings.js';
 import { newId } from '../ids.js';
-import { insertSession } from '../sessions/session-store.js';
+import { insertSession } from './sessions.js';
 import { bundleUsage, deleteUnusedBundles, insertBundle } from './bundles.js';
 import { createEnvironment } from './environments.js';
 import type { Store } from './store.js';

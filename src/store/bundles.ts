@@ -8,6 +8,15 @@ export type Bundle = typeof bundles.$inferSelect;
 /** How long a bundle no session uses is kept after its upload. */
 export const UNUSED_BUNDLE_TTL_MS = 24 * 60 * 60 * 1000;
 
+/** The user's bundle `id`, if they have one by that id. */
+export async function findBundle(db: Db, userId: string, id: string): Promise<Bundle | undefined> {
+  const [bundle] = await db
+    .select()
+    .from(bundles)
+    .where(and(eq(bundles.id, id), eq(bundles.userId, userId)));
+  return bundle;
+}
+
 /** Bytes of bundles the user has stored. */
 export async function bundleUsage(db: Db, userId: string): Promise<number> {
   const [row] = await db

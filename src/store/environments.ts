@@ -1,7 +1,8 @@
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
-import { environments, users, type NetworkLevel } from './schema.js';
+import type { NetworkLevel } from '../environments/network-level.js';
+import { environments, users } from './schema.js';
 import { isUniqueViolation, type Db } from './store.js';
 
 export type Environment = typeof environments.$inferSelect;

@@ -13,6 +13,8 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import { DEFAULT_AGENT_NAME } from '../agents/catalog.js';
+import { networkLevels } from '../environments/network-level.js';
+import { sessionStatuses } from '../sessions/status.js';
 
 /** Timestamps are always with time zone and read back as Date. */
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -66,9 +68,6 @@ export const loginLinks = pgTable(
   (t) => [uniqueIndex('login_links_hash').on(t.codeHash)],
 );
 
-export const networkLevels = ['none', 'trusted', 'full', 'custom'] as const;
-export type NetworkLevel = (typeof networkLevels)[number];
-
 export const environments = pgTable(
   'environments',
   {
@@ -96,16 +95,6 @@ export const environments = pgTable(
       .where(sql`${t.archivedAt} is null`),
   ],
 );
-
-export const sessionStatuses = [
-  'queued',
-  'provisioning',
-  'running',
-  'idle',
-  'hibernated',
-  'failed',
-] as const;
-export type SessionStatus = (typeof sessionStatuses)[number];
 
 /** One task on one repo and branch, in one sandbox, with one agent conversation. */
 export const sessions = pgTable(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoWithCommits } from '../../git/test-repo.js';
 import { openTestApp, type TestApp } from '../test-app.js';
-import { bundleDir, bundlePath } from './bundles.js';
+import { bundleDir, bundlePath } from '../../data-dir.js';
 
 let t: TestApp;
 let repo: string;

@@ -4,6 +4,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { createRoute, z } from '@hono/zod-openapi';
+import { bundleDir, bundlePath } from '../../data-dir.js';
 import { HangarError, ValidationError } from '../../errors.js';
 import { verifyBundle } from '../../git/bundle.js';
 import { newId } from '../../ids.js';
@@ -18,15 +19,6 @@ const BundleSchema = z
     refs: z.record(z.string(), z.string()).describe('Ref name → commit id'),
   })
   .openapi('Bundle');
-
-/** The directory under the data dir where uploaded bundles are kept. */
-export function bundleDir(dataDir: string): string {
-  return join(dataDir, 'bundles');
-}
-
-export function bundlePath(dataDir: string, id: string): string {
-  return join(bundleDir(dataDir), `${id}.bundle`);
-}
 
 /** How much bundle data the server takes: per upload, and per user at once. */
 export interface BundleLimits {

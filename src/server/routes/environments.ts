@@ -11,7 +11,7 @@ import {
   updateEnvironment,
   type Environment,
 } from '../../store/environments.js';
-import { networkLevels } from '../../store/schema.js';
+import { networkLevels } from '../../environments/network-level.js';
 import type { Db } from '../../store/store.js';
 import {
   ArchivedQuery,

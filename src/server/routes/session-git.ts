@@ -8,8 +8,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { HangarError, NotFoundError } from '../../errors.js';
 import { DEFAULT_GIT_PROCESS_LIMITS, limitedGitArgs } from '../../git/repo-limits.js';
 import { isAgentSessionId, isId } from '../../ids.js';
-import { conversationFile, sessionBareRepo } from '../../sessions/runner.js';
-import { getSession } from '../../sessions/session-store.js';
+import { conversationFile, sessionBareRepo } from '../../data-dir.js';
+import { getSession } from '../../store/sessions.js';
 import type { Db } from '../../store/store.js';
 import { errorResponses, IdParams, jsonResponse, router } from '../context.js';
 

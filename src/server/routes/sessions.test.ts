@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneCommitBundle } from '../../git/test-repo.js';
-import { updateSession } from '../../sessions/session-store.js';
+import { updateSession } from '../../store/sessions.js';
 import { NO_AGENT, openTestApp, type TestApp } from '../test-app.js';
 
 interface SessionJson {

@@ -2,26 +2,16 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
-import { agentFor, checkMessage } from '../../agents/index.js';
 import { requireUsableAgent, type AgentStatus } from '../../agents/readiness.js';
-import { ValidationError } from '../../errors.js';
-import { isAgentSessionId, newId } from '../../ids.js';
-import { sessionBranch, titleFromPrompt } from '../../sessions/branch-name.js';
+import { isAgentSessionId } from '../../ids.js';
+import { createSession } from '../../sessions/create.js';
 import type { EventLog, SessionChange } from '../../sessions/event-log.js';
 import type { Runner } from '../../sessions/runner.js';
-import {
-  getSession,
-  insertSession,
-  listSessions,
-  loadSession,
-  type Session,
-} from '../../sessions/session-store.js';
-import { resolveSource } from '../../sessions/source.js';
+import { getSession, listSessions, loadSession, type Session } from '../../store/sessions.js';
 import type { UpstreamRules } from '../../gateway/resolver.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from '../../gateway/model-usage.js';
 import { sessionModelUsage, userModelUsage, utcDay } from '../../store/model-usage.js';
-import { getEnvironment } from '../../store/environments.js';
-import { sessionStatuses } from '../../store/schema.js';
+import { sessionStatuses } from '../../sessions/status.js';
 import type { Db } from '../../store/store.js';
 import type { StreamLimit } from '../stream-limit.js';
 import {
@@ -278,42 +268,11 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       const agent = body.agent ?? DEFAULT_AGENT_NAME;
       // Before anything is stored or started: a session that cannot run is never made.
       requireUsableAgent(agents, agent);
-      checkMessage(agentFor(agent), body.prompt, 'prompt');
-      const environmentId = body.environmentId ?? user.defaultEnvironmentId;
-      if (!environmentId) {
-        throw new ValidationError('you have no default environment: name one', 'environmentId');
-      }
-      const env = await getEnvironment(db, user.id, environmentId).catch(() => {
-        throw new ValidationError(`no environment with id "${environmentId}"`, 'environmentId');
-      });
-      if (env.archivedAt) {
-        throw new ValidationError(
-          `the environment "${env.name}" is archived: choose another`,
-          'environmentId',
-        );
-      }
-      const resolved = await resolveSource(db, user.id, body.source, upstreams);
-      const id = newId('ses');
-      const title = body.title ?? titleFromPrompt(body.prompt);
-      const branch = sessionBranch(title, id);
-      await insertSession(db, {
-        id,
-        userId: user.id,
-        environmentId: env.id,
-        title,
-        prompt: body.prompt,
-        repoName: resolved.repoName,
-        agent,
-        model: body.model ?? null,
-        source: resolved.source,
-        branch,
-        baseCommit: resolved.baseCommit,
-      });
-      await log.append(id, [
-        { type: 'session.status', data: { status: 'queued' } },
-        { type: 'message.user', data: { text: body.prompt } },
-      ]);
-      runner.kick();
+      const { id, branch } = await createSession(
+        { db, log, upstreams, kick: () => runner.kick() },
+        user,
+        { ...body, agent },
+      );
       return c.json(
         { id, url: `${publicUrl()}/sessions/${id}`, status: 'queued' as const, branch },
         201,

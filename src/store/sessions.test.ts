@@ -1,17 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS } from '../environments/settings.js';
 import { newId } from '../ids.js';
-import { createEnvironment } from '../store/environments.js';
-import { openStore, type Store } from '../store/store.js';
-import { createTestDatabase } from '../store/test-store.js';
-import { createUser } from '../store/users.js';
-import {
-  claimQueued,
-  insertSession,
-  loadSession,
-  markWaiting,
-  updateSession,
-} from './session-store.js';
+import { createEnvironment } from './environments.js';
+import { openStore, type Store } from './store.js';
+import { createTestDatabase } from './test-store.js';
+import { createUser } from './users.js';
+import { claimQueued, insertSession, loadSession, markWaiting, updateSession } from './sessions.js';
 
 /**
  * The per-user concurrency limit lives in the claim query, so it holds however many

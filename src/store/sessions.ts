@@ -1,8 +1,9 @@
 import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors.js';
 import { isAgentSessionId } from '../ids.js';
-import { sessions, users, type SessionStatus } from '../store/schema.js';
-import type { Db } from '../store/store.js';
+import type { SessionStatus } from '../sessions/status.js';
+import { agentOutput, sessions, users } from './schema.js';
+import type { Db } from './store.js';
 
 export type Session = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
@@ -58,6 +59,15 @@ export async function updateSession(
     .update(sessions)
     .set({ ...values, updatedAt: new Date(), version: sql`${sessions.version} + 1` })
     .where(eq(sessions.id, id));
+}
+
+/** Keeps one raw line of the agent's output, numbered after the session's last. */
+export async function appendAgentOutput(db: Db, sessionId: string, line: unknown): Promise<void> {
+  await db.insert(agentOutput).values({
+    sessionId,
+    seq: sql`(select coalesce(max(seq), 0) + 1 from ${agentOutput} where session_id = ${sessionId})`,
+    line,
+  });
 }
 
 export async function deleteSessionRow(db: Db, id: string): Promise<void> {

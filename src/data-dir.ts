@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+
+/**
+ * Where things live inside the data dir (HANGAR_DATA_DIR). Every module that reads or
+ * writes a path under it asks here, so the layout is written down once.
+ */
+
+/** The embedded PGlite store (when DATABASE_URL is not set). */
+export function storeDir(dataDir: string): string {
+  return join(dataDir, 'db');
+}
+
+/** Where agent CLIs are installed when HANGAR_AGENTS_DIR is not set. */
+export function defaultAgentsDir(dataDir: string): string {
+  return join(dataDir, 'agents');
+}
+
+/** Uploaded git bundles. */
+export function bundleDir(dataDir: string): string {
+  return join(dataDir, 'bundles');
+}
+
+/** One uploaded bundle. */
+export function bundlePath(dataDir: string, id: string): string {
+  return join(bundleDir(dataDir), `${id}.bundle`);
+}
+
+/** What the server keeps of one session on the host; removed with the session. */
+export function sessionDir(dataDir: string, sessionId: string): string {
+  return join(dataDir, 'sessions', sessionId);
+}
+
+/** The bare repo of a bundle-sourced session, which its branch is pushed to. */
+export function sessionBareRepo(dataDir: string, sessionId: string): string {
+  return join(sessionDir(dataDir, sessionId), 'repo.git');
+}
+
+/** The copy of the agent's conversation (JSONL) saved after each turn, for teleport. */
+export function conversationFile(dataDir: string, sessionId: string): string {
+  return join(sessionDir(dataDir, sessionId), 'conversation.jsonl');
+}
+
+/** The unix socket a session's sandbox reaches its gateway on. */
+export function gatewaySocketPath(dataDir: string, sessionId: string): string {
+  return join(sessionDir(dataDir, sessionId), 'gateway.sock');
+}

@@ -1,0 +1,82 @@
+import { agentFor, checkMessage } from '../agents/index.js';
+import { ValidationError } from '../errors.js';
+import type { UpstreamRules } from '../gateway/resolver.js';
+import { newId } from '../ids.js';
+import { getEnvironment } from '../store/environments.js';
+import { insertSession } from '../store/sessions.js';
+import type { Db } from '../store/store.js';
+import { sessionBranch, titleFromPrompt } from './branch-name.js';
+import type { EventLog } from './event-log.js';
+import { resolveSource, type SourceInput } from './source.js';
+
+/** A new session as the API takes it (already checked for shape). */
+export interface NewSessionInput {
+  prompt: string;
+  source: SourceInput;
+  /** Default: the user's default environment. */
+  environmentId?: string | undefined;
+  agent: string;
+  model?: string | undefined;
+  /** Default: from the prompt. */
+  title?: string | undefined;
+}
+
+/** What creating a session needs. */
+export interface CreateSessionDeps {
+  db: Db;
+  log: EventLog;
+  /** How a git source's host is checked before `git ls-remote`. */
+  upstreams?: UpstreamRules | undefined;
+  /** Tells the runner a session is queued. */
+  kick: () => void;
+}
+
+/**
+ * Queues a session for `user`: checks its prompt (the agent may refuse some), its
+ * environment and its source (a bad one is a 400 now, not a failed session later), names its branch, records it with its first two
+ * events and wakes the runner.
+ */
+export async function createSession(
+  deps: CreateSessionDeps,
+  user: { id: string; defaultEnvironmentId: string | null },
+  input: NewSessionInput,
+): Promise<{ id: string; branch: string }> {
+  const { db, log } = deps;
+  checkMessage(agentFor(input.agent), input.prompt, 'prompt');
+  const environmentId = input.environmentId ?? user.defaultEnvironmentId;
+  if (!environmentId) {
+    throw new ValidationError('you have no default environment: name one', 'environmentId');
+  }
+  const env = await getEnvironment(db, user.id, environmentId).catch(() => {
+    throw new ValidationError(`no environment with id "${environmentId}"`, 'environmentId');
+  });
+  if (env.archivedAt) {
+    throw new ValidationError(
+      `the environment "${env.name}" is archived: choose another`,
+      'environmentId',
+    );
+  }
+  const resolved = await resolveSource(db, user.id, input.source, deps.upstreams);
+  const id = newId('ses');
+  const title = input.title ?? titleFromPrompt(input.prompt);
+  const branch = sessionBranch(title, id);
+  await insertSession(db, {
+    id,
+    userId: user.id,
+    environmentId: env.id,
+    title,
+    prompt: input.prompt,
+    repoName: resolved.repoName,
+    agent: input.agent,
+    model: input.model ?? null,
+    source: resolved.source,
+    branch,
+    baseCommit: resolved.baseCommit,
+  });
+  await log.append(id, [
+    { type: 'session.status', data: { status: 'queued' } },
+    { type: 'message.user', data: { text: input.prompt } },
+  ]);
+  deps.kick();
+  return { id, branch };
+}
