@@ -141,3 +141,22 @@ describe('the agent beyond its answers', () => {
     expect(json.error.message).toMatch(/^prompt: \/clear would start a new conversation/);
   });
 });
+
+describe('compaction the agent starts itself', () => {
+  it('shows it when the context fills, as the environment sets the threshold', async () => {
+    // 1 % of the window: a conversation compacts once it has turns enough to summarise.
+    const environmentId = await stack.createEnvironment({
+      name: 'compacts early',
+      envVars: 'CLAUDE_AUTOCOMPACT_PCT_OVERRIDE=1\n',
+    });
+    const id = await stack.startSession(repo, { replies: [] }, { environmentId });
+    let events = await stack.waitForTurns(id, 1);
+    // Bounded: it needs a few turns to have something to summarise.
+    for (let turn = 2; turn <= 8 && ofType(events, 'context.compacted').length === 0; turn++) {
+      expect((await send(id, `step ${turn}`)).status).toBe(202);
+      events = await stack.waitForTurns(id, turn);
+    }
+    expect(ofType(events, 'context.compacted')).toMatchObject([{ trigger: 'auto' }]);
+    expect(model.compactionRequests().length).toBeGreaterThan(0);
+  });
+});
