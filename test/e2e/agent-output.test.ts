@@ -84,7 +84,8 @@ describe('the agent beyond its answers', () => {
     expect(answer?.text).toMatch(/Context Usage/);
     expect(answer?.text).toMatch(/Tokens:/);
     expect(model.agentRequests()).toHaveLength(turns);
-    expect(ofType(events, 'turn.result').at(-1)).toMatchObject({ isError: false });
+    // It cost nothing: the turn's cost, not the conversation's so far.
+    expect(ofType(events, 'turn.result').at(-1)).toMatchObject({ isError: false, costUsd: 0 });
   });
 
   it('compacts on /compact: the transcript marks it, and the next turn has the summary', async () => {

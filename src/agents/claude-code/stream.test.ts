@@ -148,4 +148,27 @@ describe('parseClaudeLine', () => {
     ]);
     expect(parseClaudeLine(boundary('auto')).events).toMatchObject([{ data: { trigger: 'auto' } }]);
   });
+
+  it("takes the turn's cost, not the conversation's total carried across --resume", () => {
+    const result = (fields: Record<string, unknown>) =>
+      parseClaudeLine(
+        JSON.stringify({
+          type: 'result',
+          subtype: 'success',
+          is_error: false,
+          session_id: session,
+          total_cost_usd: 0.310328,
+          ...fields,
+        }),
+      ).events[0]?.data;
+    const model = (costUSD: number) => ({ inputTokens: 1, outputTokens: 1, costUSD });
+    const both = result({
+      model_usage_since_last_result: { 'claude-opus-5-5': model(0.109), haiku: model(0.001) },
+    });
+    expect((both as { costUsd?: number }).costUsd).toBeCloseTo(0.11, 9);
+    // `/context` asks no model.
+    expect(result({ model_usage_since_last_result: {} })).toMatchObject({ costUsd: 0 });
+    // An older release's line has only the total.
+    expect(result({})).toMatchObject({ costUsd: 0.310328 });
+  });
 });

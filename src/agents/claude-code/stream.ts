@@ -99,6 +99,9 @@ const Line = z.discriminatedUnion('type', [
     is_error: z.boolean(),
     duration_ms: z.number().optional(),
     total_cost_usd: z.number().optional(),
+    model_usage_since_last_result: z
+      .record(z.string(), z.looseObject({ costUSD: z.number().optional() }))
+      .optional(),
     usage: z
       .looseObject({
         input_tokens: z.number(),
@@ -158,7 +161,7 @@ export function parseClaudeLine(text: string): ParsedLine {
             data: {
               isError: line.is_error,
               ...(line.duration_ms === undefined ? {} : { durationMs: line.duration_ms }),
-              ...(line.total_cost_usd === undefined ? {} : { costUsd: line.total_cost_usd }),
+              ...turnCost(line),
               ...(line.usage
                 ? {
                     usage: {
@@ -174,6 +177,21 @@ export function parseClaudeLine(text: string): ParsedLine {
         ],
       };
   }
+}
+
+/**
+ * What the turn cost. `total_cost_usd` is the conversation's, carried across `--resume`;
+ * `model_usage_since_last_result` is this turn's, per model (empty for `/context`,
+ * which asks no model; a compaction's request counted in).
+ */
+function turnCost(line: {
+  total_cost_usd?: number | undefined;
+  model_usage_since_last_result?: Record<string, { costUSD?: number | undefined }> | undefined;
+}): { costUsd?: number } {
+  const models = line.model_usage_since_last_result;
+  if (models)
+    return { costUsd: Object.values(models).reduce((sum, m) => sum + (m.costUSD ?? 0), 0) };
+  return line.total_cost_usd === undefined ? {} : { costUsd: line.total_cost_usd };
 }
 
 /** The system lines a person reads: a hook's output, a compaction. Others are bookkeeping. */
