@@ -12,11 +12,18 @@ import { resolveUpstream, type UpstreamRules } from './resolver.js';
 
 /**
  * Where a repo really lives, known only on the host: a smart-HTTP URL with the real
- * credential in `headers`, or a bare repo on disk served by `git http-backend` — which
- * pushes may grow to `maxBytes` at most (HANGAR_MAX_REPO_MB).
+ * credential in `headers`, or from `credential` asked afresh for each request (a
+ * GitHub installation token is minted again before it expires); or a bare repo on
+ * disk served by `git http-backend` — which pushes may grow to `maxBytes` at most
+ * (HANGAR_MAX_REPO_MB).
  */
 export type GitUpstream =
-  { url: string; headers?: Record<string, string> } | { repoDir: string; maxBytes?: number };
+  | {
+      url: string;
+      headers?: Record<string, string>;
+      credential?: () => Promise<Record<string, string>>;
+    }
+  | { repoDir: string; maxBytes?: number };
 
 /** One sandbox as the git proxy sees it. */
 export interface GitContext {
@@ -258,6 +265,17 @@ async function forward(
     refuse(res, refusal(status, target.code, `the git host ${base.host}: ${target.reason}`));
     return;
   }
+  let credential: Record<string, string> = {};
+  try {
+    credential = (await upstream.credential?.()) ?? {};
+  } catch (error) {
+    body.resume();
+    // The reason is the host's own words (e.g. a revoked token: connect again); it
+    // names no secret.
+    const why = error instanceof Error ? error.message : String(error);
+    refuse(res, refusal(502, 'git-credential', `no credential for ${base.host}: ${why}`));
+    return;
+  }
   const outgoing = requestUpstream(
     base,
     req.method,
@@ -266,6 +284,7 @@ async function forward(
       ...forwardHeaders(req.headers, ['host', 'authorization', 'cookie']),
       host: base.host,
       ...upstream.headers,
+      ...credential,
     },
     target.address,
   );

@@ -1,5 +1,6 @@
 import type { Octokit } from '@octokit/rest';
 import { ValidationError } from '../errors.js';
+import type { GitUpstream } from '../gateway/git-proxy.js';
 import { deleteGitHubToken, githubTokenOf, saveGitHubToken } from '../store/github-tokens.js';
 import type { Db } from '../store/store.js';
 import { AppTokens } from './app-tokens.js';
@@ -71,6 +72,15 @@ export interface GitHub {
 /** The `Authorization` header git's smart HTTP needs for a credential. */
 export async function gitAuthHeaders(credential: GitCredential): Promise<Record<string, string>> {
   return { authorization: gitAuthorization(await credential.token()) };
+}
+
+/**
+ * The git proxy's upstream for a GitHub repo: its clone URL, with the credential added
+ * on the host to each request (Basic `x-access-token`, as GitHub takes a token), so
+ * the sandbox holds none.
+ */
+export function githubUpstream(access: RepoAccess): GitUpstream {
+  return { url: access.repo.cloneUrl, credential: () => gitAuthHeaders(access.credential) };
 }
 
 const MAX_LISTED = 1000;
