@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import {
@@ -143,6 +144,42 @@ describe('the scripted model server', () => {
     });
     expect(JSON.stringify(model.agentRequests().at(-1)?.body)).toContain(
       'The user said hello; nothing is left to do.',
+    );
+  });
+
+  it('plays a repeat script from its start for each new conversation, so a demo runs again', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-model-'));
+    model.setScript({
+      repeat: true,
+      replies: [{ content: [bashCall('echo ran >> runs.txt', 'count a run')] }, say('Counted.')],
+    });
+    for (const run of [1, 2]) {
+      const { code, lines } = await runClaude(dir, 'count a run');
+      expect(code).toBe(0);
+      expect(lines.find((l) => l.type === 'result')).toMatchObject({ result: 'Counted.' });
+      expect(readFileSync(join(dir, 'runs.txt'), 'utf8')).toBe('ran\n'.repeat(run));
+    }
+  });
+
+  it('says that its port is in use, without a stack trace', async () => {
+    const port = new URL(model.url).port;
+    const cli = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../../fixtures/model-server.ts', import.meta.url)),
+        '--port',
+        port,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => cli.on('close', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toBe(
+      `model server: port ${port} is in use (a model server already running?); --port 0 takes a free one\n`,
     );
   });
 
