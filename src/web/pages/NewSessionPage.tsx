@@ -150,7 +150,7 @@ export function NewSessionPage() {
         </Field>
         {unusable && (
           <p className="notice warning" role="status" id="agent-unusable">
-            Claude Code cannot run on this server: {unusable.reason}
+            {unusable.reason}
           </p>
         )}
         <button
