@@ -2,7 +2,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { defaultAgentsDir } from './data-dir.js';
-import { ValidationError } from './errors.js';
+import { parseEnvVars } from './env-vars.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from './gateway/model-usage.js';
 import { githubConfigFrom, type GitHubConfig } from './github/config.js';
 
@@ -174,16 +174,7 @@ export function dataDirFrom(env: NodeJS.ProcessEnv): string {
 
 /** Reads the server's configuration, naming the variable that is wrong. */
 export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
-  const parsed = Env.safeParse(
-    Object.fromEntries(
-      Object.entries(env).filter(([key, value]) => key in Env.shape && value !== ''),
-    ),
-  );
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(issue?.message ?? 'invalid', String(issue?.path[0] ?? 'environment'));
-  }
-  const vars = parsed.data;
+  const vars = parseEnvVars(Env, env);
   return {
     dataDir: dataDirFrom(env),
     host: vars.HANGAR_HOST,

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseEnvVars } from '../env-vars.js';
 import { ValidationError } from '../errors.js';
 
 /** How Hangar reaches GitHub (github.com or a GitHub Enterprise Server). */
@@ -48,16 +49,7 @@ const Env = z.object({
 
 /** Reads GitHub's settings from the server's environment, naming a wrong variable. */
 export function githubConfigFrom(env: NodeJS.ProcessEnv): GitHubConfig {
-  const parsed = Env.safeParse(
-    Object.fromEntries(
-      Object.entries(env).filter(([key, value]) => key in Env.shape && value !== ''),
-    ),
-  );
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ValidationError(issue?.message ?? 'invalid', String(issue?.path[0] ?? 'environment'));
-  }
-  const vars = parsed.data;
+  const vars = parseEnvVars(Env, env);
   const hasId = vars.HANGAR_GITHUB_APP_ID !== undefined;
   const hasKey = vars.HANGAR_GITHUB_APP_PRIVATE_KEY !== undefined;
   if (hasId !== hasKey) {

@@ -240,24 +240,12 @@ describe('git and pull requests', () => {
       head: { ref: 'feature' },
       base: { ref: 'main' },
     });
-    await expect(
-      api.rest.pulls.create({
-        owner: 'acme',
-        repo: 'app',
-        title: 'Again',
-        head: 'feature',
-        base: 'main',
-      }),
-    ).rejects.toMatchObject({ status: 422 });
-    await expect(
-      api.rest.pulls.create({
-        owner: 'acme',
-        repo: 'app',
-        title: 'No',
-        head: 'nope',
-        base: 'main',
-      }),
-    ).rejects.toMatchObject({ status: 422 });
+    // A second PR for the same head, and one for a branch that does not exist.
+    for (const head of ['feature', 'nope']) {
+      await expect(
+        api.rest.pulls.create({ owner: 'acme', repo: 'app', title: 'Again', head, base: 'main' }),
+      ).rejects.toMatchObject({ status: 422 });
+    }
     const listed = await api.rest.pulls.list({ owner: 'acme', repo: 'app', head: 'acme:feature' });
     expect(listed.data.map((p) => p.number)).toEqual([1]);
 
