@@ -40,17 +40,23 @@ async function json<T>(response: Response | Promise<Response>): Promise<T> {
   return (await (await response).json()) as T;
 }
 
-/** Starts a session on a fresh bundle as the token's user; answers its id. */
-async function createSession(prompt: string, token = t.token): Promise<string> {
+/** Uploads the test bundle to `app` as the token's user; answers its id. */
+async function uploadBundle(app: TestApp = t, token = app.token): Promise<string> {
   const bundle = await json<{ id: string }>(
-    t.request('POST', '/api/v1/bundles', {
+    app.request('POST', '/api/v1/bundles', {
       raw: bundleBytes,
       contentType: 'application/octet-stream',
       token,
     }),
   );
+  return bundle.id;
+}
+
+/** Starts a session on a fresh bundle as the token's user; answers its id. */
+async function createSession(prompt: string, token = t.token): Promise<string> {
+  const bundleId = await uploadBundle(t, token);
   const res = await t.request('POST', '/api/v1/sessions', {
-    body: { prompt, source: { type: 'bundle', bundleId: bundle.id } },
+    body: { prompt, source: { type: 'bundle', bundleId } },
     token,
   });
   expect(res.status).toBe(201);
@@ -227,15 +233,10 @@ describe('live streams per user', () => {
     limited.request('GET', path, { token, headers: { accept: 'text/event-stream' } });
 
   it('refuses a stream past the limit with 429 naming it, for that user only', async () => {
-    const bundle = await json<{ id: string }>(
-      limited.request('POST', '/api/v1/bundles', {
-        raw: bundleBytes,
-        contentType: 'application/octet-stream',
-      }),
-    );
+    const bundleId = await uploadBundle(limited);
     const created = await json<{ id: string }>(
       limited.request('POST', '/api/v1/sessions', {
-        body: { prompt: 'watch me', source: { type: 'bundle', bundleId: bundle.id } },
+        body: { prompt: 'watch me', source: { type: 'bundle', bundleId } },
       }),
     );
     const feed = await open('/api/v1/sessions');
@@ -284,14 +285,9 @@ describe('live streams per user', () => {
 
 describe('slash commands as messages', () => {
   it('refuses /clear as a first prompt and as a follow-up, saying why and what to do', async () => {
-    const bundle = await json<{ id: string }>(
-      t.request('POST', '/api/v1/bundles', {
-        raw: bundleBytes,
-        contentType: 'application/octet-stream',
-      }),
-    );
+    const bundleId = await uploadBundle();
     const create = await t.request('POST', '/api/v1/sessions', {
-      body: { prompt: '/clear', source: { type: 'bundle', bundleId: bundle.id } },
+      body: { prompt: '/clear', source: { type: 'bundle', bundleId } },
     });
     expect(create.status).toBe(400);
     expect(await create.json()).toEqual({
@@ -335,14 +331,9 @@ describe('a server that cannot run the agent', () => {
       agents: [{ name: 'claude-code', usable: false, reason }],
     });
     try {
-      const bundle = await json<{ id: string }>(
-        keyless.request('POST', '/api/v1/bundles', {
-          raw: bundleBytes,
-          contentType: 'application/octet-stream',
-        }),
-      );
+      const bundleId = await uploadBundle(keyless);
       const refused = await keyless.request('POST', '/api/v1/sessions', {
-        body: { prompt: 'add hello.txt', source: { type: 'bundle', bundleId: bundle.id } },
+        body: { prompt: 'add hello.txt', source: { type: 'bundle', bundleId } },
       });
       expect(refused.status).toBe(422);
       expect(await refused.json()).toEqual({
