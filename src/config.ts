@@ -1,7 +1,6 @@
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { z } from 'zod';
-import { defaultAgentsDir } from './data-dir.js';
+import { dataDirFrom, defaultAgentsDir } from './data-dir.js';
 import { parseEnvVars } from './env-vars.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from './gateway/model-usage.js';
 import { githubConfigFrom, type GitHubConfig } from './github/config.js';
@@ -166,11 +165,6 @@ const Env = z.object({
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
 });
-
-/** The data dir: HANGAR_DATA_DIR, else `~/.hangar`. */
-export function dataDirFrom(env: NodeJS.ProcessEnv): string {
-  return resolve(env.HANGAR_DATA_DIR || join(homedir(), '.hangar'));
-}
 
 /** Reads the server's configuration, naming the variable that is wrong. */
 export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {

@@ -1,9 +1,19 @@
-import { join } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 
 /**
  * Where things live inside the data dir (HANGAR_DATA_DIR). Every module that reads or
- * writes a path under it asks here, so the layout is written down once.
+ * writes a path under it asks here, so the layout is written down once. It loads no
+ * server code: the CLI finds the local admin token through it.
  */
+
+/** The data dir: HANGAR_DATA_DIR, else `~/.hangar`. */
+export function dataDirFrom(env: NodeJS.ProcessEnv): string {
+  return resolve(env.HANGAR_DATA_DIR || join(homedir(), '.hangar'));
+}
+
+/** The admin token's file name in the data dir, written on the first start (mode 0600). */
+export const ADMIN_TOKEN_FILE = 'admin-token';
 
 /** The embedded PGlite store (when DATABASE_URL is not set). */
 export function storeDir(dataDir: string): string {

@@ -1,20 +1,39 @@
+import createClient, { type Client } from 'openapi-fetch';
+import type { components, paths } from '../api/schema.js';
 import type { Credentials } from './credentials.js';
 import { CliError } from './errors.js';
 
-interface ErrorBody {
-  error?: {
-    code?: string;
-    message?: string;
-    details?: { issues?: { path: string; message: string }[] };
-  };
+/** The API's bodies, as the server's OpenAPI document describes them. */
+export type Schemas = components['schemas'];
+
+/** The JSON a `GET` of `P` answers with when it succeeds. */
+export type GetAnswer<P extends keyof paths> = paths[P] extends {
+  get: { responses: { 200: { content: { 'application/json': infer T } } } };
+}
+  ? T
+  : never;
+
+/** What an openapi-fetch call resolves to. */
+interface ApiResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
 }
 
-/** A thin client for the public `/api/v1` API; errors become CliErrors with the server's words. */
+/**
+ * The public `/api/v1` API, typed from the server's OpenAPI document (`http`), with
+ * the token sent on every request. `data()` turns a failed call into a CliError that
+ * keeps the server's words and its error `code`.
+ */
 export class ApiClient {
-  constructor(
-    private readonly credentials: Pick<Credentials, 'server' | 'token'>,
-    private readonly fetchImpl: typeof fetch = fetch,
-  ) {}
+  readonly http: Client<paths>;
+
+  constructor(private readonly credentials: Pick<Credentials, 'server' | 'token'>) {
+    this.http = createClient<paths>({
+      baseUrl: credentials.server,
+      headers: { authorization: `Bearer ${credentials.token}` },
+    });
+  }
 
   get server(): string {
     return this.credentials.server;
@@ -25,80 +44,41 @@ export class ApiClient {
     return this.credentials.token;
   }
 
-  get<T>(path: string): Promise<T> {
-    return this.request<T>('GET', path);
-  }
-
-  post<T>(path: string, body?: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
-  }
-
-  patch<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('PATCH', path, body);
-  }
-
-  delete<T>(path: string): Promise<T> {
-    return this.request<T>('DELETE', path);
-  }
-
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const response = await this.send(method, path, {
-      ...(body === undefined
-        ? {}
-        : { body: JSON.stringify(body), contentType: 'application/json' }),
-    });
-    const text = await response.text();
-    return (text ? JSON.parse(text) : undefined) as T;
-  }
-
-  /** An SSE stream of `path` (e.g. a session's events), as a successful Response. */
-  stream(path: string, lastEventId?: number): Promise<Response> {
-    const headers: Record<string, string> = { accept: 'text/event-stream' };
-    if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
-    return this.send('GET', path, { headers });
-  }
-
-  /** Sends a request and answers the Response when it succeeded; a CliError otherwise. */
-  async send(
-    method: string,
-    path: string,
-    options: {
-      body?: string | Uint8Array;
-      contentType?: string;
-      headers?: Record<string, string>;
-    } = {},
-  ): Promise<Response> {
-    const url = `${this.credentials.server}/api/v1${path}`;
-    const headers: Record<string, string> = {
-      authorization: `Bearer ${this.credentials.token}`,
-      ...options.headers,
-    };
-    if (options.contentType) headers['content-type'] = options.contentType;
-    let response: Response;
+  /** The data of a call, or its failure as a CliError: the server's message and code. */
+  async data<T>(call: Promise<ApiResult<T>>): Promise<T> {
+    let result: ApiResult<T>;
     try {
-      response = await this.fetchImpl(url, { method, headers, body: options.body ?? null });
+      result = await call;
     } catch (error) {
-      const cause =
-        error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-      throw new CliError(`Cannot reach Hangar at ${this.credentials.server}${cause}.`, [
-        'Is `hangar serve` running there? Check HANGAR_SERVER or `hangar login`.',
-      ]);
+      throw this.unreachable(error);
     }
-    if (response.ok) return response;
-    throw errorFrom(response.status, await response.text());
+    if (result.response.ok && result.data !== undefined) return result.data;
+    throw errorFrom(result.response.status, result.error);
+  }
+
+  private unreachable(error: unknown): CliError {
+    const cause =
+      error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return new CliError(
+      `Cannot reach Hangar at ${this.credentials.server}${cause}.`,
+      ['Is `hangar serve` running there? Check HANGAR_SERVER or `hangar login`.'],
+      'unreachable',
+    );
   }
 }
 
-function errorFrom(status: number, text: string): CliError {
-  let body: ErrorBody = {};
-  try {
-    body = JSON.parse(text) as ErrorBody;
-  } catch {
-    // not one of our JSON errors, e.g. a proxy's HTML page
-  }
-  const message = body.error?.message ?? `The server answered ${status}.`;
-  const issues = body.error?.details?.issues ?? [];
+/** `details.issues` of a validation error, as the server lists them. */
+interface Issue {
+  path: string;
+  message: string;
+}
+
+function errorFrom(status: number, body: unknown): CliError {
+  const error = (body as Partial<Schemas['Error']> | null | undefined)?.error;
+  const message = error?.message ?? `The server answered ${status}.`;
+  const issues = (error?.details as { issues?: Issue[] } | undefined)?.issues ?? [];
   const lines = issues.length > 1 ? issues.map((issue) => `${issue.path}: ${issue.message}`) : [];
   if (status === 401) lines.push('Log in again with `hangar login --server URL --token TOKEN`.');
-  return new CliError(message, lines);
+  // Not one of our JSON errors (a proxy's HTML page, say): the status stands for the code.
+  return new CliError(message, lines, error?.code ?? `http_${status}`);
 }

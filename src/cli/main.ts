@@ -1,63 +1,104 @@
 import { Command, CommanderError } from 'commander';
 import { HangarError } from '../errors.js';
-import { packageVersion } from '../server/serve.js';
-import { registerEnv } from './commands/env.js';
-import { registerGitHub } from './commands/github.js';
-import { registerLogin } from './commands/login.js';
-import { registerOpen } from './commands/open.js';
-import { registerSandbox } from './commands/sandbox.js';
-import { registerRemote } from './commands/remote.js';
-import { registerServe } from './commands/serve.js';
-import { registerSessions } from './commands/sessions.js';
-import { registerTeleport } from './commands/teleport.js';
-import { registerToken } from './commands/token.js';
-import { registerUser } from './commands/user.js';
+import { packageVersion } from '../version.js';
 import { CliError } from './errors.js';
 import { processIo, type Io } from './io.js';
 
-/** Builds the `hangar` command with every subcommand registered. */
-export function buildProgram(io: Io): Command {
+/** Adds a group of commands to the program. */
+type Register = (program: Command, io: Io) => void;
+
+/**
+ * The command groups, in the order help lists them, each with the commands it adds and
+ * its module. A module is imported only when one of its commands runs (all of them for
+ * the full help), so a command that talks to a server never loads the server's code.
+ */
+const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
+  { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  {
+    commands: ['login', 'logout'],
+    load: async () => (await import('./commands/login.js')).registerLogin,
+  },
+  { commands: ['token'], load: async () => (await import('./commands/token.js')).registerToken },
+  { commands: ['user'], load: async () => (await import('./commands/user.js')).registerUser },
+  { commands: ['env'], load: async () => (await import('./commands/env.js')).registerEnv },
+  {
+    commands: ['github'],
+    load: async () => (await import('./commands/github.js')).registerGitHub,
+  },
+  {
+    commands: ['send', 'logs', 'archive', 'delete'],
+    load: async () => (await import('./commands/sessions.js')).registerSessions,
+  },
+  { commands: ['open'], load: async () => (await import('./commands/open.js')).registerOpen },
+  { commands: ['remote'], load: async () => (await import('./commands/remote.js')).registerRemote },
+  {
+    commands: ['tasks', 'teleport'],
+    load: async () => (await import('./commands/teleport.js')).registerTeleport,
+  },
+  {
+    commands: ['sandbox'],
+    load: async () => (await import('./commands/sandbox.js')).registerSandbox,
+  },
+];
+
+/**
+ * Builds the `hangar` command with the groups `argv` needs: the one its command is in,
+ * or every group when it names none of them (help, a typo commander then names).
+ */
+export async function buildProgram(io: Io, argv: string[] = []): Promise<Command> {
   const program = new Command('hangar')
     .description('Hangar: a self-hosted cloud for coding agents')
     .version(packageVersion(), '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .exitOverride();
-  registerServe(program, io);
-  registerLogin(program, io);
-  registerToken(program, io);
-  registerUser(program, io);
-  registerEnv(program, io);
-  registerGitHub(program, io);
-  registerSessions(program, io);
-  registerOpen(program, io);
-  registerRemote(program, io);
-  registerTeleport(program, io);
-  registerSandbox(program, io);
+  const name = commandName(argv);
+  const named = GROUPS.filter((group) => name !== undefined && group.commands.includes(name));
+  const registers = await Promise.all((named.length > 0 ? named : GROUPS).map((g) => g.load()));
+  for (const register of registers) register(program, io);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
-/**
- * `hangar --remote "task"` is `hangar remote "task"`: the flag form, as users know it
- * from their agent's CLI, becomes the subcommand wherever it appears before `--`.
- */
-export function withRemoteCommand(argv: string[]): string[] {
-  const end = argv.indexOf('--');
-  const at = argv.indexOf('--remote');
-  if (at < 2 || (end !== -1 && at > end)) return argv;
-  return [...argv.slice(0, 2), 'remote', ...argv.slice(2, at), ...argv.slice(at + 1)];
+/** The command `argv` runs: its first word that is not an option (`hangar` takes none with a value). */
+function commandName(argv: string[]): string | undefined {
+  return argv.slice(2).find((arg) => !arg.startsWith('-'));
 }
 
-/** Runs the CLI and returns its exit code; errors print as `hangar: message`. */
+/** The flag forms users know from Claude Code, and the subcommand each one stands for. */
+const FLAG_COMMANDS = new Map([
+  ['--remote', 'remote'],
+  ['--teleport', 'teleport'],
+]);
+
+/**
+ * `hangar --remote "task"` is `hangar remote "task"`, and `hangar --teleport [ID]` is
+ * `hangar teleport [ID]`: the first such flag becomes its subcommand, unless it comes
+ * after `--` or after a subcommand (`hangar sandbox run -- echo --remote`).
+ */
+export function withFlagCommands(argv: string[]): string[] {
+  const commands = new Set(GROUPS.flatMap((group) => group.commands));
+  for (let at = 2; at < argv.length; at++) {
+    const arg = argv[at] ?? '';
+    if (arg === '--' || commands.has(arg)) break;
+    const command = FLAG_COMMANDS.get(arg);
+    if (command !== undefined) {
+      return [...argv.slice(0, 2), command, ...argv.slice(2, at), ...argv.slice(at + 1)];
+    }
+  }
+  return argv;
+}
+
+/** Runs the CLI and returns its exit code; errors print as `hangar: message [code]`. */
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   try {
-    await buildProgram(io).parseAsync(withRemoteCommand(argv));
+    const args = withFlagCommands(argv);
+    await (await buildProgram(io, args)).parseAsync(args);
     return 0;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode;
     if (error instanceof CliError || error instanceof HangarError) {
-      io.err(`hangar: ${error.message}`);
+      io.err(`hangar: ${error.message}${error.code === undefined ? '' : ` [${error.code}]`}`);
       for (const line of error instanceof CliError ? error.lines : []) io.err(`  ${line}`);
       return 1;
     }

@@ -1,12 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ADMIN_TOKEN_FILE } from '../data-dir.js';
 import { DEFAULT_SETTINGS } from '../environments/settings.js';
 import { createEnvironment, setDefaultEnvironment } from '../store/environments.js';
 import type { Store } from '../store/store.js';
 import { createToken, generateToken } from '../store/tokens.js';
 import { countUsers, createUser } from '../store/users.js';
-
-export const ADMIN_TOKEN_FILE = 'admin-token';
 
 /**
  * On first start: creates the admin user, its default environment (trusted network)

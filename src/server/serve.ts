@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
@@ -20,7 +20,9 @@ import type { SandboxDriver } from '../sandbox/driver.js';
 import { LocalDriver, localDriverOptionsFrom } from '../sandbox/local-driver.js';
 import { EventLog } from '../sessions/event-log.js';
 import { Runner, runnerIdFor } from '../sessions/runner.js';
-import { ADMIN_TOKEN_FILE, bootstrapAdmin } from './bootstrap.js';
+import { ADMIN_TOKEN_FILE } from '../data-dir.js';
+import { packageVersion } from '../version.js';
+import { bootstrapAdmin } from './bootstrap.js';
 import { lockDataDir } from './data-dir-lock.js';
 
 export interface RunningServer {
@@ -37,14 +39,6 @@ export interface RunningServer {
 /** The built web app: `dist/web` in the package, beside the compiled server. */
 export function packageWebDir(): string {
   return fileURLToPath(new URL('../../dist/web', import.meta.url));
-}
-
-/** The package version, shown by `/healthz`, `/openapi.json` and `hangar --version`. */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
 }
 
 /**

@@ -18,7 +18,8 @@ import { Runner } from '../sessions/runner.js';
 import type { Store } from '../store/store.js';
 import { openTestStore } from '../store/test-store.js';
 import { createApp } from './app.js';
-import { ADMIN_TOKEN_FILE, bootstrapAdmin } from './bootstrap.js';
+import { ADMIN_TOKEN_FILE } from '../data-dir.js';
+import { bootstrapAdmin } from './bootstrap.js';
 
 export interface TestApp {
   store: Store;

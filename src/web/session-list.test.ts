@@ -19,7 +19,7 @@ function session(id: string, version: number, extra: Partial<Session> = {}): Ses
     agent: 'claude-code',
     model: null,
     environmentId: 'env_1',
-    source: {},
+    source: { type: 'git', url: 'https://git.example.com/greeter.git', branch: 'main' },
     repo: 'greeter',
     branch: null,
     baseCommit: null,

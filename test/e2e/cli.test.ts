@@ -1,9 +1,43 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedEnv, runHangar, startServe, type Serving } from './hangar.js';
+import { isolatedEnv, runHangar, startServe, type RunResult, type Serving } from './hangar.js';
 
 const mode = (path: string) => statSync(path).mode & 0o777;
+
+/** An ESM loader hook that writes down every module Node loads, to the file $MODULE_LOG. */
+const MODULE_LOG_HOOKS = `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(process.env.MODULE_LOG, url + '\\n');
+  return next(url, context);
+}`;
+const dataUrl = (code: string) => `data:text/javascript,${encodeURIComponent(code)}`;
+const REGISTER_HOOKS = `import { register } from 'node:module';
+register(${JSON.stringify(dataUrl(MODULE_LOG_HOOKS))});`;
+
+/** Runs `hangar ARGS…` and answers its result with the URLs of the modules it loaded. */
+async function runWatchingModules(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<RunResult & { modules: string[] }> {
+  const log = join(mkdtempSync(join(tmpdir(), 'hangar-modules-')), 'modules.log');
+  const result = await runHangar(args, {
+    ...env,
+    NODE_OPTIONS: `--import=${dataUrl(REGISTER_HOOKS)}`,
+    MODULE_LOG: log,
+  });
+  const modules = existsSync(log) ? readFileSync(log, 'utf8').split('\n').filter(Boolean) : [];
+  return { ...result, modules };
+}
+
+/**
+ * The server's own code (and the agents' installer) and the packages only it uses: what
+ * a client command must not load. The agents' local parts (teleport's continue command)
+ * are the CLI's to load.
+ */
+const SERVER_CODE =
+  /\/dist\/((server|store|sessions|sandbox|gateway)\/|agents\/install\.js)|\/node_modules\/(hono|@hono|@electric-sql|drizzle-orm|pg|pino)\//;
 
 describe('hangar --help', () => {
   it('lists every command', async () => {
@@ -49,6 +83,26 @@ describe('hangar --help', () => {
     expect(notLoggedIn.stderr).toMatch(
       /Not logged in[\s\S]*hangar login --server URL --token TOKEN/,
     );
+  });
+});
+
+describe('what hangar loads', () => {
+  it('loads no server code for help, and the server only for serve', async () => {
+    const help = await runWatchingModules(['--help'], isolatedEnv());
+    expect(help.code, help.stderr).toBe(0);
+    // The hook saw the CLI load, so an empty list below is not a hook that saw nothing.
+    expect(help.modules.some((url) => url.endsWith('/dist/cli/main.js'))).toBe(true);
+    expect(help.modules.filter((url) => SERVER_CODE.test(url))).toEqual([]);
+
+    for (const command of ['env', 'tasks', 'teleport', 'logs', 'remote', 'sandbox']) {
+      const sub = await runWatchingModules([command, '--help'], isolatedEnv());
+      expect(sub.code, sub.stderr).toBe(0);
+      expect(sub.modules.filter((url) => SERVER_CODE.test(url))).toEqual([]);
+    }
+
+    const serve = await runWatchingModules(['serve'], isolatedEnv({ HANGAR_PORT: 'eighty' }));
+    expect(serve.code).toBe(1);
+    expect(serve.modules.some((url) => url.endsWith('/dist/server/serve.js'))).toBe(true);
   });
 });
 
@@ -230,6 +284,43 @@ describe('hangar serve and the CLI against it', () => {
     expect((await hangar('token', 'create', '--name', 'x', '--expires', 'soon')).stderr).toMatch(
       /--expires "soon" is not a number of days/,
     );
+  });
+
+  it('talks to the server without loading its code', async () => {
+    const list = await runWatchingModules(['env', 'list'], env);
+    expect(list.code, list.stderr).toBe(0);
+    expect(list.stdout).toMatch(/Python/);
+    expect(list.modules.some((url) => url.endsWith('/dist/cli/commands/env.js'))).toBe(true);
+    expect(list.modules.filter((url) => SERVER_CODE.test(url))).toEqual([]);
+  });
+
+  it("prints the server's error code beside its message, and exits 1", async () => {
+    const unknown = await hangar('env', 'show', 'env_0000000000000000000000000');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^hangar: No environment with id "env_0+"\. \[not_found\]$/m);
+
+    const invalid = await hangar(
+      'env',
+      'create',
+      '--name',
+      'W',
+      '--network',
+      'custom',
+      '--allow',
+      '*',
+    );
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr).toMatch(/^hangar: allowlist\[0\]: .* \[invalid_request\]$/m);
+
+    const wrongToken = await runHangar(['token', 'list'], { ...env, HANGAR_TOKEN: 'hgr_wrong' });
+    expect(wrongToken.code).toBe(1);
+    expect(wrongToken.stderr).toMatch(/^hangar: .*\[unauthorized\]$/m);
+
+    const unreachable = await runHangar(['env', 'list'], {
+      ...env,
+      HANGAR_SERVER: 'http://127.0.0.1:9',
+    });
+    expect(unreachable.stderr).toMatch(/^hangar: Cannot reach Hangar at .*\[unreachable\]$/m);
   });
 
   it('shuts down cleanly on SIGTERM and keeps everything across a restart', async () => {

@@ -8,6 +8,7 @@ import { bashCall, say, startModelServer, type ModelServer } from '../../fixture
 import { CLAUDE_CODE } from '../../src/agents/claude-code/package.js';
 import { ensureAgent } from '../../src/agents/install.js';
 import { testAgentsDir } from './agents.js';
+import { startGitHost, type GitHost } from './git-host.js';
 import { runHangar } from './hangar.js';
 import { commit, git, Stack } from './stack.js';
 
@@ -45,6 +46,16 @@ const cli = (cwd: string, ...args: string[]) =>
     cwd,
   );
 
+/** Runs `hangar ARGS…` in `cwd` to start a session: it must succeed; answers its output and the id. */
+async function startSession(cwd: string, ...args: string[]) {
+  const started = await cli(cwd, ...args);
+  expect(started.code, started.stderr).toBe(0);
+  return { ...started, id: /Started session (ses_\S+)/.exec(started.stdout)?.[1] ?? '' };
+}
+
+/** The model's reply that runs `command` in the sandbox to commit and push. */
+const commitAndPush = (command: string) => ({ content: [bashCall(command, 'commit and push')] });
+
 describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
   let repo: string;
   let id: string;
@@ -67,20 +78,14 @@ describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
             },
           ],
         },
-        {
-          content: [
-            bashCall(
-              'git add greeting.txt && git commit -qm "Add a greeting" && git push -q origin HEAD',
-              'commit and push',
-            ),
-          ],
-        },
+        commitAndPush(
+          'git add greeting.txt && git commit -qm "Add a greeting" && git push -q origin HEAD',
+        ),
         say('Greeting added and pushed.'),
       ],
     });
-    const started = await cli(repo, '--remote', '--wait', 'add a greeting file');
-    expect(started.code, started.stderr).toBe(0);
-    id = /Started session (ses_\S+)/.exec(started.stdout)?.[1] ?? '';
+    const started = await startSession(repo, '--remote', '--wait', 'add a greeting file');
+    id = started.id;
     expect(started.stdout).toContain(`hangar teleport ${id}`);
     expect(started.stderr).toContain('1 untracked file(s) were left out');
   });
@@ -181,6 +186,111 @@ describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
     );
     const json = JSON.parse((await cli(repo, 'tasks', '--json')).stdout) as { id: string }[];
     expect(json.map((s) => s.id)).toContain(id);
+  });
+
+  it('hangar logs --until-idle: at once for an idle session, after the next turn once one is asked for', async () => {
+    const now = await cli(repo, 'logs', id, '--until-idle');
+    expect(now.code, now.stderr).toBe(0);
+    expect(now.stdout).toContain('> add a greeting file');
+    expect(now.stdout).toMatch(/^— turn done/m);
+
+    model.setScript({ replies: [say('Second answer, from a follow-up.')] });
+    const sent = await cli(repo, 'send', id, 'one more thing');
+    expect(sent.code, sent.stderr).toBe(0);
+    const next = await cli(repo, 'logs', id, '--follow', '--until-idle', '--json');
+    expect(next.code, next.stderr).toBe(0);
+    const events = next.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (line) => JSON.parse(line) as { type: string; data: { text?: string; status?: string } },
+      );
+    const reply = events.findIndex((e) => e.data.text === 'Second answer, from a follow-up.');
+    expect(reply).toBeGreaterThan(-1);
+    expect(events.at(-1)).toMatchObject({ type: 'session.status', data: { status: 'idle' } });
+  });
+});
+
+describe('hangar logs --until-idle on a session that fails', { timeout: 300_000 }, () => {
+  it('exits 1 naming the status and the reason', async () => {
+    const repo = newRepo();
+    const script = join(repo, '..', 'setup.sh');
+    writeFileSync(script, 'echo the mirror is down >&2\nexit 3\n');
+    const made = await cli(repo, 'env', 'create', '--name', 'broken', '--setup-script', script);
+    expect(made.code, made.stderr).toBe(0);
+    const { id } = await startSession(repo, 'remote', '--env', 'broken', 'never runs');
+
+    const logs = await cli(repo, 'logs', id, '--follow', '--until-idle');
+    expect(logs.code).toBe(1);
+    expect(logs.stderr).toMatch(
+      new RegExp(`^hangar: Session ${id} failed: The setup script exited with code 3`, 'm'),
+    );
+    expect(logs.stdout).toContain('the mirror is down');
+  });
+});
+
+describe('teleport of a session on a git remote', { timeout: 300_000 }, () => {
+  let upstream: GitHost;
+  let checkout: string;
+  let id: string;
+
+  beforeAll(async () => {
+    checkout = newRepo('demo');
+    upstream = await startGitHost(checkout);
+    const port = new URL(upstream.url).port;
+    // The host name resolves for this checkout's git as the operator pinned it for the server.
+    git(checkout, 'config', 'http.curloptResolve', `git.hangar.test:${port}:127.0.0.1`);
+    git(checkout, 'remote', 'add', 'origin', upstream.url);
+    // As a clone has it, set without a fetch: the host answers in this process, and a
+    // synchronous git here would wait on it for ever.
+    git(checkout, 'config', 'branch.main.remote', 'origin');
+    git(checkout, 'config', 'branch.main.merge', 'refs/heads/main');
+    model.setScript({
+      replies: [
+        commitAndPush(
+          'echo pushed > pushed.txt && git add pushed.txt && git commit -qm "From the git session" && git push -q origin HEAD',
+        ),
+        say('Pushed.'),
+      ],
+    });
+    ({ id } = await startSession(checkout, 'remote', '--wait', 'push a file'));
+  });
+  afterAll(() => {
+    upstream.close();
+  });
+
+  it("refuses a fork of the repository, even one that has the branch, with the seed's words", async () => {
+    // The fork: another repository (another host here) holding the session's branch too.
+    const forkHost = await startGitHost(upstream.bare);
+    try {
+      const fork = newRepo('demo');
+      const port = new URL(forkHost.url).port;
+      git(fork, 'config', 'http.curloptResolve', `git.hangar.test:${port}:127.0.0.1`);
+      git(fork, 'remote', 'add', 'origin', forkHost.url);
+      for (const args of [
+        ['teleport', id],
+        ['--teleport', id],
+      ]) {
+        const refused = await cli(fork, ...args);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(
+          `not the session's: teleport runs from a checkout of the same repository (${upstream.url}), not a fork.`,
+        );
+        expect(refused.stderr).toContain(`origin here is ${forkHost.url}`);
+      }
+      expect(git(fork, 'branch', '--show-current')).toBe('main');
+      expect(git(fork, 'log', '-1', '--format=%s')).toBe('initial');
+    } finally {
+      forkHost.close();
+    }
+  });
+
+  it("hangar --teleport ID brings the branch from the session's repository", async () => {
+    const result = await cli(checkout, '--teleport', id);
+    expect(result.code, result.stderr).toBe(0);
+    expect(git(checkout, 'branch', '--show-current')).toMatch(/^hangar\/push-a-file-/);
+    expect(git(checkout, 'log', '-1', '--format=%s')).toBe('From the git session');
+    expect(readFileSync(join(checkout, 'pushed.txt'), 'utf8')).toBe('pushed\n');
   });
 });
 

@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseDotenv } from '../../environments/dotenv.js';
-import { ApiClient } from '../client.js';
+import { ApiClient, type Schemas } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
 import { table, type Io } from '../io.js';
 
-interface Environment {
-  id: string;
-  name: string;
-  networkLevel: string;
-  allowlist: string[];
-  includeDefaults: boolean;
-  envVars: string;
-  setupScript: string;
-  isDefault: boolean;
-  archived: boolean;
-}
+type Environment = Schemas['Environment'];
+type Settings = Schemas['UpdateEnvironment'];
 
 interface SettingsFlags {
   name?: string;
@@ -27,7 +18,12 @@ interface SettingsFlags {
   setupScript?: string;
 }
 
-const LEVELS = ['none', 'trusted', 'full', 'custom'];
+const LEVELS: readonly NonNullable<Settings['networkLevel']>[] = [
+  'none',
+  'trusted',
+  'full',
+  'custom',
+];
 
 export function registerEnv(program: Command, io: Io): void {
   const env = program
@@ -41,9 +37,11 @@ export function registerEnv(program: Command, io: Io): void {
     .option('--archived', 'include archived environments')
     .option('--json', 'print JSON')
     .action(async (options: { archived?: boolean; json?: boolean }) => {
-      const query = options.archived ? '?archived=true' : '';
-      const { environments } = await client().get<{ environments: Environment[] }>(
-        `/environments${query}`,
+      const api = client();
+      const { environments } = await api.data(
+        api.http.GET('/api/v1/environments', {
+          params: { query: options.archived ? { archived: 'true' } : {} },
+        }),
       );
       if (options.json) {
         io.out(JSON.stringify(environments, null, 2));
@@ -84,11 +82,14 @@ export function registerEnv(program: Command, io: Io): void {
       .description('create an environment')
       .requiredOption('--name <name>', 'environment name')
       .option('--default', 'make it the default for new sessions'),
-  ).action(async (options: SettingsFlags & { default?: boolean }) => {
+  ).action(async (options: SettingsFlags & { name: string; default?: boolean }) => {
     const api = client();
-    let created = await api.post<Environment>('/environments', settingsBody(options));
-    if (options.default)
-      created = await api.post<Environment>(`/environments/${created.id}/default`);
+    let created = await api.data(
+      api.http.POST('/api/v1/environments', {
+        body: { ...settingsBody(options), name: options.name },
+      }),
+    );
+    if (options.default) created = await makeDefault(api, created);
     io.out(`Created environment "${created.name}" (${created.id}).`);
   });
 
@@ -107,7 +108,9 @@ export function registerEnv(program: Command, io: Io): void {
     }
     const api = client();
     const found = await findEnvironment(api, ref);
-    const updated = await api.patch<Environment>(`/environments/${found.id}`, body);
+    const updated = await api.data(
+      api.http.PATCH('/api/v1/environments/{id}', { params: { path: { id: found.id } }, body }),
+    );
     io.out(`Updated environment "${updated.name}" (${updated.id}).`);
   });
 
@@ -118,7 +121,11 @@ export function registerEnv(program: Command, io: Io): void {
     .action(async (ref: string) => {
       const api = client();
       const found = await findEnvironment(api, ref);
-      await api.post<Environment>(`/environments/${found.id}/archive`);
+      await api.data(
+        api.http.POST('/api/v1/environments/{id}/archive', {
+          params: { path: { id: found.id } },
+        }),
+      );
       io.out(`Archived environment "${found.name}".`);
     });
 
@@ -129,13 +136,13 @@ export function registerEnv(program: Command, io: Io): void {
     .action(async (ref: string | undefined) => {
       const api = client();
       if (ref === undefined) {
-        const { environments } = await api.get<{ environments: Environment[] }>('/environments');
+        const { environments } = await api.data(api.http.GET('/api/v1/environments'));
         const current = environments.find((e) => e.isDefault);
         io.out(current ? describe(current) : 'No default environment is set.');
         return;
       }
       const found = await findEnvironment(api, ref);
-      await api.post<Environment>(`/environments/${found.id}/default`);
+      await makeDefault(api, found);
       io.out(`"${found.name}" is now the default environment.`);
     });
 }
@@ -158,17 +165,24 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
+function makeDefault(api: ApiClient, env: Environment): Promise<Environment> {
+  return api.data(
+    api.http.POST('/api/v1/environments/{id}/default', { params: { path: { id: env.id } } }),
+  );
+}
+
 /** Only the flags that were given, so an edit changes nothing else. */
-function settingsBody(flags: SettingsFlags): Record<string, unknown> {
-  const body: Record<string, unknown> = {};
+function settingsBody(flags: SettingsFlags): Settings {
+  const body: Settings = {};
   if (flags.name !== undefined) body.name = flags.name;
   if (flags.network !== undefined) {
-    if (!LEVELS.includes(flags.network)) {
+    const level = LEVELS.find((l) => l === flags.network);
+    if (level === undefined) {
       throw new CliError(
         `--network "${flags.network}" is not a level: use one of ${LEVELS.join(', ')}.`,
       );
     }
-    body.networkLevel = flags.network;
+    body.networkLevel = level;
   }
   if (flags.allow !== undefined) body.allowlist = flags.allow;
   if (flags.includeDefaults !== undefined) body.includeDefaults = flags.includeDefaults;
@@ -189,9 +203,10 @@ function readText(file: string, flag: string): string {
 
 /** Finds an environment by id, or by name (a live one before an archived one). */
 async function findEnvironment(api: ApiClient, ref: string): Promise<Environment> {
-  if (/^env_[0-9a-z]+$/.test(ref)) return api.get<Environment>(`/environments/${ref}`);
-  const { environments } = await api.get<{ environments: Environment[] }>(
-    '/environments?archived=true',
+  if (/^env_[0-9a-z]+$/.test(ref))
+    return api.data(api.http.GET('/api/v1/environments/{id}', { params: { path: { id: ref } } }));
+  const { environments } = await api.data(
+    api.http.GET('/api/v1/environments', { params: { query: { archived: 'true' } } }),
   );
   const named = environments.filter((e) => e.name.toLowerCase() === ref.toLowerCase());
   const found = named.find((e) => !e.archived) ?? named[0];

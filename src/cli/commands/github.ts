@@ -1,16 +1,11 @@
 import { execFile } from 'node:child_process';
 import type { Command } from 'commander';
-import { ApiClient } from '../client.js';
+import { ApiClient, type Schemas } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 
-interface GitHubStatus {
-  connected: boolean;
-  login: string | null;
-  via: 'app' | 'token' | null;
-  tokenLogin: boolean;
-}
+type GitHubStatus = Schemas['GitHubStatus'];
 
 /** How the server reaches GitHub for you, in a sentence. */
 export function describeGitHub(status: GitHubStatus): string {
@@ -44,7 +39,8 @@ export function registerGitHub(program: Command, io: Io): void {
           'Pipe one in (`gh auth token | hangar github login`), or use --from-gh.',
         ]);
       }
-      const status = await client().post<GitHubStatus>('/github/token', { token });
+      const api = client();
+      const status = await api.data(api.http.POST('/api/v1/github/token', { body: { token } }));
       io.out(`Connected GitHub as ${status.login ?? '?'}.`);
     });
 
@@ -53,7 +49,8 @@ export function registerGitHub(program: Command, io: Io): void {
     .description('how the server reaches GitHub for you')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const status = await client().get<GitHubStatus>('/github');
+      const api = client();
+      const status = await api.data(api.http.GET('/api/v1/github'));
       io.out(options.json ? JSON.stringify(status, null, 2) : describeGitHub(status));
     });
 
@@ -61,7 +58,8 @@ export function registerGitHub(program: Command, io: Io): void {
     .command('logout')
     .description('make the server forget your GitHub token')
     .action(async () => {
-      const status = await client().delete<GitHubStatus>('/github/token');
+      const api = client();
+      const status = await api.data(api.http.DELETE('/api/v1/github/token'));
       io.out(`Your GitHub token is forgotten. ${describeGitHub(status)}`);
     });
 }

@@ -4,11 +4,6 @@ import { normalizeServerUrl, removeCredentials, saveCredentials } from '../crede
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
 
-interface Me {
-  id: string;
-  name: string;
-}
-
 export function registerLogin(program: Command, io: Io): void {
   program
     .command('login')
@@ -23,7 +18,8 @@ export function registerLogin(program: Command, io: Io): void {
         options.token === '-' ? await readStdin() : (options.token ?? io.env.HANGAR_TOKEN);
       if (!token) throw new CliError('No token given: pass --token TOKEN (or set HANGAR_TOKEN).');
       const server = normalizeServerUrl(options.server);
-      const me = await new ApiClient({ server, token }).get<Me>('/me');
+      const api = new ApiClient({ server, token });
+      const me = await api.data(api.http.GET('/api/v1/me'));
       const file = saveCredentials(io.env, server, token);
       io.out(`Logged in to ${server} as ${me.name}. Saved to ${file}.`);
     });

@@ -22,8 +22,11 @@ export function registerOpen(program: Command, io: Io): void {
     .action(async (sessionId: string | undefined, options: { print?: boolean }) => {
       const api = new ApiClient(resolveCredentials(io.env));
       // A typo'd id fails here, before a link is made for a page that would 404.
-      if (sessionId) await api.get(`/sessions/${encodeURIComponent(sessionId)}`);
-      const { code } = await api.post<{ code: string }>('/login-links', {});
+      if (sessionId)
+        await api.data(
+          api.http.GET('/api/v1/sessions/{id}', { params: { path: { id: sessionId } } }),
+        );
+      const { code } = await api.data(api.http.POST('/api/v1/login-links', { body: {} }));
       const url = signInUrl(api.server, code, sessionId);
       if (options.print) {
         io.out(url);

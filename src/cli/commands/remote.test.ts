@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { climbLadder } from '../../git/bundle-ladder.js';
-import { withRemoteCommand } from '../main.js';
+import { withFlagCommands } from '../main.js';
 import { httpUrlOf, sameRepoKey } from './remote.js';
 
 describe('remote URLs', () => {
@@ -25,12 +25,28 @@ describe('remote URLs', () => {
 describe('hangar --remote', () => {
   it('becomes the remote subcommand wherever the flag stands before --', () => {
     const argv = (...rest: string[]) => ['node', 'hangar', ...rest];
-    expect(withRemoteCommand(argv('--remote', 'fix it'))).toEqual(argv('remote', 'fix it'));
-    expect(withRemoteCommand(argv('--env', 'py', '--remote', '--wait', 'fix it'))).toEqual(
+    expect(withFlagCommands(argv('--remote', 'fix it'))).toEqual(argv('remote', 'fix it'));
+    expect(withFlagCommands(argv('--env', 'py', '--remote', '--wait', 'fix it'))).toEqual(
       argv('remote', '--env', 'py', '--wait', 'fix it'),
     );
-    expect(withRemoteCommand(argv('sandbox', 'run', '--', 'echo', '--remote'))).toEqual(
+    expect(withFlagCommands(argv('sandbox', 'run', '--', 'echo', '--remote'))).toEqual(
       argv('sandbox', 'run', '--', 'echo', '--remote'),
+    );
+  });
+});
+
+describe('hangar --teleport', () => {
+  it('becomes the teleport subcommand, with or without an id', () => {
+    const argv = (...rest: string[]) => ['node', 'hangar', ...rest];
+    expect(withFlagCommands(argv('--teleport'))).toEqual(argv('teleport'));
+    expect(withFlagCommands(argv('--teleport', 'ses_1', '--stash'))).toEqual(
+      argv('teleport', 'ses_1', '--stash'),
+    );
+    expect(withFlagCommands(argv('--stash', '--teleport', 'ses_1'))).toEqual(
+      argv('teleport', '--stash', 'ses_1'),
+    );
+    expect(withFlagCommands(argv('remote', 'fix', '--', '--teleport'))).toEqual(
+      argv('remote', 'fix', '--', '--teleport'),
     );
   });
 });

@@ -5,12 +5,12 @@ import type { Command } from 'commander';
 import { DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { climbLadder, describeTried, megabytes } from '../../git/bundle-ladder.js';
 import { LocalRepo, wipBranch } from '../../git/local-repo.js';
-import { AgentUnavailableError, type AgentStatus } from '../../agents/readiness.js';
-import { ApiClient } from '../client.js';
+import { AgentUnavailableError } from '../../agents/readiness.js';
+import { ApiClient, type Schemas } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
-import { followEvents, formatEvent } from './sessions.js';
+import { followUntilStopped, formatEvent, stoppedError } from './sessions.js';
 
 interface RemoteOptions {
   env?: string;
@@ -20,15 +20,13 @@ interface RemoteOptions {
   wait?: boolean;
 }
 
+/** A new session's settings, all but its source. */
+type Common = Omit<Schemas['CreateSession'], 'source'>;
+
 interface Created {
   id: string;
   url: string;
   branch: string;
-}
-
-interface Environment {
-  id: string;
-  name: string;
 }
 
 export function registerRemote(program: Command, io: Io): void {
@@ -42,7 +40,10 @@ export function registerRemote(program: Command, io: Io): void {
     .option('--agent <agent>', 'the agent to run', DEFAULT_AGENT_NAME)
     .option('--model <model>', 'the model the agent uses')
     .option('--title <title>', 'session title (default: from the task)')
-    .option('--wait', 'follow the session until the agent is done; exit non-zero if it failed')
+    .option(
+      '--wait',
+      'follow the session until the agent stops; exit 1 naming the status unless it is idle',
+    )
     .action(async (words: string[], options: RemoteOptions) => {
       const repo = await LocalRepo.at(process.cwd());
       if (!repo)
@@ -51,10 +52,11 @@ export function registerRemote(program: Command, io: Io): void {
       if (!branch) throw new CliError('HEAD is detached: check out a branch first.');
       const api = new ApiClient(resolveCredentials(io.env));
       await requireUsableAgent(api, options.agent ?? 'claude-code');
-      const common = {
+      const common: Common = {
         prompt: words.join(' '),
         ...(options.env ? { environmentId: await environmentId(api, options.env) } : {}),
-        ...(options.agent ? { agent: options.agent } : {}),
+        // The server checks the name and lists the agents it has.
+        ...(options.agent ? { agent: options.agent as Common['agent'] } : {}),
         ...(options.model ? { model: options.model } : {}),
         ...(options.title ? { title: options.title } : {}),
       };
@@ -77,17 +79,18 @@ async function fromRemote(
   api: ApiClient,
   repo: LocalRepo,
   branch: string,
-  common: Record<string, unknown>,
+  common: Common,
   io: Io,
 ): Promise<Created | undefined> {
   const remote = await repo.remoteUrl(branch);
   const url = remote ? httpUrlOf(remote.url) : undefined;
   if (!remote || !url) return undefined;
   try {
-    const created = await api.post<Created>('/sessions', {
-      ...common,
-      source: { type: 'git', url, branch },
-    });
+    const created = await api.data(
+      api.http.POST('/api/v1/sessions', {
+        body: { ...common, source: { type: 'git', url, branch } },
+      }),
+    );
     const unpushed = await repo.unpushedCount(branch);
     if (unpushed > 0) {
       io.err(
@@ -113,10 +116,10 @@ async function fromBundle(
   api: ApiClient,
   repo: LocalRepo,
   branch: string,
-  common: Record<string, unknown>,
+  common: Common,
   io: Io,
 ): Promise<Created> {
-  const { maxBytes } = await api.get<{ maxBytes: number }>('/bundles/limits');
+  const { maxBytes } = await api.data(api.http.GET('/api/v1/bundles/limits'));
   const dir = mkdtempSync(join(tmpdir(), 'hangar-bundle-'));
   try {
     const wip = await repo.workInProgressCommit();
@@ -140,46 +143,46 @@ async function fromBundle(
         `${untracked} untracked file(s) were left out; commit them or add them to git to send them.`,
       );
 
-    const response = await api.send('POST', '/bundles', {
-      body: readFileSync(result.bundle.file),
-      contentType: 'application/octet-stream',
-    });
-    const bundle = (await response.json()) as { id: string };
+    const bundle = await api.data(
+      api.http.POST('/api/v1/bundles', {
+        // The document types a binary body as a string: the file's bytes go as they are.
+        body: readFileSync(result.bundle.file) as unknown as string,
+        bodySerializer: (bytes) => bytes,
+        headers: { 'content-type': 'application/octet-stream' },
+      }),
+    );
     const sessionBranch = wip || result.rung === 'squashed' ? wipBranch(branch) : branch;
-    return await api.post<Created>('/sessions', {
-      ...common,
-      source: { type: 'bundle', bundleId: bundle.id, branch: sessionBranch, name: repo.name },
-    });
+    return await api.data(
+      api.http.POST('/api/v1/sessions', {
+        body: {
+          ...common,
+          source: { type: 'bundle', bundleId: bundle.id, branch: sessionBranch, name: repo.name },
+        },
+      }),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Follows the session until its first turn ends; a failed session is exit code 1. */
+/** Follows the session until the agent stops; anything but idle is exit code 1. */
 async function waitForAgent(api: ApiClient, id: string, io: Io): Promise<void> {
-  let turnEnded = false;
-  let failure: string | undefined;
-  await followEvents(api, `/sessions/${id}/events`, 0, (event) => {
+  const stop = await followUntilStopped(api, id, (event) => {
     if (event.type !== 'agent.unknown') io.err(formatEvent(event));
-    if (event.type === 'turn.result') turnEnded = true;
-    const status = event.type === 'session.status' ? event.data.status : undefined;
-    if (status === 'failed')
-      failure = typeof event.data.reason === 'string' ? event.data.reason : 'failed';
-    return failure !== undefined || (turnEnded && (status === 'idle' || status === 'hibernated'));
   });
-  if (failure !== undefined) throw new CliError(`Session ${id} failed: ${failure}`);
+  if (stop.status !== 'idle') throw stoppedError(id, stop);
 }
 
 /** Stops before a bundle is sent when the server says it cannot run the agent. */
 async function requireUsableAgent(api: ApiClient, agent: string): Promise<void> {
-  const { agents } = await api.get<{ agents: AgentStatus[] }>('/agents');
+  const { agents } = await api.data(api.http.GET('/api/v1/agents'));
   const status = agents.find((a) => a.name === agent);
   if (status && !status.usable) throw new AgentUnavailableError(status);
 }
 
 async function environmentId(api: ApiClient, ref: string): Promise<string> {
   if (/^env_[0-9a-z]+$/.test(ref)) return ref;
-  const { environments } = await api.get<{ environments: Environment[] }>('/environments');
+  const { environments } = await api.data(api.http.GET('/api/v1/environments'));
   const found = environments.find((e) => e.name.toLowerCase() === ref.toLowerCase());
   if (!found) throw new CliError(`No environment named "${ref}": see \`hangar env list\`.`);
   return found.id;

@@ -1,16 +1,7 @@
 import { CommanderError, type Command } from 'commander';
-import { dataDirFrom } from '../../config.js';
+import { dataDirFrom } from '../../data-dir.js';
 import { ValidationError } from '../../errors.js';
-import { startLocalGateway, type LocalGateway } from '../../gateway/local-gateway.js';
-import { DEFAULT_GATEWAY_PORT } from '../../sandbox/gateway-relay.js';
-import { LocalDriver, localDriverOptionsFrom } from '../../sandbox/local-driver.js';
-import {
-  formatSize,
-  parseCpus,
-  parsePids,
-  parseSize,
-  resolveLimits,
-} from '../../sandbox/limits.js';
+import type { LocalGateway } from '../../gateway/local-gateway.js';
 import { CliError } from '../errors.js';
 import { table, type Io } from '../io.js';
 
@@ -31,7 +22,10 @@ export function registerSandbox(program: Command, io: Io): void {
     .command('sandbox')
     .description('run commands in local sandboxes, isolated as agent sessions are')
     .exitOverride();
-  const driver = () => new LocalDriver(localDriverOptionsFrom(io.env, dataDirFrom(io.env)));
+  const driver = async () => {
+    const { LocalDriver, localDriverOptionsFrom } = await import('../../sandbox/local-driver.js');
+    return new LocalDriver(localDriverOptionsFrom(io.env, dataDirFrom(io.env)));
+  };
 
   sandbox
     .command('run')
@@ -55,6 +49,9 @@ export function registerSandbox(program: Command, io: Io): void {
     )
     .argument('<command...>', 'the command and its arguments (put them after --)')
     .action(async (argv: string[], options: RunOptions) => {
+      const { parseCpus, parsePids, parseSize, resolveLimits } =
+        await import('../../sandbox/limits.js');
+      const { DEFAULT_GATEWAY_PORT } = await import('../../sandbox/gateway-relay.js');
       // Bad values fail here, before anything starts.
       const input = {
         memory: options.memory,
@@ -67,7 +64,7 @@ export function registerSandbox(program: Command, io: Io): void {
       checkFlag(() => input.pids === undefined || parsePids(input.pids));
       checkFlag(() => input.disk === undefined || parseSize(input.disk, 'disk'));
 
-      const local = driver();
+      const local = await driver();
       const limits = checkFlag(() => resolveLimits(input, local.hostCapacity()));
       // The sandbox's gateway, in this process: egress policy, model key, denial summary.
       const gateway = await startGateway(io.env, {
@@ -133,7 +130,8 @@ export function registerSandbox(program: Command, io: Io): void {
     .alias('ls')
     .description('list the sandboxes on this host (kept ones, and those of running sessions)')
     .action(async () => {
-      const local = driver();
+      const { formatSize } = await import('../../sandbox/limits.js');
+      const local = await driver();
       const rows: string[][] = [];
       for (const id of await local.list()) {
         const box = await local.get(id);
@@ -154,7 +152,7 @@ export function registerSandbox(program: Command, io: Io): void {
     .description('destroy sandboxes: stop their processes and delete their disks')
     .argument('<id...>', 'sandbox ids, from `hangar sandbox list`')
     .action(async (ids: string[]) => {
-      const local = driver();
+      const local = await driver();
       for (const id of ids) {
         await (await local.get(id)).destroy();
         io.out(`Removed ${id}.`);
@@ -167,6 +165,7 @@ async function startGateway(
   env: NodeJS.ProcessEnv,
   flags: { network?: string; allow: string[] },
 ): Promise<LocalGateway> {
+  const { startLocalGateway } = await import('../../gateway/local-gateway.js');
   try {
     return await startLocalGateway(env, dataDirFrom(env), flags);
   } catch (error) {

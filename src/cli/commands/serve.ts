@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { serverConfigFrom } from '../../config.js';
-import { startServer } from '../../server/serve.js';
 import type { Io } from '../io.js';
 
 export function registerServe(program: Command, io: Io): void {
@@ -13,6 +11,9 @@ export function registerServe(program: Command, io: Io): void {
       const env = { ...io.env };
       if (options.port !== undefined) env.HANGAR_PORT = options.port;
       if (options.host !== undefined) env.HANGAR_HOST = options.host;
+      // The server's code loads only here, so other commands start without it.
+      const { serverConfigFrom } = await import('../../config.js');
+      const { startServer } = await import('../../server/serve.js');
       const config = serverConfigFrom(env);
       const server = await startServer(config);
 

@@ -1,23 +1,19 @@
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { ApiClient } from '../client.js';
+import { parseSse } from '../../sse.js';
+import { ApiClient, type Schemas } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
 import type { Io } from '../io.js';
-import { parseSse } from '../../sse.js';
+import { StopTracker, type Stop } from '../session-stop.js';
 
 /** An event as the API sends it. */
-export interface EventJson {
-  seq: number;
-  type: string;
-  data: Record<string, unknown>;
-  createdAt: string;
-}
+export type EventJson = Schemas['Event'];
 
-interface SessionJson {
-  id: string;
-  title: string;
-  status: string;
+interface LogsOptions {
+  follow?: boolean;
+  untilIdle?: boolean;
+  json?: boolean;
 }
 
 export function registerSessions(program: Command, io: Io): void {
@@ -29,11 +25,12 @@ export function registerSessions(program: Command, io: Io): void {
     .argument('<id>', 'session id')
     .argument('<text...>', 'the message')
     .action(async (id: string, words: string[]) => {
-      const { queued } = await client().post<{ queued: boolean }>(
-        `/sessions/${encodeURIComponent(id)}/messages`,
-        {
-          text: words.join(' '),
-        },
+      const api = client();
+      const { queued } = await api.data(
+        api.http.POST('/api/v1/sessions/{id}/messages', {
+          params: { path: { id } },
+          body: { text: words.join(' ') },
+        }),
       );
       io.out(queued ? 'Queued: the agent gets it when its current turn ends.' : 'Sent.');
     });
@@ -43,30 +40,30 @@ export function registerSessions(program: Command, io: Io): void {
     .description("print a session's transcript")
     .argument('<id>', 'session id')
     .option('-f, --follow', 'keep printing events as they arrive (Ctrl-C to stop)')
+    .option(
+      '--until-idle',
+      'follow (so -f is implied) until the session next stops running: exit 0 when it is idle, 1 naming its status otherwise',
+    )
     .option('--json', 'one JSON event per line')
-    .action(async (id: string, options: { follow?: boolean; json?: boolean }) => {
+    .action(async (id: string, options: LogsOptions) => {
       const api = client();
-      const path = `/sessions/${encodeURIComponent(id)}/events`;
       const print = (event: EventJson) => {
         // Lines of the agent Hangar does not read are for --json and the raw log only.
         if (options.json) io.out(JSON.stringify(event));
         else if (event.type !== 'agent.unknown') io.out(formatEvent(event));
       };
-      if (!options.follow) {
-        let after = 0;
-        for (;;) {
-          const page = await api.get<{ events: EventJson[] }>(`${path}?after=${after}`);
-          page.events.forEach(print);
-          const last = page.events.at(-1);
-          if (!last) break;
-          after = last.seq;
-        }
+      if (options.untilIdle) {
+        const stop = await followUntilStopped(api, id, print);
+        if (stop.status !== 'idle') throw stoppedError(id, stop);
         return;
       }
-      await followEvents(api, path, 0, (event) => {
-        print(event);
-        return false;
-      });
+      const last = await readEvents(api, id, print);
+      if (options.follow) {
+        await followEvents(api, id, last, (event) => {
+          print(event);
+          return undefined;
+        });
+      }
     });
 
   program
@@ -74,8 +71,9 @@ export function registerSessions(program: Command, io: Io): void {
     .description('archive a session: hidden from lists, kept; its sandbox stops when idle')
     .argument('<id>', 'session id')
     .action(async (id: string) => {
-      const session = await client().post<SessionJson>(
-        `/sessions/${encodeURIComponent(id)}/archive`,
+      const api = client();
+      const session = await api.data(
+        api.http.POST('/api/v1/sessions/{id}/archive', { params: { path: { id } } }),
       );
       io.out(`Archived "${session.title}".`);
     });
@@ -87,7 +85,9 @@ export function registerSessions(program: Command, io: Io): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (id: string, options: { yes?: boolean }) => {
       const api = client();
-      const session = await api.get<SessionJson>(`/sessions/${encodeURIComponent(id)}`);
+      const session = await api.data(
+        api.http.GET('/api/v1/sessions/{id}', { params: { path: { id } } }),
+      );
       if (!options.yes) {
         if (!process.stdin.isTTY) {
           throw new CliError(`Deleting "${session.title}" is permanent: add --yes to confirm.`);
@@ -102,37 +102,97 @@ export function registerSessions(program: Command, io: Io): void {
           return;
         }
       }
-      await api.delete(`/sessions/${encodeURIComponent(id)}`);
+      await api.data(api.http.DELETE('/api/v1/sessions/{id}', { params: { path: { id } } }));
       io.out(`Deleted "${session.title}".`);
     });
 }
 
-/**
- * Follows a session's SSE stream from `after`, reconnecting from the last seen event
- * if the connection drops, until `onEvent` answers true.
- */
-export async function followEvents(
+/** Reads a session's events so far, page by page; answers the last one's seq (0: none). */
+async function readEvents(
   api: ApiClient,
-  path: string,
+  id: string,
+  onEvent: (event: EventJson) => void,
+): Promise<number> {
+  let after = 0;
+  for (;;) {
+    const page = await api.data(
+      api.http.GET('/api/v1/sessions/{id}/events', {
+        params: { path: { id }, query: { after: String(after) } },
+      }),
+    );
+    page.events.forEach(onEvent);
+    const last = page.events.at(-1);
+    if (!last) return after;
+    after = last.seq;
+  }
+}
+
+/**
+ * Prints a session's events until it stops running (see StopTracker) and answers how it
+ * stopped: at once when it already has, else when it next does.
+ */
+export async function followUntilStopped(
+  api: ApiClient,
+  id: string,
+  onEvent: (event: EventJson) => void,
+): Promise<Stop> {
+  const tracker = new StopTracker();
+  const last = await readEvents(api, id, (event) => {
+    onEvent(event);
+    tracker.see(event);
+  });
+  return (
+    tracker.stopped ??
+    followEvents(api, id, last, (event) => {
+      onEvent(event);
+      return tracker.see(event);
+    })
+  );
+}
+
+/** A stop other than idle, as the error a script sees: it names the status and the reason. */
+export function stoppedError(id: string, stop: Stop): CliError {
+  if (stop.status === 'hibernated') {
+    return new CliError(
+      `Session ${id} hibernated in the middle of a turn${stop.reason ? `: ${stop.reason}` : ' (the server stopped)'}.`,
+      [`Send a message to continue it: hangar send ${id} TEXT`],
+    );
+  }
+  return new CliError(`Session ${id} ${stop.status}: ${stop.reason ?? 'no reason recorded'}`);
+}
+
+/**
+ * Follows a session's SSE stream after seq `after`, reconnecting from the last seen
+ * event if the connection drops, until `onEvent` answers something; answers that.
+ */
+export async function followEvents<T>(
+  api: ApiClient,
+  id: string,
   after: number,
-  onEvent: (event: EventJson) => boolean,
-): Promise<void> {
+  onEvent: (event: EventJson) => T | undefined,
+): Promise<T> {
   let last = after;
   for (;;) {
-    const response = await api.stream(path, last);
-    const body = response.body;
+    const body = await api.data(
+      api.http.GET('/api/v1/sessions/{id}/events', {
+        params: { path: { id } },
+        headers: { accept: 'text/event-stream', 'last-event-id': String(last) },
+        parseAs: 'stream',
+      }),
+    );
     if (!body) throw new CliError('The server sent no event stream.');
     for await (const message of parseSse(body)) {
       const event = JSON.parse(message.data) as EventJson;
       last = event.seq;
-      if (onEvent(event)) return;
+      const answer = onEvent(event);
+      if (answer !== undefined) return answer;
     }
   }
 }
 
 /** One line (or a few) a person reads in a terminal. */
 export function formatEvent(event: EventJson): string {
-  const d = event.data;
+  const d = (event.data ?? {}) as Record<string, unknown>;
   const str = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
   switch (event.type) {
     case 'session.status':

@@ -5,36 +5,17 @@ import { dirname } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { LocalAgent } from '../../agents/agent.js';
-import { DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { localAgentFor } from '../../agents/local.js';
 import { LocalRepo } from '../../git/local-repo.js';
 import { isAgentSessionId, isId } from '../../ids.js';
-import { ApiClient } from '../client.js';
+import { ApiClient, type GetAnswer, type Schemas } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
 import { shortTime, table, type Io } from '../io.js';
 import { sameRepoKey } from './remote.js';
 
-interface SessionJson {
-  id: string;
-  title: string;
-  status: string;
-  archived: boolean;
-  agent?: string;
-  repo: string;
-  branch: string | null;
-  source:
-    | { type: 'git'; url: string; branch: string }
-    | { type: 'bundle'; bundleId: string; branch: string };
-  diffStats: { additions: number; deletions: number };
-  updatedAt: string;
-}
-
-interface Conversation {
-  agentSessionId: string;
-  sandboxRepoPath: string;
-  jsonl: string;
-}
+type Session = Schemas['Session'];
+type Conversation = GetAnswer<'/api/v1/sessions/{id}/conversation'>;
 
 export function registerTeleport(program: Command, io: Io): void {
   const client = () => new ApiClient(resolveCredentials(io.env));
@@ -46,9 +27,7 @@ export function registerTeleport(program: Command, io: Io): void {
     .option('--json', 'print JSON')
     .action(async (options: { all?: boolean; json?: boolean }) => {
       const api = client();
-      const { sessions } = await api.get<{ sessions: SessionJson[] }>(
-        `/sessions${options.all ? '?archived=true' : ''}`,
-      );
+      const sessions = await listSessions(api, options.all === true);
       if (options.json) {
         io.out(JSON.stringify(sessions, null, 2));
         return;
@@ -61,7 +40,9 @@ export function registerTeleport(program: Command, io: Io): void {
 
   program
     .command('teleport')
-    .description("bring a session's branch and conversation into this repository")
+    .description(
+      "bring a session's branch and conversation into this repository (also: hangar --teleport [ID])",
+    )
     .argument('[id]', 'session id (default: pick one)')
     .option('--stash', 'stash uncommitted changes without asking')
     .option('--exec', "continue the conversation in the session's agent afterwards")
@@ -71,13 +52,18 @@ export function registerTeleport(program: Command, io: Io): void {
       if (!target) {
         if (!process.stdin.isTTY)
           throw new CliError('Give a session id: hangar teleport ID (see hangar tasks).');
-        const { sessions } = await api.get<{ sessions: SessionJson[] }>('/sessions');
+        const sessions = await listSessions(api, false);
         io.out(listing(sessions));
         target = (await pick(sessions, 'Number to teleport: '))?.id;
         if (!target) return;
       }
       await teleport(api, io, target, options);
     });
+}
+
+async function listSessions(api: ApiClient, archived: boolean): Promise<Session[]> {
+  const query = archived ? { archived: 'true' as const } : {};
+  return (await api.data(api.http.GET('/api/v1/sessions', { params: { query } }))).sessions;
 }
 
 interface TeleportOptions {
@@ -102,7 +88,9 @@ async function teleport(
       "Not inside a git work tree: cd into your clone of the session's repository.",
     );
   // The token may read it, or this answers 404 with the server's words.
-  const session = await api.get<SessionJson>(`/sessions/${encodeURIComponent(id)}`);
+  const session = await api.data(
+    api.http.GET('/api/v1/sessions/{id}', { params: { path: { id } } }),
+  );
   const branch = session.branch;
   if (!branch) throw new CliError(`Session ${id} has no branch yet: wait until it is running.`);
   // What the server says becomes git arguments and ref names here: check its shape first.
@@ -132,7 +120,7 @@ async function teleport(
   io.out(`Checked out ${branch} (${await repo.run(['rev-parse', '--short', 'HEAD'])}).`);
 
   const conversation = await api
-    .get<Conversation>(`/sessions/${encodeURIComponent(id)}/conversation`)
+    .data(api.http.GET('/api/v1/sessions/{id}/conversation', { params: { path: { id } } }))
     .catch(() => undefined);
   if (!conversation) {
     io.err('The agent has no finished turn yet: only the branch was brought over.');
@@ -143,7 +131,7 @@ async function teleport(
       `The conversation's id ${JSON.stringify(conversation.agentSessionId)} is not a UUID: it was not written (only the branch was brought over).`,
     );
   }
-  const agentName = session.agent ?? DEFAULT_AGENT_NAME;
+  const agentName = session.agent;
   const agent = localAgentFor(agentName);
   if (!agent) {
     throw new CliError(
@@ -160,23 +148,32 @@ async function teleport(
   }
 }
 
-/** Same repo: a local remote's URL matches (ssh and https alike), or a remote (a fork) has the branch. */
+/**
+ * The same repository, as the seed's teleport requires: one of this checkout's remotes
+ * is the session's repository (its ssh and https URLs alike). A fork is not, even one
+ * that has the branch; the branch is fetched from the session's repository only.
+ */
 async function fetchFromRemote(repo: LocalRepo, url: string, branch: string): Promise<string> {
   const wanted = sameRepoKey(url);
   const remotes = await repo.remotes();
   const match = remotes.find((r) => sameRepoKey(r.url) === wanted);
-  const candidates = match ? [match] : remotes;
-  for (const remote of candidates) {
-    const has = await repo.run(['ls-remote', '--heads', remote.name, branch]).catch(() => '');
-    if (!has) continue;
-    await repo.run(['fetch', '--quiet', remote.name, `refs/heads/${branch}`]);
-    return 'FETCH_HEAD';
+  if (!match) {
+    throw new CliError(
+      `This repository is not the session's: teleport runs from a checkout of the same repository (${url}), not a fork.`,
+      [
+        ...remotes.map((r) => `${r.name} here is ${r.url}`),
+        `cd into a clone of ${url}, or add it as a remote (git remote add upstream ${url}).`,
+      ],
+    );
   }
-  throw new CliError(
-    match
-      ? `The branch ${branch} is not on ${match.name} (${match.url}) yet: the agent has not pushed it.`
-      : `This repository is not the session's (${url}): no remote matches it or has ${branch}. cd into a clone of it.`,
-  );
+  const has = await repo.run(['ls-remote', '--heads', match.name, branch]).catch(() => '');
+  if (!has) {
+    throw new CliError(
+      `The branch ${branch} is not on ${match.name} (${match.url}) yet: the agent has not pushed it.`,
+    );
+  }
+  await repo.run(['fetch', '--quiet', match.name, `refs/heads/${branch}`]);
+  return 'FETCH_HEAD';
 }
 
 /** Bundle sessions: fetch from Hangar's read-only git endpoint, if the histories are related. */
@@ -253,7 +250,7 @@ function writeConversation(
   return file;
 }
 
-function listing(sessions: SessionJson[]): string {
+function listing(sessions: Session[]): string {
   return table(
     ['#', 'ID', 'TITLE', 'STATUS', 'REPO', 'BRANCH', 'DIFF', 'UPDATED'],
     sessions.map((s, i) => [
@@ -269,7 +266,7 @@ function listing(sessions: SessionJson[]): string {
   );
 }
 
-async function pick(sessions: SessionJson[], question: string): Promise<SessionJson | undefined> {
+async function pick(sessions: Session[], question: string): Promise<Session | undefined> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   const answer = (await rl.question(question)).trim();
   rl.close();

@@ -4,15 +4,6 @@ import { resolveCredentials } from '../credentials.js';
 import { CliError } from '../errors.js';
 import { shortTime, table, type Io } from '../io.js';
 
-interface Token {
-  id: string;
-  name: string;
-  prefix: string;
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string | null;
-}
-
 export function registerToken(program: Command, io: Io): void {
   const token = program.command('token').description('create, list and revoke API tokens');
   const client = () => new ApiClient(resolveCredentials(io.env));
@@ -24,10 +15,10 @@ export function registerToken(program: Command, io: Io): void {
     .option('--expires <days>', 'days until it stops working (default: never)')
     .action(async (options: { name: string; expires?: string }) => {
       const expiresInDays = options.expires === undefined ? undefined : wholeDays(options.expires);
-      const created = await client().post<Token & { token: string }>('/tokens', {
-        name: options.name,
-        expiresInDays,
-      });
+      const api = client();
+      const created = await api.data(
+        api.http.POST('/api/v1/tokens', { body: { name: options.name, expiresInDays } }),
+      );
       io.err(`Created token ${created.id} (${created.name}); it will not be shown again.`);
       io.out(created.token);
     });
@@ -37,7 +28,8 @@ export function registerToken(program: Command, io: Io): void {
     .description('list your tokens that are not revoked')
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
-      const { tokens } = await client().get<{ tokens: Token[] }>('/tokens');
+      const api = client();
+      const { tokens } = await api.data(api.http.GET('/api/v1/tokens'));
       if (options.json) {
         io.out(JSON.stringify(tokens, null, 2));
         return;
@@ -62,7 +54,10 @@ export function registerToken(program: Command, io: Io): void {
     .description('revoke a token: it stops working at once')
     .argument('<id>', 'the token id, from `hangar token list`')
     .action(async (id: string) => {
-      const revoked = await client().delete<Token>(`/tokens/${encodeURIComponent(id)}`);
+      const api = client();
+      const revoked = await api.data(
+        api.http.DELETE('/api/v1/tokens/{id}', { params: { path: { id } } }),
+      );
       io.out(`Revoked ${revoked.id} (${revoked.name}).`);
     });
 }

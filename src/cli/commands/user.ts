@@ -13,10 +13,11 @@ export function registerUser(program: Command, io: Io): void {
     .option('--admin', 'they may add users too')
     .action(async (options: { name: string; admin?: boolean }) => {
       const api = new ApiClient(resolveCredentials(io.env));
-      const created = await api.post<{ id: string; name: string; token: string }>('/users', {
-        name: options.name,
-        admin: options.admin ?? false,
-      });
+      const created = await api.data(
+        api.http.POST('/api/v1/users', {
+          body: { name: options.name, admin: options.admin ?? false },
+        }),
+      );
       io.err(
         `Created user ${created.name} (${created.id}). Give them this token; it will not be shown again.`,
       );

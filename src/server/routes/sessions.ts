@@ -8,6 +8,7 @@ import { createSession } from '../../sessions/create.js';
 import type { EventLog, SessionChange } from '../../sessions/event-log.js';
 import type { Runner } from '../../sessions/runner.js';
 import { getSession, listSessions, loadSession, type Session } from '../../store/sessions.js';
+import type { Source } from '../../sessions/source.js';
 import type { UpstreamRules } from '../../gateway/resolver.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from '../../gateway/model-usage.js';
 import { sessionModelUsage, userModelUsage, utcDay } from '../../store/model-usage.js';
@@ -55,6 +56,20 @@ const CreateSession = z
   })
   .openapi('CreateSession');
 
+/** Where a session's repo came from, as stored: the branch is always resolved. */
+const SessionSource = z
+  .discriminatedUnion('type', [
+    z.object({ type: z.literal('git'), url: z.string(), branch: z.string() }),
+    z.object({
+      type: z.literal('bundle'),
+      bundleId: z.string(),
+      branch: z.string(),
+      name: z.string(),
+    }),
+  ])
+  .describe('A git URL at a branch, or an uploaded bundle (teleport fetches it from Hangar)')
+  .openapi('SessionSource');
+
 const SessionSchema = z
   .object({
     id: z.string(),
@@ -71,7 +86,7 @@ const SessionSchema = z
     agent: z.string(),
     model: z.string().nullable(),
     environmentId: z.string(),
-    source: z.record(z.string(), z.unknown()),
+    source: SessionSource,
     repo: z.string(),
     branch: z.string().nullable(),
     baseCommit: z.string().nullable(),
@@ -121,7 +136,7 @@ function toJson(session: Session): z.infer<typeof SessionSchema> {
     agent: session.agent,
     model: session.model,
     environmentId: session.environmentId,
-    source: session.source,
+    source: session.source as Source,
     repo: session.repoName,
     branch: session.branch,
     baseCommit: session.baseCommit,

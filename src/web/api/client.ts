@@ -1,5 +1,5 @@
 import createClient, { type Middleware } from 'openapi-fetch';
-import type { components, paths } from './schema';
+import type { components, paths } from '../../api/schema';
 
 export type Session = components['schemas']['Session'];
 export type Environment = components['schemas']['Environment'];

@@ -1,4 +1,4 @@
-// Generated from /openapi.json by scripts/web-api-types.ts: do not edit.
+// Generated from /openapi.json by scripts/api-types.ts: do not edit.
 export interface paths {
   '/api/v1/me': {
     parameters: {
@@ -2646,9 +2646,7 @@ export interface components {
       agent: string;
       model: string | null;
       environmentId: string;
-      source: {
-        [key: string]: unknown;
-      };
+      source: components['schemas']['SessionSource'];
       repo: string;
       branch: string | null;
       baseCommit: string | null;
@@ -2666,6 +2664,21 @@ export interface components {
       /** @description Grows with every change to the session: of two copies, the one with the higher version is current */
       version: number;
     };
+    /** @description A git URL at a branch, or an uploaded bundle (teleport fetches it from Hangar) */
+    SessionSource:
+      | {
+          /** @enum {string} */
+          type: 'git';
+          url: string;
+          branch: string;
+        }
+      | {
+          /** @enum {string} */
+          type: 'bundle';
+          bundleId: string;
+          branch: string;
+          name: string;
+        };
     Event: {
       seq: number;
       type: string;

@@ -1,6 +1,6 @@
-// Writes the web app's API types (src/web/api/schema.d.ts) from the server's own
-// OpenAPI document, so the page is typed against exactly what the server serves.
-// Run: npm run gen:api. test/web/api-types.test.ts fails when the file is stale.
+// Writes the API types the web app and the CLI share (src/api/schema.d.ts) from the
+// server's own OpenAPI document, so both are typed against exactly what the server serves.
+// Run: npm run gen:api. test/api-types.test.ts fails when the file is stale.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,9 +10,9 @@ import { pino } from 'pino';
 import { serverConfigFrom } from '../src/config.js';
 import { startServer } from '../src/server/serve.js';
 
-export const API_TYPES_FILE = new URL('../src/web/api/schema.d.ts', import.meta.url).pathname;
+export const API_TYPES_FILE = new URL('../src/api/schema.d.ts', import.meta.url).pathname;
 
-const HEADER = '// Generated from /openapi.json by scripts/web-api-types.ts: do not edit.\n';
+const HEADER = '// Generated from /openapi.json by scripts/api-types.ts: do not edit.\n';
 
 /** The TypeScript declarations for an OpenAPI document, formatted as the repo formats code. */
 export async function renderApiTypes(document: unknown): Promise<string> {
