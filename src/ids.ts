@@ -20,11 +20,13 @@ export function isId(value: string): boolean {
 }
 
 /**
- * A coding agent's own conversation id (a UUID for every agent Hangar runs). It becomes a file
- * name and a `--resume` argument, so anything else — `../../.bashrc`, `--flag` — is
- * refused wherever it is read: from the agent's output, the store and the API.
+ * A coding agent's own conversation id: a UUID (Claude Code, Codex) or `ses_` and
+ * letters and digits (opencode). It becomes a file name and an argument of the
+ * agent's resume flag, so anything else — `../../.bashrc`, `--flag` — is refused
+ * wherever it is read: from the agent's output, the store and the API.
  */
-const AGENT_SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const AGENT_SESSION_ID =
+  /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ses_[0-9A-Za-z]{20,40})$/i;
 
 export function isAgentSessionId(value: string): boolean {
   return AGENT_SESSION_ID.test(value);

@@ -36,6 +36,11 @@ export interface Agent extends AgentInfo {
    * session's conversation, say), in words a person can act on; undefined when it can.
    */
   refuseMessage(text: string): string | undefined;
+  /**
+   * A reader of one turn's lines, for an agent whose turn result adds up what earlier
+   * lines reported (opencode's usage per model call); absent: `parseLine` each line.
+   */
+  turnReader?(): (line: string) => ParsedLine;
   /** Where its conversation lives in the sandbox, so it can be saved and restored. */
   readonly conversation: ConversationStore;
   /** How a person continues the conversation on their own machine (teleport). */
@@ -92,29 +97,37 @@ export interface ParsedLine {
   /** The line as JSON (or its text, when it was not JSON), kept beside the events. */
   raw: unknown;
   events: NewEvent[];
-  /** The agent's conversation id, for resuming, when the line names it (always a UUID). */
+  /** The agent's conversation id, for resuming, when the line names it (see `isAgentSessionId`). */
   agentSessionId?: string;
   /** True for the line that ends a turn. */
   endsTurn: boolean;
 }
 
 /**
- * An agent's conversation file in the sandbox. The argv are run with `HOME` set to
- * the sandbox user's home; `id` has been checked to be an agent session id.
+ * An agent's conversation in the sandbox. The argv are run with `HOME` set to the
+ * sandbox user's home; `id` has been checked to be an agent session id; `mount` is
+ * where the agent's install directory is.
  */
 export interface ConversationStore {
   /** Exits 0 when conversation `id` is on the sandbox's disk. */
-  existsCommand(id: string): string[];
+  existsCommand(id: string, mount: string): string[];
   /** Prints conversation `id` to stdout. */
-  readCommand(id: string): string[];
+  readCommand(id: string, mount: string): string[];
   /** Where conversation `id` of a repo checked out at `repoDir` is written back to (absolute). */
   path(home: string, repoDir: string, id: string): string;
+  /**
+   * For an agent that keeps conversations in a database: the command that loads the
+   * copy written back to `file` into it. Absent: the file is where the agent reads it.
+   */
+  importCommand?(file: string, mount: string): string[];
 }
 
 /** Continuing a teleported conversation locally: pure, importable by the CLI. */
 export interface LocalAgent extends AgentInfo {
   /** Where the agent on a person's machine looks for conversation `id` of the repo at `repoRoot`. */
   conversationPath(home: string, repoRoot: string, id: string): string;
+  /** For an agent that keeps conversations in a database: the command that loads `file` into it. */
+  importCommand?(file: string): string[];
   /** The command that continues conversation `id`, run in the repo. */
   continueCommand(id: string): string[];
 }

@@ -14,8 +14,10 @@ describe('the agent registry', () => {
   });
 
   it('refuses a name it does not know, saying which it runs', () => {
-    expect(() => agentFor('codex')).toThrow(UnknownAgentError);
-    expect(() => agentFor('codex')).toThrow(/no agent "codex"; it runs claude-code/);
-    expect(localAgentFor('codex')).toBeUndefined();
+    expect(() => agentFor('aider')).toThrow(UnknownAgentError);
+    expect(() => agentFor('aider')).toThrow(
+      /no agent "aider"; it runs claude-code, codex, opencode/,
+    );
+    expect(localAgentFor('aider')).toBeUndefined();
   });
 });

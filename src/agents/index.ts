@@ -1,9 +1,13 @@
 import { HangarError } from '../errors.js';
 import type { Agent } from './agent.js';
 import { claudeCode } from './claude-code/agent.js';
+import { codex } from './codex/agent.js';
+import { opencode } from './opencode/agent.js';
 
 /** Every agent this server can run, by name (see `catalog.ts` for their names alone). */
-export const AGENTS: ReadonlyMap<string, Agent> = new Map([claudeCode].map((a) => [a.name, a]));
+export const AGENTS: ReadonlyMap<string, Agent> = new Map(
+  [claudeCode, codex, opencode].map((a) => [a.name, a]),
+);
 
 /** A session names an agent this server does not have. */
 export class UnknownAgentError extends HangarError {

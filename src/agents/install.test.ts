@@ -58,6 +58,26 @@ describe('checkIntegrity', () => {
     expect(() => checkIntegrity(prefix, PKG)).not.toThrow();
   });
 
+  it("accepts a platform package that is an alias of the main one, at the pin's version", () => {
+    const prefix = installed({
+      'node_modules/@acme/agent': { version: '1.2.3', integrity: 'sha512-main' },
+      'node_modules/@acme/agent-linux-x64': {
+        version: '1.2.3-linux-x64',
+        integrity: 'sha512-native',
+      },
+    });
+    expect(() => checkIntegrity(prefix, PKG)).not.toThrow();
+    rmSync(prefix, { recursive: true, force: true });
+    const other = installed({
+      'node_modules/@acme/agent': { version: '1.2.3', integrity: 'sha512-main' },
+      'node_modules/@acme/agent-linux-x64': {
+        version: '1.2.4-linux-x64',
+        integrity: 'sha512-native',
+      },
+    });
+    expect(() => checkIntegrity(other, PKG)).toThrow(/does not match its pin/);
+  });
+
   it('refuses other bytes, another version, an unpinned package, or no package', () => {
     const cases: [Record<string, { version?: string; integrity?: string }>, RegExp][] = [
       [{ 'node_modules/@acme/agent': { version: '1.2.3', integrity: 'sha512-evil' } }, /pin/],

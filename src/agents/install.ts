@@ -161,7 +161,7 @@ export function checkIntegrity(prefix: string, pkg: AgentPackage): void {
     const name = path.replace(/^.*node_modules\//, '');
     const pinned = pkg.integrity[name];
     if (!pinned) throw new Error(`npm installed ${name}, which has no integrity pin`);
-    if (entry.version !== pkg.version || entry.integrity !== pinned) {
+    if (!isPinnedVersion(entry.version, pkg.version, name) || entry.integrity !== pinned) {
       throw new Error(
         `${name}@${entry.version ?? '?'} does not match its pin (integrity ${entry.integrity ?? 'none'}, expected ${pinned} at ${pkg.version})`,
       );
@@ -170,6 +170,17 @@ export function checkIntegrity(prefix: string, pkg: AgentPackage): void {
   if (!installed.some(([path]) => path === `node_modules/${pkg.name}`)) {
     throw new Error(`npm did not install ${pkg.name}`);
   }
+}
+
+/**
+ * The pinned version, or, for a platform package that is an npm alias of the main
+ * one (Codex's `@openai/codex-linux-x64` is `@openai/codex@<version>-linux-x64`), the
+ * pinned version with that platform's suffix.
+ */
+function isPinnedVersion(installed: string | undefined, pinned: string, name: string): boolean {
+  if (installed === pinned) return true;
+  const platform = /-((?:linux|darwin|win32)-[a-z0-9]+)$/.exec(name)?.[1];
+  return platform !== undefined && installed === `${pinned}-${platform}`;
 }
 
 /** Links the platform's native binary over the main package's placeholder. */

@@ -11,9 +11,22 @@ describe('agentStatuses', () => {
         usable: false,
         reason: expect.stringMatching(/ANTHROPIC_API_KEY/) as unknown,
       },
+      { name: 'codex', usable: false, reason: expect.stringMatching(/OPENAI_API_KEY/) as unknown },
+      {
+        name: 'opencode',
+        usable: false,
+        reason: expect.stringMatching(/ANTHROPIC_API_KEY .* OPENAI_API_KEY/) as unknown,
+      },
     ]);
     expect(agentStatuses(AGENTS.values(), { ANTHROPIC_API_KEY: 'sk-ant-x' })).toEqual([
       { name: 'claude-code', usable: true },
+      { name: 'codex', usable: false, reason: expect.stringMatching(/OPENAI_API_KEY/) as unknown },
+      { name: 'opencode', usable: true },
+    ]);
+    expect(agentStatuses(AGENTS.values(), { OPENAI_API_KEY: 'sk-x' })).toEqual([
+      { name: 'claude-code', usable: false, reason: expect.any(String) as unknown },
+      { name: 'codex', usable: true },
+      { name: 'opencode', usable: true },
     ]);
   });
 });

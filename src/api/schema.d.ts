@@ -2469,7 +2469,7 @@ export interface components {
     };
     AgentStatus: {
       /** @enum {string} */
-      name: 'claude-code';
+      name: 'claude-code' | 'codex' | 'opencode';
       /** @description Whether this server can run sessions of this agent now */
       usable: boolean;
       /** @description Why it cannot, and what to do (e.g. the model key the server lacks) */
@@ -2630,7 +2630,7 @@ export interface components {
        * @description Default: the first agent this server runs
        * @enum {string}
        */
-      agent?: 'claude-code';
+      agent?: 'claude-code' | 'codex' | 'opencode';
       model?: string;
       title?: string;
     };

@@ -17,7 +17,7 @@ import { handleGit, type GitContext, type GitUpstream } from './git-proxy.js';
 import { refuse } from './http-util.js';
 import {
   handleModel,
-  modelUpstreamFrom,
+  modelUpstreamsFrom,
   type ModelMeter,
   type ModelUpstream,
 } from './model-gateway.js';
@@ -45,7 +45,7 @@ export interface GatewayOptions {
   dial?: Dial;
   /** How long the egress proxy waits for a dial (default 30 s). */
   connectTimeoutMs?: number;
-  /** Model providers by path name: `{ anthropic: … }` serves `/model/anthropic/…`. */
+  /** Model providers by path name: `{ anthropic: …, openai: … }` serves `/model/anthropic/…` and `/model/openai/…`. */
   models?: Readonly<Record<string, ModelUpstream | undefined>>;
   /** Git hosts the operator configured by URL (HANGAR_GIT_HOSTS): any address allowed. */
   gitHosts?: GitHosts;
@@ -91,14 +91,14 @@ export interface Gateway {
 
 const MAX_DENIALS = 1000;
 
-/** Gateway options from the server's environment (HANGAR_EGRESS_RESOLVE, ANTHROPIC_*). */
+/** Gateway options from the server's environment (HANGAR_EGRESS_RESOLVE, ANTHROPIC_*, OPENAI_*). */
 export function gatewayOptionsFrom(
   env: NodeJS.ProcessEnv,
 ): Pick<GatewayOptions, 'pins' | 'models' | 'gitHosts'> {
   return {
     pins: parsePins(env.HANGAR_EGRESS_RESOLVE),
     gitHosts: new Set([...parseGitHosts(env.HANGAR_GIT_HOSTS), ...configuredGitHub(env)]),
-    models: { anthropic: modelUpstreamFrom(env) },
+    models: modelUpstreamsFrom(env),
   };
 }
 

@@ -4,10 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import { policyFor } from './egress-policy.js';
 import { createGateway, type Attachment, type Gateway } from './gateway.js';
+import { OPENAI_API } from './model-apis.js';
 import { modelUpstreamFrom, PLACEHOLDER_API_KEY } from './model-gateway.js';
 import { closeServer, listenLoopback, tempDir } from './test-gateway.js';
 
 const REAL_KEY = 'sk-ant-real-key-that-stays-on-the-host';
+const REAL_OPENAI_KEY = 'sk-openai-real-key-that-stays-on-the-host';
 
 /** A model API stand-in: the second SSE event is sent only after the client saw the first. */
 let releaseSecond: () => void = () => undefined;
@@ -34,8 +36,25 @@ let gateway: Gateway;
 let attachment: Attachment;
 let socketPath = '';
 
+let openaiSocket = '';
+
 beforeAll(async () => {
   const port = await listenLoopback(upstream);
+  // OpenAI on a gateway of its own: the shared one serves Anthropic alone.
+  const openai = createGateway({
+    models: {
+      openai: modelUpstreamFrom(
+        { OPENAI_BASE_URL: `http://127.0.0.1:${port}/oa/v1`, OPENAI_API_KEY: REAL_OPENAI_KEY },
+        OPENAI_API,
+      ),
+    },
+  });
+  openaiSocket = join(temp.dir, 'openai.sock');
+  await openai.attach('openai', {
+    socketPath: openaiSocket,
+    policy: policyFor({ level: 'none' }, []),
+  });
+  closeOpenai = () => openai.close();
   gateway = createGateway({
     models: {
       anthropic: modelUpstreamFrom({
@@ -52,7 +71,10 @@ beforeAll(async () => {
   });
 });
 
+let closeOpenai: () => Promise<void> = () => Promise.resolve();
+
 afterAll(async () => {
+  await closeOpenai();
   await gateway.close();
   await closeServer(upstream);
   temp.remove();
@@ -185,6 +207,53 @@ describe('model gateway', () => {
     }
   });
 
+  it("forwards OpenAI's Responses API with the key as a bearer token, below OPENAI_BASE_URL", async () => {
+    const answer = await send('/model/openai/v1/responses', {
+      method: 'POST',
+      socket: openaiSocket,
+      headers: { authorization: `Bearer ${PLACEHOLDER_API_KEY}`, 'x-api-key': 'sk-sandbox' },
+      body: '{"stream":true}',
+    });
+    expect(answer.status).toBe(200);
+    const call = received.at(-1);
+    expect(call).toMatchObject({
+      method: 'POST',
+      url: '/oa/v1/responses',
+      body: '{"stream":true}',
+    });
+    expect(call?.headers.authorization).toBe(`Bearer ${REAL_OPENAI_KEY}`);
+    expect(call?.headers['x-api-key']).toBeUndefined();
+    expect(JSON.stringify(call?.headers)).not.toContain(REAL_KEY);
+    expect((await send('/model/openai/v1/models/gpt-5.5', { socket: openaiSocket })).status).toBe(
+      200,
+    );
+    expect(received.at(-1)?.url).toBe('/oa/v1/models/gpt-5.5');
+  });
+
+  it("refuses every OpenAI route an agent does not need, in OpenAI's error shape", async () => {
+    const before = received.length;
+    for (const [method, path] of [
+      ['POST', '/model/openai/v1/files'],
+      ['POST', '/model/openai/v1/chat/completions'],
+      ['POST', '/model/openai/v1/fine_tuning/jobs'],
+      ['GET', '/model/openai/v1/organization/api_keys'],
+      ['POST', '/model/openai/v1/responses/../files'],
+      ['POST', '/model/openai/responses'],
+      ['POST', '/model/openai/v1/messages'],
+    ] as const) {
+      const answer = await send(path, {
+        method,
+        socket: openaiSocket,
+        body: method === 'POST' ? '{}' : undefined,
+      });
+      expect(answer.status, `${method} ${path}`).toBe(403);
+      const body = JSON.parse(answer.body) as { error: { type: string; message: string } };
+      expect(body.error.type).toBe('permission_error');
+      expect(body.error.message).toMatch(/only the Responses API/);
+    }
+    expect(received.length).toBe(before);
+  });
+
   it('says what to do when the server has no key, with a status the agent does not retry', async () => {
     const keyless = createGateway({ models: { anthropic: modelUpstreamFrom({}) } });
     const socket = join(temp.dir, 'keyless.sock');
@@ -205,6 +274,24 @@ describe('model gateway', () => {
     });
     expect(answer.body).not.toMatch(/temporar|retry/i);
     await box.detach();
+  });
+
+  it("says what to do when the server has no OpenAI key, in OpenAI's error shape", async () => {
+    const noOpenai = createGateway({ models: { openai: modelUpstreamFrom({}, OPENAI_API) } });
+    const other = join(temp.dir, 'keyless-openai.sock');
+    const openaiBox = await noOpenai.attach('keyless-openai', {
+      socketPath: other,
+      policy: policyFor({ level: 'full' }, []),
+    });
+    const refused = await send('/model/openai/v1/responses', { method: 'POST', socket: other });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body)).toMatchObject({
+      error: {
+        type: 'permission_error',
+        message: expect.stringMatching(/set OPENAI_API_KEY/) as string,
+      },
+    });
+    await openaiBox.detach();
   });
 
   it('forwards to a stand-in upstream without a key, and sends it none', async () => {
@@ -235,5 +322,9 @@ describe('modelUpstreamFrom', () => {
     expect(modelUpstreamFrom({}).baseUrl.protocol).toBe('https:');
     expect(() => modelUpstreamFrom({ ANTHROPIC_BASE_URL: 'ftp://x' })).toThrow(ValidationError);
     expect(() => modelUpstreamFrom({ ANTHROPIC_BASE_URL: 'nope' })).toThrow(/ANTHROPIC_BASE_URL/);
+    expect(modelUpstreamFrom({}, OPENAI_API).baseUrl.href).toBe('https://api.openai.com/v1');
+    expect(() => modelUpstreamFrom({ OPENAI_BASE_URL: 'nope' }, OPENAI_API)).toThrow(
+      /OPENAI_BASE_URL/,
+    );
   });
 });

@@ -1,68 +1,69 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ValidationError } from '../errors.js';
 import { forwardHeaders, requestUpstream } from './http-util.js';
+import { ANTHROPIC_API, OPENAI_API, type ModelApi, type RefusalStatus } from './model-apis.js';
 import { UsageReader, type LimitReached, type ModelUsage } from './model-usage.js';
 
-/** Where `/model/anthropic/…` goes, with the key that only the host holds. */
+/** Where `/model/<provider>/…` goes, with the key that only the host holds. */
 export interface ModelUpstream {
   baseUrl: URL;
   apiKey: string | undefined;
+  /** The provider's wire API (default: Anthropic's Messages API). */
+  api?: ModelApi;
 }
 
-export const DEFAULT_ANTHROPIC_BASE_URL = 'https://api.anthropic.com';
+export const DEFAULT_ANTHROPIC_BASE_URL = ANTHROPIC_API.defaultBaseUrl;
 
 /** The placeholder a sandbox holds instead of the key; the gateway replaces it. */
 export const PLACEHOLDER_API_KEY = 'hangar-placeholder-key';
 
-/** Reads ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY from the server's environment. */
-export function modelUpstreamFrom(env: NodeJS.ProcessEnv): ModelUpstream {
-  const raw = env.ANTHROPIC_BASE_URL || DEFAULT_ANTHROPIC_BASE_URL;
+/**
+ * Reads the upstream of `api` from the server's environment: its base URL variable
+ * (ANTHROPIC_BASE_URL, OPENAI_BASE_URL) and its key (ANTHROPIC_API_KEY, OPENAI_API_KEY).
+ */
+export function modelUpstreamFrom(
+  env: NodeJS.ProcessEnv,
+  api: ModelApi = ANTHROPIC_API,
+): ModelUpstream {
+  const raw = env[api.baseUrlVar] || api.defaultBaseUrl;
   let baseUrl: URL;
   try {
     baseUrl = new URL(raw);
   } catch {
-    throw new ValidationError(`"${raw}" is not a URL`, 'ANTHROPIC_BASE_URL');
+    throw new ValidationError(`"${raw}" is not a URL`, api.baseUrlVar);
   }
   if (baseUrl.protocol !== 'http:' && baseUrl.protocol !== 'https:') {
-    throw new ValidationError(`"${raw}" must be an http:// or https:// URL`, 'ANTHROPIC_BASE_URL');
+    throw new ValidationError(`"${raw}" must be an http:// or https:// URL`, api.baseUrlVar);
   }
-  return { baseUrl, apiKey: env.ANTHROPIC_API_KEY || undefined };
+  return { baseUrl, apiKey: env[api.keyVar] || undefined, api };
+}
+
+/** Every provider the gateway serves, from the server's environment. */
+export function modelUpstreamsFrom(env: NodeJS.ProcessEnv): Record<string, ModelUpstream> {
+  return {
+    anthropic: modelUpstreamFrom(env, ANTHROPIC_API),
+    openai: modelUpstreamFrom(env, OPENAI_API),
+  };
 }
 
 /**
- * Whether the server has no way to authenticate to the model API: no ANTHROPIC_API_KEY
- * while ANTHROPIC_BASE_URL is Anthropic's own. Another upstream (a stand-in such as the
- * scripted model server, or a proxy that adds its own key) is used without a key.
+ * Whether the server has no way to authenticate to the model API: no key
+ * (ANTHROPIC_API_KEY, OPENAI_API_KEY) while the base URL is the provider's own. Another
+ * upstream (a stand-in such as the scripted model server, or a proxy that adds its own
+ * key) is used without a key.
  */
 export function missingModelKey(upstream: ModelUpstream): boolean {
-  return !upstream.apiKey && upstream.baseUrl.origin === new URL(DEFAULT_ANTHROPIC_BASE_URL).origin;
+  const api = upstream.api ?? ANTHROPIC_API;
+  return !upstream.apiKey && upstream.baseUrl.origin === new URL(api.defaultBaseUrl).origin;
 }
 
 /** Credentials a sandbox might send, dropped so only the injected key reaches upstream. */
 const CREDENTIAL_HEADERS = ['host', 'x-api-key', 'authorization', 'cookie'];
 
-/**
- * What an agent needs of the model API, and nothing else: the Messages API, token
- * counting, the model list, and the reachability check an agent sends as it starts
- * (`HEAD /api/hello`). Files, batches, admin and organization routes are refused: a
- * sandbox must not use the server's key for them.
- */
-const MODEL_ROUTES: readonly { method: string; path: RegExp }[] = [
-  { method: 'POST', path: /^\/v1\/messages$/ },
-  { method: 'POST', path: /^\/v1\/messages\/count_tokens$/ },
-  { method: 'GET', path: /^\/v1\/models$/ },
-  { method: 'GET', path: /^\/v1\/models\/[A-Za-z0-9._:@-]{1,200}$/ },
-  { method: 'HEAD', path: /^\/api\/hello$/ },
-  { method: 'GET', path: /^\/api\/hello$/ },
-];
-
-/** Whether `method path` (below `/model/<provider>`) is a route the gateway forwards. */
-export function isModelRoute(method: string, path: string): boolean {
-  return MODEL_ROUTES.some((route) => route.method === method && route.path.test(path));
+/** Whether `method path` (below `/model/<provider>`) is a route the gateway forwards for `api`. */
+export function isModelRoute(method: string, path: string, api: ModelApi = ANTHROPIC_API): boolean {
+  return api.routes.some((route) => route.method === method && route.path.test(path));
 }
-
-/** A generation: the requests that are counted and limited. */
-const isGeneration = (method: string, path: string) => method === 'POST' && path === '/v1/messages';
 
 /**
  * Counts one sandbox's model use and applies the operator's limits (per session, per
@@ -75,24 +76,15 @@ export interface ModelMeter {
   record(usage: ModelUsage): void;
 }
 
-/** Anthropic's error types for the statuses the gateway answers itself. */
-const ERROR_TYPES = {
-  400: 'invalid_request_error',
-  403: 'permission_error',
-  404: 'not_found_error',
-  429: 'rate_limit_error',
-  502: 'api_error',
-  503: 'api_error',
-} as const;
-
 /**
- * A refusal in the shape of Anthropic's errors (`{"type":"error","error":{type,
- * message}}`), so the agent shows the reason as it would an API error; the reason
- * code also goes in X-Hangar-Deny-Reason (X-Hangar-Limit for 429).
+ * A refusal in the shape of the provider's errors, so the agent shows the reason as
+ * it would an API error; the reason code also goes in X-Hangar-Deny-Reason
+ * (X-Hangar-Limit for 429).
  */
 function refuseModel(
   res: ServerResponse,
-  status: keyof typeof ERROR_TYPES,
+  api: ModelApi,
+  status: RefusalStatus,
   code: string,
   message: string,
 ): void {
@@ -100,7 +92,7 @@ function refuseModel(
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ type: 'error', error: { type: ERROR_TYPES[status], message } });
+  const body = api.errorBody(status, message);
   res.writeHead(status, {
     'Content-Type': 'application/json',
     'Content-Length': Buffer.byteLength(body),
@@ -129,20 +121,23 @@ export async function handleModel(
   if (!match || !upstream) {
     refuseModel(
       res,
+      ANTHROPIC_API,
       404,
       'unknown-model-provider',
-      `Hangar: no model provider at ${req.url ?? ''}; use /model/anthropic/…`,
+      `Hangar: no model provider at ${req.url ?? ''}; use /model/${Object.keys(upstreams).join('/… or /model/')}/…`,
     );
     return;
   }
+  const api = upstream.api ?? ANTHROPIC_API;
   const rest = match[2] ?? '';
   const method = req.method ?? 'GET';
-  if (!isModelRoute(method, rest)) {
+  if (!isModelRoute(method, rest, api)) {
     refuseModel(
       res,
+      api,
       403,
       'model-route-not-allowed',
-      `Hangar: ${method} ${rest || '/'} is not forwarded to the model API; a sandbox may use only the Messages API (POST /v1/messages, POST /v1/messages/count_tokens) and GET /v1/models.`,
+      `Hangar: ${method} ${rest || '/'} is not forwarded to the model API; a sandbox may use only ${api.routesText}.`,
     );
     return;
   }
@@ -150,23 +145,30 @@ export async function handleModel(
     // A 4xx, not a 503: the agent does not retry it for minutes, nor calls it temporary.
     refuseModel(
       res,
+      api,
       403,
       'no-model-key',
-      'Hangar: this Hangar server has no model key, so no agent can reach the model. Ask its operator to set ANTHROPIC_API_KEY where `hangar serve` runs and restart it.',
+      `Hangar: this Hangar server has no model key, so no agent can reach the model. Ask its operator to set ${api.keyVar} where \`hangar serve\` runs and restart it.`,
     );
     return;
   }
-  const metered = meter && isGeneration(method, rest) ? meter : undefined;
+  const metered = meter && api.isGeneration(method, rest) ? meter : undefined;
   if (metered) {
     let reached: LimitReached | undefined;
     try {
       reached = await metered.admit();
     } catch {
-      refuseModel(res, 503, 'usage-unavailable', 'Hangar: model usage could not be read; retry.');
+      refuseModel(
+        res,
+        api,
+        503,
+        'usage-unavailable',
+        'Hangar: model usage could not be read; retry.',
+      );
       return;
     }
     if (reached) {
-      refuseModel(res, 429, reached.limit, `Hangar: ${reached.message}.`);
+      refuseModel(res, api, 429, reached.limit, `Hangar: ${reached.message}.`);
       return;
     }
   }
@@ -174,11 +176,11 @@ export async function handleModel(
   const forward = requestUpstream(
     base,
     method,
-    `${base.pathname.replace(/\/+$/, '')}${rest}${match[3] ?? ''}`,
+    `${base.pathname.replace(/\/+$/, '')}${api.upstreamPath(rest)}${match[3] ?? ''}`,
     {
       ...forwardHeaders(req.headers, CREDENTIAL_HEADERS),
       host: base.host,
-      ...(upstream.apiKey ? { 'x-api-key': upstream.apiKey } : {}),
+      ...(upstream.apiKey ? api.authHeaders(upstream.apiKey) : {}),
     },
   );
   let reader: UsageReader | undefined;
@@ -192,7 +194,7 @@ export async function handleModel(
     res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardHeaders(answer.headers));
     res.flushHeaders();
     if (metered) {
-      const usage = new UsageReader(answer.headers['content-type']);
+      const usage = new UsageReader(answer.headers['content-type'], api.usage);
       reader = usage;
       answer.on('data', (chunk: Buffer) => usage.push(chunk));
     }
@@ -201,6 +203,7 @@ export async function handleModel(
   forward.on('error', (error: NodeJS.ErrnoException) =>
     refuseModel(
       res,
+      api,
       502,
       'model-upstream-failed',
       `Hangar could not reach the model API at ${base.host} (${error.code ?? error.message}).`,

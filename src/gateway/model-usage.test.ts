@@ -36,6 +36,28 @@ function read(contentType: string, chunks: (string | Buffer)[]) {
 }
 
 describe('UsageReader', () => {
+  it("reads the Responses API's usage from response.completed, in SSE or JSON", () => {
+    const usage = {
+      input_tokens: 900,
+      input_tokens_details: { cached_tokens: 800 },
+      output_tokens: 37,
+    };
+    const sse = [
+      event('response.created', { response: { id: 'resp_1', usage: null } }),
+      event('response.output_text.delta', { delta: 'Hi "usage": {"input_tokens": 5}' }),
+      event('response.completed', { response: { id: 'resp_1', usage } }),
+    ].join('');
+    const reader = new UsageReader('text/event-stream', 'openai');
+    for (const piece of [sse.slice(0, 50), sse.slice(50, 51), sse.slice(51)]) {
+      reader.push(Buffer.from(piece));
+    }
+    // OpenAI's input count already includes the cached tokens.
+    expect(reader.finish()).toEqual({ inputTokens: 900, outputTokens: 37 });
+    const json = new UsageReader('application/json', 'openai');
+    json.push(Buffer.from(JSON.stringify({ id: 'resp_2', usage })));
+    expect(json.finish()).toEqual({ inputTokens: 900, outputTokens: 37 });
+  });
+
   it('reads input (with cache) from message_start and output from message_delta', () => {
     expect(read('text/event-stream; charset=utf-8', [stream])).toEqual({
       inputTokens: 1150,

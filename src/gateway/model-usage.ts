@@ -1,5 +1,6 @@
 /**
- * What a model request used, read from the Messages API response as it streams
+ * What a model request used, read from the response (Anthropic's Messages API or
+ * OpenAI's Responses API) as it streams
  * through the model gateway (never buffered whole), and the operator's limits on it.
  * Pure: no sockets, no store.
  */
@@ -72,12 +73,15 @@ const count = (value: unknown): number | undefined =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
 
 /**
- * Reads `usage` from a Messages API response fed to it chunk by chunk: from SSE
- * (`message_start` carries the input tokens, each `message_delta` the output so far)
- * or from a plain JSON body. Memory stays bounded whatever the response holds.
+ * Reads `usage` from a response fed to it chunk by chunk, from SSE or from a plain
+ * JSON body. Messages API: `message_start` carries the input tokens, each
+ * `message_delta` the output so far. Responses API: `response.completed` carries both
+ * (its input count includes cached tokens already). Memory stays bounded whatever the
+ * response holds.
  */
 export class UsageReader {
   private readonly sse: boolean;
+  private readonly format: 'anthropic' | 'openai';
   private input = 0;
   private cacheWrite = 0;
   private cacheRead = 0;
@@ -88,8 +92,9 @@ export class UsageReader {
   /** Past a bound: drop bytes until the next line (SSE) or for good (JSON). */
   private skipping = false;
 
-  constructor(contentType: string | undefined) {
+  constructor(contentType: string | undefined, format: 'anthropic' | 'openai' = 'anthropic') {
     this.sse = /^text\/event-stream\b/i.test(contentType ?? '');
+    this.format = format;
   }
 
   push(chunk: Buffer): void {
@@ -148,6 +153,15 @@ export class UsageReader {
   private line(raw: string): void {
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     if (!line.startsWith('data:')) return;
+    if (this.format === 'openai') {
+      // Only the last event carries usage: skip parsing the many deltas.
+      if (!line.includes('"response.completed"')) return;
+      const data = parseJson(line.slice(5).trim());
+      if (typeof data !== 'object' || data === null) return;
+      const event = data as { type?: unknown; response?: unknown };
+      if (event.type === 'response.completed') this.take(event.response);
+      return;
+    }
     // Only two event types carry usage: skip parsing the many content deltas.
     if (!line.includes('"message_start"') && !line.includes('"message_delta"')) return;
     const data = parseJson(line.slice(5).trim());

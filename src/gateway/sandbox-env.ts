@@ -4,7 +4,8 @@ import { PLACEHOLDER_API_KEY } from './model-gateway.js';
  * The variables a sandbox needs to use its gateway at `address` (`127.0.0.1:<port>`):
  * proxy variables in both spellings (curl, npm, pip, apt and git read one or the
  * other), NO_PROXY covering only loopback so the model and git routes are reached
- * directly, and the model gateway's URL with a placeholder key, never the real one.
+ * directly, and the model gateway's URLs with a placeholder key, never the real one
+ * (OpenAI's in the form its SDKs take, ending in /v1).
  */
 export function sandboxEnv(address: string): Record<string, string> {
   const proxy = `http://${address}`;
@@ -20,6 +21,8 @@ export function sandboxEnv(address: string): Record<string, string> {
     NODE_USE_ENV_PROXY: '1',
     ANTHROPIC_BASE_URL: `${proxy}/model/anthropic`,
     ANTHROPIC_API_KEY: PLACEHOLDER_API_KEY,
+    OPENAI_BASE_URL: `${proxy}/model/openai/v1`,
+    OPENAI_API_KEY: PLACEHOLDER_API_KEY,
   };
 }
 

@@ -582,9 +582,10 @@ export class Runner {
     const read = new BoundedRead({ signal });
     const budget = read.budget(this.bound('turnBytes', "the agent's output in one turn"));
     const lineBound = this.bound('lineBytes', "a line of the agent's output");
+    const parse = agent.turnReader?.() ?? ((line: string) => agent.parseLine(line));
     const lines = read.lines(budget, lineBound, (line) => {
       if (line.trim() === '') return;
-      const parsed = agent.parseLine(line);
+      const parsed = parse(line);
       if (parsed.endsTurn) seen.result = true;
       const events: NewEvent[] =
         parsed.endsTurn && interrupted()
@@ -721,7 +722,7 @@ export class Runner {
     if (!id || !isAgentSessionId(id)) return { resumeId: null, input: text };
     const { conversation } = this.agentOf(session);
     const file = conversation.path(HOME, `${HOME}/${session.repoName}`, id);
-    const found = await live.sandbox.exec(conversation.existsCommand(id));
+    const found = await live.sandbox.exec(conversation.existsCommand(id, AGENT_MOUNT));
     if (found.exitCode === 0) return { resumeId: id, input: text };
     const saved = await readFile(conversationFile(this.deps.dataDir, live.id), 'utf8').catch(
       () => undefined,
@@ -733,7 +734,11 @@ export class Runner {
           stdin: saved,
         },
       );
-      if (put.exitCode === 0) return { resumeId: id, input: text };
+      const loaded =
+        put.exitCode === 0 && conversation.importCommand
+          ? await live.sandbox.exec(conversation.importCommand(file, AGENT_MOUNT))
+          : put;
+      if (loaded.exitCode === 0) return { resumeId: id, input: text };
     }
     this.deps.logger.warn(
       { session: live.id },
@@ -760,7 +765,7 @@ export class Runner {
       conversationFile(this.deps.dataDir, live.id),
     );
     const result = await live.sandbox.exec(
-      this.agentOf(session).conversation.readCommand(session.agentSessionId),
+      this.agentOf(session).conversation.readCommand(session.agentSessionId, AGENT_MOUNT),
       { stdout: file, signal: read.signal },
     );
     if (result.exitCode !== 0 && !read.failed) {

@@ -18,6 +18,7 @@ import {
   type Attachment,
   type Gateway,
 } from '../../src/gateway/gateway.js';
+import { OPENAI_API } from '../../src/gateway/model-apis.js';
 import { modelUpstreamFrom } from '../../src/gateway/model-gateway.js';
 import { parseGitHosts, parsePins } from '../../src/gateway/resolver.js';
 import { sessionModelUsage, storeModelMeter } from '../../src/store/model-usage.js';
@@ -54,6 +55,7 @@ let gateway: Gateway;
 let driver: LocalDriver;
 let model: ModelServer;
 const REAL_KEY = 'sk-ant-attack-test-real-key';
+const REAL_OPENAI_KEY = 'sk-openai-attack-test-real-key';
 
 /** Two repos on a git host on loopback (a private address), and what it was asked. */
 let repo: string;
@@ -84,6 +86,10 @@ beforeAll(async () => {
     gitHosts: parseGitHosts(`http://localhost:${new URL(other.url).port}`),
     models: {
       anthropic: modelUpstreamFrom({ ANTHROPIC_BASE_URL: model.url, ANTHROPIC_API_KEY: REAL_KEY }),
+      openai: modelUpstreamFrom(
+        { OPENAI_BASE_URL: `${model.url}/v1`, OPENAI_API_KEY: REAL_OPENAI_KEY },
+        OPENAI_API,
+      ),
     },
     pins: parsePins(
       'tls.hangar.test=127.0.0.1,other.hangar.test=127.0.0.1,echo.hangar.test=127.0.0.1,git.hangar.test=127.0.0.1,redirect.hangar.test=127.0.0.1',
@@ -198,6 +204,60 @@ describe('model gateway: only what an agent needs reaches the model API', () => 
       );
       expect(needed.out).toBe('200');
       expect(model.requests.at(-1)?.headers['x-api-key']).toBe(REAL_KEY);
+    });
+  }, 120_000);
+});
+
+describe('model gateway: the OpenAI key stays on the host', () => {
+  it("refuses OpenAI's files, batches, fine-tuning and admin routes, and hides the key from the sandbox", async () => {
+    await withSandbox({ policy: policyFor({ level: 'none' }, []) }, async (box) => {
+      const before = model.requests.length;
+      const script = [
+        ['GET', '/files'],
+        ['POST', '/files'],
+        ['POST', '/batches'],
+        ['POST', '/fine_tuning/jobs'],
+        ['GET', '/organization/admin_api_keys'],
+        ['POST', '/chat/completions'],
+        ['POST', '/responses/../files'],
+      ]
+        .map(
+          ([method, path]) =>
+            `curl -sS --path-as-is -X ${method} -H "authorization: Bearer $OPENAI_API_KEY" -w ' %{http_code}\\n' "$OPENAI_BASE_URL${path}"`,
+        )
+        .join('\n');
+      const { out } = await sh(box, script);
+      const lines = out.trim().split('\n');
+      expect(lines).toHaveLength(7);
+      for (const line of lines) {
+        expect(line).toMatch(/ 403$/);
+        const body = JSON.parse(line.replace(/ 403$/, '')) as { error: { type: string } };
+        expect(body).toMatchObject({ error: { type: 'permission_error' } });
+      }
+      expect(model.requests.slice(before)).toEqual([]);
+
+      // The sandbox holds a placeholder, in its environment and in every process's.
+      const half = Math.floor(REAL_OPENAI_KEY.length / 2);
+      const hunt = await sh(
+        box,
+        [
+          `a='${REAL_OPENAI_KEY.slice(0, half)}'; b='${REAL_OPENAI_KEY.slice(half)}'; k="$a$b"`,
+          'echo "$OPENAI_API_KEY"',
+          '{ env; cat /proc/*/environ /proc/*/cmdline 2>/dev/null | tr "\\0" "\\n"; } | grep -cF -f /dev/fd/3 3<<EOF || true',
+          '$k',
+          'EOF',
+        ].join('\n'),
+      );
+      expect(hunt.out.trim().split('\n')).toEqual(['hangar-placeholder-key', '0']);
+
+      // A generation goes through, with the real key as the bearer token, upstream only.
+      const generation = await sh(
+        box,
+        `curl -sS -o /dev/null -w "%{http_code}" -H "authorization: Bearer sk-mine" -H "content-type: application/json" -d '{"model":"m","input":"hi"}' "$OPENAI_BASE_URL/responses"`,
+      );
+      expect(generation.out).toBe('200');
+      expect(model.requests.at(-1)).toMatchObject({ path: '/v1/responses' });
+      expect(model.requests.at(-1)?.headers.authorization).toBe(`Bearer ${REAL_OPENAI_KEY}`);
     });
   }, 120_000);
 });

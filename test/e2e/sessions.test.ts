@@ -245,7 +245,7 @@ describe('bad input', () => {
         400,
         /environmentId/,
       ],
-      [{ prompt: 'x', source: { type: 'bundle', bundleId }, agent: 'codex' }, 400, /agent/],
+      [{ prompt: 'x', source: { type: 'bundle', bundleId }, agent: 'aider' }, 400, /agent/],
       [{ prompt: 'x', source: { type: 'svn', url: 'x' } }, 400, /source/],
       ['{"prompt": ', 400, /not valid JSON/],
     ];

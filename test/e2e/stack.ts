@@ -33,6 +33,7 @@ export interface EventJson {
 }
 
 export const REAL_KEY = 'sk-ant-real-key-that-must-never-reach-a-sandbox';
+export const REAL_OPENAI_KEY = 'sk-openai-real-key-that-must-never-reach-a-sandbox';
 
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, encoding: 'utf8' }).trim();
@@ -68,6 +69,8 @@ export class Stack {
     const env = isolatedEnv({
       ANTHROPIC_BASE_URL: model.url,
       ANTHROPIC_API_KEY: REAL_KEY,
+      OPENAI_BASE_URL: `${model.url}/v1`,
+      OPENAI_API_KEY: REAL_OPENAI_KEY,
       HANGAR_AGENTS_DIR: testAgentsDir(),
       // The loopback git host of git-host.ts, as an operator would pin it.
       HANGAR_EGRESS_RESOLVE: GIT_HOST_PIN,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claudeCode } from './agent.js';
 
 const ID = '0b7c8a52-5b0e-4d0f-9a53-3f3c1d9c2e11';
+const MOUNT = '/opt/hangar-agent';
 
 describe('claudeCode', () => {
   it('is usable only where the server holds an Anthropic key, and says which to set', () => {
@@ -22,14 +23,14 @@ describe('claudeCode', () => {
   it('finds, reads and restores its conversation under ~/.claude/projects', () => {
     const { conversation } = claudeCode;
     // The id is an argument to a fixed script, never part of it.
-    expect(conversation.existsCommand(ID)).toEqual([
+    expect(conversation.existsCommand(ID, MOUNT)).toEqual([
       'sh',
       '-c',
       'ls "$HOME"/.claude/projects/*/"$1.jsonl"',
       'find',
       ID,
     ]);
-    expect(conversation.readCommand(ID).slice(2)).toEqual([
+    expect(conversation.readCommand(ID, MOUNT).slice(2)).toEqual([
       'cat "$HOME"/.claude/projects/*/"$1.jsonl"',
       'conversation',
       ID,

@@ -141,7 +141,16 @@ async function teleport(
   const file = writeConversation(io.env, repo.root, agent, conversation);
   io.out(`Conversation written to ${file}`);
   const [command = '', ...args] = agent.continueCommand(conversation.agentSessionId);
-  io.out(`Continue it with: ${[command, ...args].join(' ')}`);
+  const load = agent.importCommand?.(file);
+  io.out(
+    `Continue it with: ${[...(load ? [load.join(' '), '&&'] : []), command, ...args].join(' ')}`,
+  );
+  if (options.exec && load) {
+    const [loader = '', ...loadArgs] = load;
+    const loaded = spawnSync(loader, loadArgs, { stdio: 'inherit', cwd: repo.root });
+    if (loaded.error) throw new CliError(`Could not run ${loader}: ${loaded.error.message}`);
+    if (loaded.status !== 0) throw new CliError(`${load.join(' ')} exited with ${loaded.status}`);
+  }
   if (options.exec) {
     const result = spawnSync(command, args, { stdio: 'inherit', cwd: repo.root });
     if (result.error) throw new CliError(`Could not run ${command}: ${result.error.message}`);

@@ -359,7 +359,11 @@ describe('a server that cannot run the agent', () => {
     }
     // A server that can run it says so too.
     expect(await json(t.request('GET', '/api/v1/agents'))).toEqual({
-      agents: [{ name: 'claude-code', usable: true }],
+      agents: [
+        { name: 'claude-code', usable: true },
+        { name: 'codex', usable: true },
+        { name: 'opencode', usable: true },
+      ],
     });
   });
 });
