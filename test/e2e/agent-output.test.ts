@@ -1,10 +1,6 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
-import { commit, git, Stack, type EventJson } from './stack.js';
+import { makeRepo, sessionStartHook, Stack, type EventJson } from './stack.js';
 
 /**
  * What the agent says besides its answers, end to end: the real `hangar serve`, a real
@@ -19,7 +15,13 @@ let repo: string;
 
 beforeAll(async () => {
   model = await startModelServer({ script: { replies: [] } });
-  repo = makeRepo();
+  // The repo's SessionStart hook says what it did, on stdout and stderr.
+  repo = makeRepo('hooked', {
+    'README.md': '# hooked\n',
+    ...sessionStartHook(
+      'echo "deps ready (remote=$CLAUDE_CODE_REMOTE)"; echo "using the cached registry" >&2',
+    ),
+  });
   stack = await Stack.start(model);
 }, 600_000);
 
@@ -27,25 +29,6 @@ afterAll(async () => {
   await stack.server.stop();
   await model.close();
 });
-
-/** A repo whose SessionStart hook says what it did, on stdout and stderr. */
-function makeRepo(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-agent-output-')), 'hooked');
-  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-  writeFileSync(join(dir, 'README.md'), '# hooked\n');
-  mkdirSync(join(dir, '.claude'));
-  const hook = {
-    type: 'command',
-    command: 'echo "deps ready (remote=$CLAUDE_CODE_REMOTE)"; echo "using the cached registry" >&2',
-  };
-  writeFileSync(
-    join(dir, '.claude', 'settings.json'),
-    JSON.stringify({ hooks: { SessionStart: [{ hooks: [hook] }] } }, null, 2),
-  );
-  git(dir, 'add', '.');
-  commit(dir, 'initial');
-  return dir;
-}
 
 /** The events of `type` among `events`, with their data as the test reads it. */
 function ofType(events: EventJson[], type: string): Record<string, unknown>[] {

@@ -1,12 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import { startGitHost, type GitHost } from './git-host.js';
 import { runHangar } from './hangar.js';
-import { commit, git, REAL_KEY, Stack, type EventJson, type SessionJson } from './stack.js';
+import { git, makeRepo, REAL_KEY, Stack, type EventJson, type SessionJson } from './stack.js';
 
 /**
  * Sessions end to end: the real `hangar serve`, real sandboxes, the real `claude`
@@ -30,14 +29,6 @@ afterAll(async () => {
 
 /** A small repo: a test script and a SessionStart hook that exports a variable. */
 function makeDemoRepo(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-sessions-')), 'demo');
-  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-  writeFileSync(
-    join(dir, 'test.sh'),
-    '#!/bin/sh\ntest "$(cat hello.txt)" = hello && echo "1 test passed"\n',
-  );
-  writeFileSync(join(dir, 'README.md'), '# demo\n');
-  mkdirSync(join(dir, '.claude'));
   const hook = (matcher: string) => ({
     matcher,
     hooks: [
@@ -47,13 +38,15 @@ function makeDemoRepo(): string {
       },
     ],
   });
-  writeFileSync(
-    join(dir, '.claude', 'settings.json'),
-    JSON.stringify({ hooks: { SessionStart: [hook('startup'), hook('resume')] } }, null, 2),
-  );
-  git(dir, 'add', '.');
-  commit(dir, 'initial');
-  return dir;
+  return makeRepo('demo', {
+    'test.sh': '#!/bin/sh\ntest "$(cat hello.txt)" = hello && echo "1 test passed"\n',
+    'README.md': '# demo\n',
+    '.claude/settings.json': JSON.stringify(
+      { hooks: { SessionStart: [hook('startup'), hook('resume')] } },
+      null,
+      2,
+    ),
+  });
 }
 
 describe('a session on a bundle', () => {

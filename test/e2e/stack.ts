@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
 import type { Script, ModelServer } from '../../fixtures/model-server.js';
 import { testAgentsDir } from './agents.js';
@@ -53,6 +54,25 @@ export function commit(cwd: string, message: string): void {
     '-m',
     message,
   );
+}
+
+/** A new repo `name` on branch main whose one commit holds `files` (path → content). */
+export function makeRepo(name: string, files: Record<string, string>): string {
+  const dir = join(mkdtempSync(join(tmpdir(), `hangar-${name}-`)), name);
+  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
+  for (const [path, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, path)), { recursive: true });
+    writeFileSync(join(dir, path), content);
+  }
+  git(dir, 'add', '.');
+  commit(dir, 'initial');
+  return dir;
+}
+
+/** A `.claude/settings.json` whose SessionStart hook runs `command` on every start. */
+export function sessionStartHook(command: string): Record<string, string> {
+  const hooks = { SessionStart: [{ hooks: [{ type: 'command', command }] }] };
+  return { '.claude/settings.json': JSON.stringify({ hooks }, null, 2) };
 }
 
 /** A running `hangar serve` wired to the scripted model server, and ways to drive it. */

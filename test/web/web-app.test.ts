@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -13,7 +11,7 @@ import {
 } from '../../fixtures/model-server.js';
 import { startGitHost, type GitHost } from '../e2e/git-host.js';
 import { runHangar } from '../e2e/hangar.js';
-import { commit, Stack } from '../e2e/stack.js';
+import { makeRepo, sessionStartHook, Stack } from '../e2e/stack.js';
 import { ARTIFACTS, launchChromium, screenshots } from './browser.js';
 
 /**
@@ -33,7 +31,7 @@ let cli: NodeJS.ProcessEnv;
 beforeAll(async () => {
   model = await startModelServer({ script: { replies: [] } });
   stack = await Stack.start(model);
-  host = await startGitHost(makeRepo());
+  host = await startGitHost(makeRepo('greeter', { 'README.md': '# greeter\n' }));
   browser = await launchChromium();
   mkdirSync(stack.env.HOME ?? '', { recursive: true });
   cli = { ...stack.env, HANGAR_SERVER: stack.server.url, HANGAR_TOKEN: stack.token };
@@ -45,30 +43,6 @@ afterAll(async () => {
   await stack.server.stop();
   await model.close();
 });
-
-function makeRepo(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-web-')), 'greeter');
-  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-  writeFileSync(join(dir, 'README.md'), '# greeter\n');
-  execFileSync('git', ['add', '.'], { cwd: dir });
-  commit(dir, 'initial');
-  return dir;
-}
-
-/** A repo whose SessionStart hook says what it did. */
-function makeHookedRepo(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-web-')), 'hooked');
-  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-  mkdirSync(join(dir, '.claude'));
-  const hook = { type: 'command', command: 'echo "dependencies ready"' };
-  writeFileSync(
-    join(dir, '.claude', 'settings.json'),
-    JSON.stringify({ hooks: { SessionStart: [{ hooks: [hook] }] } }),
-  );
-  execFileSync('git', ['add', '.'], { cwd: dir });
-  commit(dir, 'initial');
-  return dir;
-}
 
 /** A sign-in link from `hangar open --print`, as a person's terminal would make it. */
 async function signInUrl(...args: string[]): Promise<string> {
@@ -402,7 +376,12 @@ describe('the web app', { timeout: 300_000 }, () => {
     });
     const { status, json } = await stack.api<{ id: string }>('POST', '/sessions', {
       prompt: task,
-      source: { type: 'bundle', bundleId: await stack.uploadBundle(makeHookedRepo()) },
+      source: {
+        type: 'bundle',
+        bundleId: await stack.uploadBundle(
+          makeRepo('hooked', sessionStartHook('echo "dependencies ready"')),
+        ),
+      },
       environmentId: await environment(`for ${task}`),
     });
     expect(status, JSON.stringify(json)).toBe(201);
