@@ -4,6 +4,7 @@ import type { components, paths } from '../../api/schema';
 export type Session = components['schemas']['Session'];
 export type Environment = components['schemas']['Environment'];
 export type Me = components['schemas']['Me'];
+export type AgentName = components['schemas']['AgentStatus']['name'];
 
 /** One problem the API found in a request, as `details.issues` lists them. */
 export interface Issue {

@@ -1,11 +1,11 @@
 import { useState, type SyntheticEvent } from 'react';
-import { api, ApiError, asApiError, unwrap } from '../api/client';
+import { api, ApiError, asApiError, unwrap, type AgentName } from '../api/client';
 import { aboutAny, Field, FormError } from '../components/Field';
 import { useLoad, useStoredState } from '../hooks';
 import { Link, navigate } from '../router';
 
-/** The one agent the form offers for now. */
-const AGENT: string = 'claude-code';
+/** The agent chosen when the server can run it, or none can run (its reason is shown). */
+const DEFAULT_AGENT: AgentName = 'claude-code';
 
 const FIELDS = ['source.url', 'source.branch', 'environmentId', 'agent', 'model', 'prompt'];
 
@@ -21,6 +21,7 @@ export function NewSessionPage() {
   const [prompt, setPrompt] = useState('');
   const [model, setModel] = useState('');
   const [environmentId, setEnvironmentId] = useState<string | null>(null);
+  const [agentName, setAgentName] = useState<AgentName | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -28,8 +29,15 @@ export function NewSessionPage() {
   // The list is fetched on every visit, so its default is the current one.
   const chosen = environmentId ?? live.find((e) => e.isDefault)?.id ?? live[0]?.id ?? '';
 
+  // Only the agents whose model key the server has are offered.
+  const usable = (agents.data ?? []).filter((a) => a.usable);
+  const agent =
+    agentName ??
+    usable.find((a) => a.name === DEFAULT_AGENT)?.name ??
+    usable[0]?.name ??
+    DEFAULT_AGENT;
   // The server says at once when it cannot run the agent (e.g. it has no model key).
-  const unusable = agents.data?.find((a) => a.name === AGENT && !a.usable);
+  const unusable = agents.data?.find((a) => a.name === agent && !a.usable);
 
   const submit = async (event: SyntheticEvent) => {
     event.preventDefault();
@@ -45,7 +53,7 @@ export function NewSessionPage() {
               url: repo.trim(),
               ...(branch.trim() ? { branch: branch.trim() } : {}),
             },
-            agent: 'claude-code',
+            agent,
             ...(chosen ? { environmentId: chosen } : {}),
             ...(model.trim() ? { model: model.trim() } : {}),
           },
@@ -122,8 +130,17 @@ export function NewSessionPage() {
             error={error}
             hint={unusable ? 'Not available on this server.' : undefined}
           >
-            <select id="agent" value="claude-code" onChange={() => undefined}>
-              <option value="claude-code">Claude Code</option>
+            <select
+              id="agent"
+              value={agent}
+              onChange={(e) => setAgentName(e.target.value as AgentName)}
+            >
+              {usable.length === 0 && <option value={agent}>{agent}</option>}
+              {usable.map((a) => (
+                <option key={a.name} value={a.name}>
+                  {a.name}
+                </option>
+              ))}
             </select>
           </Field>
           <Field id="model" label="Model" field="model" error={error} hint="Optional.">
