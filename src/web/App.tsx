@@ -8,6 +8,7 @@ import { EnvironmentsPage } from './pages/EnvironmentsPage';
 import { LoginPage } from './pages/LoginPage';
 import { NewSessionPage } from './pages/NewSessionPage';
 import { SessionPage } from './pages/SessionPage';
+import { SettingsPage } from './pages/SettingsPage';
 
 // The diff view brings a syntax highlighter: loaded when a diff is first opened.
 const DiffPage = lazy(() => import('./pages/DiffPage').then((m) => ({ default: m.DiffPage })));
@@ -115,6 +116,7 @@ function Page({ path }: { path: string }) {
     return <EnvironmentsPage key={params.id} selected={params.id ?? null} />;
   }
   if (match('/environments', path)) return <EnvironmentsPage selected={null} />;
+  if (match('/settings', path)) return <SettingsPage />;
   if (path === '/' || path === '') return <NewSessionPage />;
   return (
     <section className="page">

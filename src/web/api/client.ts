@@ -5,6 +5,8 @@ export type Session = components['schemas']['Session'];
 export type Environment = components['schemas']['Environment'];
 export type Me = components['schemas']['Me'];
 export type AgentName = components['schemas']['AgentStatus']['name'];
+export type GitHubStatus = components['schemas']['GitHubStatus'];
+export type GitHubRepo = components['schemas']['GitHubRepo'];
 
 /** One problem the API found in a request, as `details.issues` lists them. */
 export interface Issue {

@@ -99,6 +99,9 @@ export function Sidebar({ path }: { path: string }) {
         >
           Environments
         </Link>
+        <Link href="/settings" aria-current={path === '/settings' ? 'page' : undefined}>
+          Settings
+        </Link>
       </div>
       {deleting && (
         <ConfirmDelete

@@ -1,6 +1,7 @@
 import { useState, type SyntheticEvent } from 'react';
 import { api, ApiError, asApiError, unwrap, type AgentName } from '../api/client';
 import { aboutAny, Field, FormError } from '../components/Field';
+import { RepoPicker } from '../components/RepoPicker';
 import { useLoad, useStoredState } from '../hooks';
 import { Link, navigate } from '../router';
 
@@ -16,6 +17,7 @@ export function NewSessionPage() {
     [],
   );
   const agents = useLoad(() => unwrap(api.GET('/api/v1/agents')).then((page) => page.agents), []);
+  const github = useLoad(() => unwrap(api.GET('/api/v1/github')), []);
   const [repo, setRepo] = useStoredState('hangar.new.repo', '');
   const [branch, setBranch] = useStoredState('hangar.new.branch', '');
   const [prompt, setPrompt] = useState('');
@@ -76,14 +78,28 @@ export function NewSessionPage() {
           label="Repository"
           field="source.url"
           error={error}
-          hint="An HTTPS git URL the server can clone."
+          hint={
+            github.data?.connected ? (
+              'Type to search your GitHub repositories, or paste an HTTPS git URL.'
+            ) : (
+              <>
+                An HTTPS git URL the server can clone.{' '}
+                {github.data && (
+                  <>
+                    To search your GitHub repositories, <Link href="/settings">connect GitHub</Link>
+                    .
+                  </>
+                )}
+              </>
+            )
+          }
         >
-          <input
+          <RepoPicker
             id="repo"
-            type="url"
             placeholder="https://github.com/acme/app.git"
             value={repo}
-            onChange={(e) => setRepo(e.target.value)}
+            onChange={setRepo}
+            searchable={github.data?.connected === true}
           />
         </Field>
         <Field
