@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import { runHangar } from './hangar.js';
-import { commit, git, REAL_KEY, REAL_OPENAI_KEY, Stack, type EventJson } from './stack.js';
+import { git, makeRepo, REAL_KEY, REAL_OPENAI_KEY, Stack, type EventJson } from './stack.js';
 
 /**
  * The same session for every agent: the real `hangar serve`, real sandboxes and the
@@ -21,7 +21,9 @@ let repo: string;
 
 beforeAll(async () => {
   model = await startModelServer({ script: { replies: [] } });
-  repo = makeRepo();
+  repo = makeRepo('demo', {
+    'test.sh': '#!/bin/sh\ntest "$(cat hello.txt)" = hello && echo "1 test passed"\n',
+  });
   stack = await Stack.start(model);
 }, 900_000);
 
@@ -29,18 +31,6 @@ afterAll(async () => {
   await stack.server.stop();
   await model.close();
 });
-
-function makeRepo(): string {
-  const dir = join(mkdtempSync(join(tmpdir(), 'hangar-agents-')), 'demo');
-  execFileSync('git', ['init', '-q', '-b', 'main', dir]);
-  writeFileSync(
-    join(dir, 'test.sh'),
-    '#!/bin/sh\ntest "$(cat hello.txt)" = hello && echo "1 test passed"\n',
-  );
-  git(dir, 'add', '.');
-  commit(dir, 'initial');
-  return dir;
-}
 
 const cli = (cwd: string, ...args: string[]) =>
   runHangar(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isAgentSessionId } from '../../ids.js';
 import type { NewEvent } from '../../sessions/events.js';
 import type { ParsedLine } from '../agent.js';
+import { readAgentLine } from '../line.js';
 
 /**
  * `codex exec --json` lines, as far as Hangar reads them: `thread.started` names the
@@ -56,21 +57,9 @@ const WebSearch = z.looseObject({ type: z.literal('web_search'), query: z.string
 
 /** Maps one `codex exec --json` line to canonical session events. */
 export function parseCodexLine(text: string): ParsedLine {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return {
-      raw: text,
-      events: [{ type: 'agent.unknown', data: { line: text } }],
-      endsTurn: false,
-    };
-  }
-  const parsed = Line.safeParse(raw);
-  if (!parsed.success) {
-    return { raw, events: [{ type: 'agent.unknown', data: { line: raw } }], endsTurn: false };
-  }
-  const line = parsed.data;
+  const read = readAgentLine(text, Line);
+  if ('events' in read) return read;
+  const { raw, line } = read;
   const base = { raw, endsTurn: false };
   switch (line.type) {
     case 'thread.started':

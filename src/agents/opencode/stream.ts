@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isAgentSessionId } from '../../ids.js';
 import type { NewEvent } from '../../sessions/events.js';
 import type { ParsedLine } from '../agent.js';
+import { readAgentLine } from '../line.js';
 
 /**
  * `opencode run --format json` lines, as far as Hangar reads them: each names the
@@ -68,21 +69,9 @@ export function opencodeTurnReader(): (text: string) => ParsedLine {
   let cacheWrite = 0;
   let cost = 0;
   return (text) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return {
-        raw: text,
-        events: [{ type: 'agent.unknown', data: { line: text } }],
-        endsTurn: false,
-      };
-    }
-    const parsed = Line.safeParse(raw);
-    if (!parsed.success) {
-      return { raw, events: [{ type: 'agent.unknown', data: { line: raw } }], endsTurn: false };
-    }
-    const line = parsed.data;
+    const read = readAgentLine(text, Line);
+    if ('events' in read) return read;
+    const { raw, line } = read;
     const sessionId = (raw as { sessionID?: unknown }).sessionID;
     const base = {
       raw,
