@@ -1,6 +1,8 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { runInBackground } from '../background.js';
 import { ConflictError, ValidationError } from '../errors.js';
 import type { EgressPolicy } from './egress-policy.js';
 import {
@@ -51,6 +53,8 @@ export interface GatewayOptions {
   gitHosts?: GitHosts;
   /** Default per-sandbox limits. */
   limits?: Partial<GatewayLimits>;
+  /** Where a request that failed unexpectedly is logged (default: nowhere). */
+  logger?: Pick<Logger, 'error'>;
   /** Called for every refused egress request (later a `network.blocked` event). */
   onDenial?: (sandboxId: string, denial: Denial) => void;
 }
@@ -125,6 +129,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS,
   };
   const models = options.models ?? {};
+  const logger = options.logger ?? pino({ level: 'silent' });
   const upstreams: UpstreamRules = {
     pins: deps.pins,
     lookup: deps.lookup,
@@ -194,12 +199,20 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       socket.on('close', () => sockets.delete(socket));
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      void Promise.resolve(route(req, res)).catch(() => res.destroy());
+      runInBackground('a gateway request', Promise.resolve(route(req, res)), {
+        logger,
+        context: { sandbox: sandboxId, url: req.url },
+        onFailure: () => res.destroy(),
+      });
     });
     server.on('connect', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-      handleConnect(egress, deps, req, socket, head).catch(() => socket.destroy());
+      runInBackground('a gateway CONNECT', handleConnect(egress, deps, req, socket, head), {
+        logger,
+        context: { sandbox: sandboxId, target: req.url },
+        onFailure: () => socket.destroy(),
+      });
     });
     server.on('clientError', (_error, socket: Socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino, type Logger } from 'pino';
+import { runInBackground } from '../background.js';
 import type { ServerConfig } from '../config.js';
 import { storeDir } from '../data-dir.js';
 import { HangarError } from '../errors.js';
@@ -57,8 +58,18 @@ export const LOG_REDACT = {
   censor: '[redacted]',
 };
 
+/** What a server can be given instead of what it makes itself. */
+export interface ServerDeps {
+  /** The sandbox driver (default: the local bubblewrap driver, made on first use). */
+  driver?: SandboxDriver;
+}
+
 /** Opens the store, creates the admin on first start and listens for HTTP. */
-export async function startServer(config: ServerConfig, logger?: Logger): Promise<RunningServer> {
+export async function startServer(
+  config: ServerConfig,
+  logger?: Logger,
+  deps: ServerDeps = {},
+): Promise<RunningServer> {
   const log = logger ?? pino({ level: config.logLevel, redact: LOG_REDACT });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(config.dataDir, 0o700);
@@ -91,26 +102,23 @@ export async function startServer(config: ServerConfig, logger?: Logger): Promis
     }
     const gateway = createGateway({
       ...gatewayOptions,
+      logger: log,
       // The gateway knows sandboxes by the id they were attached with: the session's.
       onDenial: (sessionId, denial) => {
-        events
-          .append(sessionId, [
-            {
-              type: 'network.blocked',
-              data: { host: denial.host, port: denial.port, reason: denial.reason },
-            },
-          ])
-          .catch((error: unknown) =>
-            log.warn({ err: error }, 'could not record a blocked request'),
-          );
+        const blocked = { host: denial.host, port: denial.port, reason: denial.reason };
+        runInBackground(
+          'recording a blocked request',
+          events.append(sessionId, [{ type: 'network.blocked', data: blocked }]),
+          { logger: log, context: { session: sessionId } },
+        );
       },
     });
     const runner = new Runner({
       db: store.db,
       log: events,
-      driver: lazyDriver(
-        () => new LocalDriver(localDriverOptionsFrom(process.env, config.dataDir)),
-      ),
+      driver:
+        deps.driver ??
+        lazyDriver(() => new LocalDriver(localDriverOptionsFrom(process.env, config.dataDir))),
       gateway,
       dataDir: config.dataDir,
       installAgent: (agent) => agent.install(config.agentsDir),

@@ -1,0 +1,155 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { runInBackground } from '../background.js';
+import { bundlePath, gatewaySocketPath, sessionBareRepo } from '../data-dir.js';
+import { policyFor } from '../gateway/egress-policy.js';
+import type { Attachment } from '../gateway/gateway.js';
+import type { GitUpstream } from '../gateway/git-proxy.js';
+import { runGit } from '../git/run-git.js';
+import { parseDotenv } from '../environments/dotenv.js';
+import type { Sandbox } from '../sandbox/driver.js';
+import { getEnvironment, type Environment } from '../store/environments.js';
+import { updateSession, type Session } from '../store/sessions.js';
+import { outputBound, type RunnerDeps, type SessionContext } from './context.js';
+import type { Source } from './source.js';
+import type { ProvisioningStep } from './status.js';
+import { AGENT_MOUNT, cloneRepo, repoKey, runSetup } from './workspace.js';
+
+/** A session's sandbox, started, and its own gateway attachment. */
+export interface Box {
+  sandbox: Sandbox;
+  attachment: Attachment;
+}
+
+/** How provisioning reports to the live session it works for. */
+export interface ProvisionSteps {
+  /** A sub-step begins (recorded as `provisioning` with it). */
+  step(subStep: ProvisioningStep): Promise<void>;
+  /** The sandbox is up: the session owns it from here, and stops it if a later step fails. */
+  started(box: Box): void;
+  /** A batch of the setup script's output. */
+  setupOutput(stream: 'stdout' | 'stderr', text: string): void;
+  /** Settles when the output handed over is recorded: the script waits for the store. */
+  drained(): Promise<unknown> | undefined;
+}
+
+/**
+ * Makes a queued session ready for its first turn: the sandbox with its gateway socket
+ * (a bundle unpacked meanwhile), the clone, then the environment's setup script.
+ */
+export async function provision(
+  ctx: SessionContext,
+  session: Session,
+  steps: ProvisionSteps,
+): Promise<Box> {
+  const { deps, options } = ctx;
+  const bound = (what: string) => outputBound(options.outputLimits, 'setupBytes', what);
+  await steps.step('sandbox');
+  const env = await getEnvironment(deps.db, session.userId, session.environmentId);
+  const vars = parseDotenv(env.envVars).vars;
+  const agent = await deps.installAgent(ctx.agentOf(session));
+  // The bundle is only needed by the clone: unpack it while the sandbox starts.
+  const mirrored =
+    session.source.type === 'bundle' ? mirrorBundle(deps.dataDir, session) : undefined;
+  const started = startSandbox(deps, session, env, agent.dir, options.outputLimits.repoBytes);
+  const [box] = await Promise.all([started, mirrored]).catch(async (error: unknown) => {
+    stopLeftover(deps, session.id, await started.catch(() => undefined));
+    throw error;
+  });
+  steps.started(box);
+
+  await steps.step('clone');
+  await cloneRepo(box.sandbox, session, bound("the clone's output"));
+  if (env.setupScript.trim() !== '') {
+    await steps.step('setup');
+    await runSetup(box.sandbox, session, {
+      script: env.setupScript,
+      vars,
+      timeoutMs: options.setupTimeoutMs,
+      bound: bound("the setup script's output"),
+      onOutput: (stream, text) => steps.setupOutput(stream, text),
+      drained: () => steps.drained(),
+    });
+  }
+  await steps.step('agent');
+  return box;
+}
+
+/** A sandbox started for a provisioning step that failed alongside it is not left running. */
+function stopLeftover(deps: RunnerDeps, id: string, box: Box | undefined): void {
+  if (!box) return;
+  const background = { logger: deps.logger, context: { session: id } };
+  runInBackground('stopping the sandbox of a failed start', box.sandbox.stop(), background);
+  runInBackground('detaching the gateway of a failed start', box.attachment.detach(), background);
+  deps.logger.info({ session: id }, 'stopped the sandbox of a failed start');
+}
+
+/**
+ * Attaches the session to the gateway (its egress policy, its one repo and branch, its
+ * model meter) and starts its sandbox: the one it had, or a new one recorded on it.
+ */
+export async function startSandbox(
+  deps: RunnerDeps,
+  session: Session,
+  env: Environment,
+  agentDir: string,
+  repoMaxBytes: number,
+): Promise<Box> {
+  const { db, gateway, driver, dataDir } = deps;
+  const policy = policyFor(
+    { level: env.networkLevel, allowlist: env.allowlist, includeDefaults: env.includeDefaults },
+    deps.trustedPatterns,
+  );
+  const socketPath = gatewaySocketPath(dataDir, session.id);
+  await mkdir(dirname(socketPath), { recursive: true, mode: 0o700 });
+  await rm(socketPath, { force: true });
+  const attachment = await gateway.attach(session.id, {
+    socketPath,
+    policy,
+    ...(session.branch ? { branch: session.branch } : {}),
+    // This attachment's own upstream: no other session's attach or delete touches it.
+    repos: {
+      [repoKey(session)]: upstreamOf(session, sessionBareRepo(dataDir, session.id), repoMaxBytes),
+    },
+    ...(deps.modelMeter ? { meter: deps.modelMeter(session) } : {}),
+  });
+  try {
+    let sandbox: Sandbox;
+    if (session.sandboxId) {
+      sandbox = await driver.get(session.sandboxId);
+      await sandbox.start();
+    } else {
+      sandbox = await driver.create({
+        gatewaySocket: socketPath,
+        binds: [{ source: agentDir, target: AGENT_MOUNT }],
+      });
+      await updateSession(db, session.id, { sandboxId: sandbox.id });
+    }
+    return { sandbox, attachment };
+  } catch (error) {
+    await attachment.detach();
+    throw error;
+  }
+}
+
+/** A bundle's branches in a bare repo Hangar keeps: the session clones from and pushes to it. */
+export async function mirrorBundle(dataDir: string, session: Session): Promise<void> {
+  const source = session.source as Source & { type: 'bundle' };
+  const repoDir = sessionBareRepo(dataDir, session.id);
+  await mkdir(dirname(repoDir), { recursive: true });
+  const cloned = await runGit([
+    'clone',
+    '--bare',
+    '--quiet',
+    bundlePath(dataDir, source.bundleId),
+    repoDir,
+  ]);
+  if (cloned.code !== 0) throw new Error(`Could not unpack the bundle: ${cloned.stderr.trim()}`);
+  // Pushes over smart HTTP need this on a bare repo served by git http-backend.
+  await runGit(['config', 'http.receivepack', 'true'], { cwd: repoDir });
+}
+
+function upstreamOf(session: Session, bareRepo: string, maxBytes: number): GitUpstream {
+  const source = session.source as Source;
+  return source.type === 'bundle' ? { repoDir: bareRepo, maxBytes } : { url: source.url };
+}
