@@ -51,7 +51,7 @@ export function registerRemote(program: Command, io: Io): void {
       const branch = await repo.currentBranch();
       if (!branch) throw new CliError('HEAD is detached: check out a branch first.');
       const api = new ApiClient(resolveCredentials(io.env));
-      await requireUsableAgent(api, options.agent ?? 'claude-code');
+      await requireUsableAgent(api, options.agent ?? DEFAULT_AGENT_NAME);
       const common: Common = {
         prompt: words.join(' '),
         ...(options.env ? { environmentId: await environmentId(api, options.env) } : {}),
