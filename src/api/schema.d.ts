@@ -2263,6 +2263,144 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/sessions/{id}/pull-request': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Opens a pull request from the session's branch into the branch it started from, pushing the branch first if the sandbox has commits GitHub lacks. Uncommitted changes are a 409 naming the files (`details.files`). A session that has a PR answers it (200) rather than opening another. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      /** @description The pull request */
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Default: the session's title */
+            title?: string;
+            /** @description Default: what the agent last said it did, and a link to the session */
+            body?: string;
+            /** @description Open it as a draft (default false) */
+            draft?: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description The PR the session already has */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              number: number;
+              /** @description The PR on GitHub */
+              url: string;
+              /** @enum {string} */
+              state: 'open' | 'draft' | 'merged' | 'closed';
+              /** @description CI on the PR's head: check runs and commit statuses together */
+              checks: {
+                /**
+                 * @description failure if any failed; pending while any runs or none has reported; else success
+                 * @enum {string}
+                 */
+                state: 'pending' | 'success' | 'failure';
+                passed: number;
+                failed: number;
+                pending: number;
+              };
+            };
+          };
+        };
+        /** @description Opened */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              number: number;
+              /** @description The PR on GitHub */
+              url: string;
+              /** @enum {string} */
+              state: 'open' | 'draft' | 'merged' | 'closed';
+              /** @description CI on the PR's head: check runs and commit statuses together */
+              checks: {
+                /**
+                 * @description failure if any failed; pending while any runs or none has reported; else success
+                 * @enum {string}
+                 */
+                state: 'pending' | 'success' | 'failure';
+                passed: number;
+                failed: number;
+                pending: number;
+              };
+            };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description GitHub refused the credential (what to do is said) */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/sessions/{id}/usage': {
     parameters: {
       query?: never;
@@ -2657,6 +2795,25 @@ export interface components {
         additions: number;
         deletions: number;
       };
+      /** @description The PR made from the session's branch (POST /sessions/{id}/pull-request), kept current from GitHub's webhooks or by polling; null when none */
+      pullRequest: {
+        number: number;
+        /** @description The PR on GitHub */
+        url: string;
+        /** @enum {string} */
+        state: 'open' | 'draft' | 'merged' | 'closed';
+        /** @description CI on the PR's head: check runs and commit statuses together */
+        checks: {
+          /**
+           * @description failure if any failed; pending while any runs or none has reported; else success
+           * @enum {string}
+           */
+          state: 'pending' | 'success' | 'failure';
+          passed: number;
+          failed: number;
+          pending: number;
+        };
+      } | null;
       /** Format: date-time */
       createdAt: string;
       /** Format: date-time */

@@ -29,6 +29,7 @@ const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
     commands: ['send', 'logs', 'archive', 'delete'],
     load: async () => (await import('./commands/sessions.js')).registerSessions,
   },
+  { commands: ['pr'], load: async () => (await import('./commands/pr.js')).registerPullRequest },
   { commands: ['open'], load: async () => (await import('./commands/open.js')).registerOpen },
   { commands: ['remote'], load: async () => (await import('./commands/remote.js')).registerRemote },
   {

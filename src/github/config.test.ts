@@ -16,7 +16,15 @@ describe('githubConfigFrom', () => {
       apiUrl: 'https://api.github.com',
       app: undefined,
       tokenLogin: true,
+      pollSeconds: 60,
     });
+  });
+
+  it('takes a polling interval for pull requests, 0 to turn it off, and names a bad one', () => {
+    expect(githubConfigFrom({ HANGAR_GITHUB_POLL_SECONDS: '0' }).pollSeconds).toBe(0);
+    expect(() => githubConfigFrom({ HANGAR_GITHUB_POLL_SECONDS: '1m' })).toThrow(
+      /HANGAR_GITHUB_POLL_SECONDS/,
+    );
   });
 
   it('takes an Enterprise Server, and turns token sign-in off', () => {

@@ -13,6 +13,8 @@ export interface GitHubConfig {
   app: GitHubAppConfig | undefined;
   /** HANGAR_GITHUB_TOKEN_LOGIN: whether users may connect their own token (default on). */
   tokenLogin: boolean;
+  /** HANGAR_GITHUB_POLL_SECONDS: how often open pull requests are polled (0: never; default 60). */
+  pollSeconds: number;
 }
 
 export interface GitHubAppConfig {
@@ -45,6 +47,11 @@ const Env = z.object({
   HANGAR_GITHUB_TOKEN_LOGIN: z
     .enum(['on', 'off'], { error: 'must be "on" or "off"' })
     .default('on'),
+  HANGAR_GITHUB_POLL_SECONDS: z
+    .string()
+    .regex(/^[0-9]{1,6}$/, 'must be a number of seconds (0: do not poll)')
+    .transform(Number)
+    .default(60),
 });
 
 /** Reads GitHub's settings from the server's environment, naming a wrong variable. */
@@ -70,6 +77,7 @@ export function githubConfigFrom(env: NodeJS.ProcessEnv): GitHubConfig {
           }
         : undefined,
     tokenLogin: vars.HANGAR_GITHUB_TOKEN_LOGIN === 'on',
+    pollSeconds: vars.HANGAR_GITHUB_POLL_SECONDS,
   };
 }
 

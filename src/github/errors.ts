@@ -85,3 +85,66 @@ export class GitHubUnavailableError extends HangarError {
     super('github_unavailable', 503, `GitHub could not be reached (${reason}); try again.`);
   }
 }
+
+/** Create PR on a session whose repo is not on the configured GitHub (a bundle or another host). */
+export class NotOnGitHubError extends HangarError {
+  constructor(webUrl: string) {
+    super(
+      'pull_request_not_github',
+      409,
+      `This session's repository is not on ${webUrl}, so Hangar cannot open a pull request for it: fetch its branch (\`hangar teleport\`) and open one where the repository lives.`,
+    );
+  }
+}
+
+/** The sandbox has changes the agent has not committed; a PR would leave them out. */
+export class UncommittedChangesError extends HangarError {
+  constructor(files: string[]) {
+    const shown = files.slice(0, 20).join(', ');
+    super(
+      'uncommitted_changes',
+      409,
+      `The session has uncommitted changes (${shown}${files.length > 20 ? `, and ${files.length - 20} more` : ''}): ask the agent to commit them, then create the PR.`,
+      { files },
+    );
+  }
+}
+
+/** Pushing the session branch from the sandbox failed. */
+export class PushFailedError extends HangarError {
+  constructor(branch: string, stderr: string) {
+    const reason = stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean)
+      .slice(-2)
+      .join(' | ');
+    super(
+      'push_failed',
+      409,
+      `Hangar could not push the branch ${branch} from the session (${reason || 'git failed'}): ask the agent to push it (\`git push origin HEAD\`), then try again.`,
+    );
+  }
+}
+
+/** The session branch has no commit that its base lacks. */
+export class NoChangesToMergeError extends HangarError {
+  constructor(head: string, base: string) {
+    super(
+      'pull_request_empty',
+      409,
+      `The branch ${head} has no commits that ${base} lacks, so there is nothing to review: ask the agent to commit its work, then create the PR.`,
+    );
+  }
+}
+
+/** GitHub does not know the session branch (never pushed). */
+export class BranchNotPushedError extends HangarError {
+  constructor(head: string, repo: string) {
+    super(
+      'branch_not_pushed',
+      409,
+      `The branch ${head} is not on ${repo} yet and the session is not running to push it: send a message asking the agent to push (\`git push origin HEAD\`), then try again.`,
+    );
+  }
+}

@@ -8,6 +8,7 @@ import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
 import { HangarError } from '../errors.js';
 import type { TrustedGroup } from '../environments/trusted-domains.js';
 import type { GitHub } from '../github/github.js';
+import type { PullRequests } from '../github/pull-requests.js';
 import type { EventLog } from '../sessions/event-log.js';
 import type { Runner } from '../sessions/runner.js';
 import type { UpstreamRules } from '../gateway/resolver.js';
@@ -20,6 +21,7 @@ import { StreamLimit } from './stream-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { agentRoutes } from './routes/agents.js';
 import { bundleRoutes } from './routes/bundles.js';
+import { githubWebhookRoutes, WEBHOOK_PATH } from './routes/github-webhooks.js';
 import { sessionGitRoutes } from './routes/session-git.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
@@ -49,6 +51,8 @@ export interface AppOptions {
     upstreams?: UpstreamRules;
     /** The model limits, shown with a session's usage. */
     modelLimits?: ModelLimits;
+    /** Sessions' pull requests: Create PR, and the webhook route that keeps them current. */
+    pullRequests?: PullRequests;
   };
   /** The URL people reach this server at, for links (default: the request's origin). */
   publicUrl?: () => string;
@@ -117,11 +121,17 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   const auth = requireToken(store.db, clock);
   app.use(
     '/api/v1/*',
-    // Redeeming a sign-in link is how a browser gets its first token.
-    (c, next) => (c.req.method === 'POST' && c.req.path === REDEEM_PATH ? next() : auth(c, next)),
+    // Redeeming a sign-in link is how a browser gets its first token; GitHub's webhook
+    // deliveries carry a signature instead of a token.
     (c, next) =>
-      // Bundle uploads stream to disk under their own, larger limit.
-      c.req.path === '/api/v1/bundles' || /^\/api\/v1\/sessions\/[^/]+\/git\//.test(c.req.path)
+      c.req.method === 'POST' && (c.req.path === REDEEM_PATH || c.req.path === WEBHOOK_PATH)
+        ? next()
+        : auth(c, next),
+    (c, next) =>
+      // Bundle uploads stream to disk under their own, larger limit; so do deliveries.
+      c.req.path === '/api/v1/bundles' ||
+      c.req.path === WEBHOOK_PATH ||
+      /^\/api\/v1\/sessions\/[^/]+\/git\//.test(c.req.path)
         ? next()
         : jsonLimit(c, next),
   );
@@ -141,7 +151,11 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     }),
   );
   if (options.sessions) {
-    const { log, runner, upstreams, modelLimits } = options.sessions;
+    const { log, runner, upstreams, modelLimits, pullRequests } = options.sessions;
+    const { github } = options;
+    if (pullRequests && github) {
+      app.route('/', githubWebhookRoutes(github.config.app?.webhookSecret, pullRequests));
+    }
     app.route(
       '/api/v1',
       sessionRoutes(store.db, log, runner, {
@@ -151,6 +165,8 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         upstreams,
         modelLimits,
         agents,
+        github,
+        pullRequests,
       }),
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));

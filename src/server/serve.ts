@@ -11,6 +11,7 @@ import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { storeModelMeter } from '../store/model-usage.js';
 import { openStore, type Store } from '../store/store.js';
 import { createGitHub } from '../github/github.js';
+import { sessionPullRequests } from '../github/pull-requests.js';
 import { loadSecretKey } from '../github/secret-box.js';
 import { createApp } from './app.js';
 import { AGENTS } from '../agents/index.js';
@@ -143,6 +144,15 @@ export async function startServer(
       },
     });
     let url = '';
+    const publicUrl = () => config.publicUrl ?? url;
+    const pullRequests = sessionPullRequests({
+      db: store.db,
+      github,
+      log: events,
+      runner,
+      publicUrl,
+      logger: log,
+    });
     const app = createApp({
       store,
       dataDir: config.dataDir,
@@ -160,9 +170,10 @@ export async function startServer(
           lookup: systemLookup,
         },
         modelLimits: config.modelLimits,
+        pullRequests,
       },
       github,
-      publicUrl: () => config.publicUrl ?? url,
+      publicUrl,
       webDir: packageWebDir(),
       agents,
     });
@@ -171,6 +182,7 @@ export async function startServer(
     const port = typeof address === 'object' && address ? address.port : config.port;
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     await runner.start();
+    pullRequests.start();
     log.info({ url, store: store.kind }, 'hangar listening');
     return {
       url,
@@ -184,6 +196,7 @@ export async function startServer(
         if ('closeAllConnections' in server) server.closeAllConnections();
         await closed;
         log.info('http server closed; stopping sessions');
+        await pullRequests.stop();
         await runner.stop();
         log.info('sessions stopped');
         await gateway.close();

@@ -11,6 +11,7 @@ import { startGitHubStandIn, type GitHubStandIn } from '../../fixtures/github/st
 import { createGateway } from '../gateway/gateway.js';
 import { githubConfigFrom } from '../github/config.js';
 import { createGitHub } from '../github/github.js';
+import { sessionPullRequests, type PullRequests } from '../github/pull-requests.js';
 import { loadSecretKey } from '../github/secret-box.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import { EventLog } from '../sessions/event-log.js';
@@ -30,6 +31,8 @@ export interface TestApp {
   token: string;
   /** The GitHub the app talks to: a stand-in, unless the test gave its own settings. */
   github: GitHubStandIn | undefined;
+  /** Sessions' pull requests (with `sessions`), e.g. to start polling. */
+  pullRequests: PullRequests | undefined;
   /** Moves the server's clock, e.g. past a token's expiry. */
   setNow(date: Date): void;
   request(
@@ -100,6 +103,16 @@ export async function openTestApp(
         logger,
       })
     : undefined;
+  const pullRequests =
+    runner &&
+    sessionPullRequests({
+      db: store.db,
+      github,
+      log,
+      runner,
+      publicUrl: () => 'http://hangar.test',
+      logger,
+    });
   const app = createApp({
     store,
     dataDir,
@@ -109,7 +122,7 @@ export async function openTestApp(
     trustedDomains,
     version: 'test',
     clock: () => now ?? new Date(),
-    sessions: runner && { log, runner },
+    sessions: runner && pullRequests && { log, runner, pullRequests },
     keepAliveMs: options.keepAliveMs,
     webDir: options.webDir,
     agents: options.agents,
@@ -122,6 +135,7 @@ export async function openTestApp(
     dataDir,
     token,
     github: standIn,
+    pullRequests,
     setNow: (date) => {
       now = date;
     },
@@ -150,6 +164,7 @@ export async function openTestApp(
         if ('closeAllConnections' in closing) closing.closeAllConnections();
         await new Promise((resolve) => closing.close(resolve));
       }
+      await pullRequests?.stop();
       await runner?.stop();
       await store.close();
       await standIn?.close();

@@ -8,6 +8,8 @@ import type { Db } from '../store/store.js';
 import { sessionBranch, titleFromPrompt } from './branch-name.js';
 import type { EventLog } from './event-log.js';
 import { resolveSource, type SourceInput } from './source.js';
+import type { GitHub } from '../github/github.js';
+import { checkGitHubSource } from '../github/session-source.js';
 
 /** A new session as the API takes it (already checked for shape). */
 export interface NewSessionInput {
@@ -27,6 +29,8 @@ export interface CreateSessionDeps {
   log: EventLog;
   /** How a git source's host is checked before `git ls-remote`. */
   upstreams?: UpstreamRules | undefined;
+  /** GitHub: a source on it must exist and be pushable by the App or the user's token. */
+  github?: GitHub | undefined;
   /** Tells the runner a session is queued. */
   kick: () => void;
 }
@@ -56,7 +60,15 @@ export async function createSession(
       'environmentId',
     );
   }
-  const resolved = await resolveSource(db, user.id, input.source, deps.upstreams);
+  // A repo on GitHub: the credential that reaches it, checked now (a 4xx saying what to do).
+  const checked = await checkGitHubSource(deps.github, user.id, input.source, deps.upstreams);
+  const resolved = await resolveSource(
+    db,
+    user.id,
+    checked.input,
+    checked.upstreams,
+    checked.authorization,
+  );
   const id = newId('ses');
   const title = input.title ?? titleFromPrompt(input.prompt);
   const branch = sessionBranch(title, id);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PullRequestSummarySchema } from '../github/pr-status.js';
 import { provisioningSteps, sessionStatuses } from './status.js';
 
 /**
@@ -49,6 +50,8 @@ export const eventSchemas = {
   }),
   'network.blocked': z.object({ host: z.string(), port: z.number(), reason: z.string() }),
   'diff.updated': z.object({ files: z.number(), additions: z.number(), deletions: z.number() }),
+  /** The session's pull request was opened, or its state or CI changed. */
+  'pull_request.updated': PullRequestSummarySchema,
   'agent.unknown': z.object({ line: z.unknown() }),
 } as const;
 

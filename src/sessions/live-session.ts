@@ -54,6 +54,11 @@ export class LiveSession {
     private readonly onQuiet: (live: LiveSession) => void,
   ) {}
 
+  /** Its started sandbox, if any. */
+  get sandbox(): Sandbox | undefined {
+    return this.box?.sandbox;
+  }
+
   /** True while its sandbox is started in this process. */
   get started(): boolean {
     return this.box !== undefined;

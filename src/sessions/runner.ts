@@ -19,12 +19,14 @@ import {
 } from '../store/sessions.js';
 import {
   DEFAULT_RUNNER_OPTIONS,
+  outputBound,
   type RunnerDeps,
   type RunnerOptions,
   type SessionContext,
 } from './context.js';
 import { LiveSession } from './live-session.js';
 import type { Source } from './source.js';
+import { gitInRepo } from './workspace.js';
 
 /** How often unused bundles past their time are looked for. */
 const BUNDLE_SWEEP_MS = 10 * 60_000;
@@ -129,6 +131,26 @@ export class Runner {
   /** Stops the running turn, if any (see `LiveSession.interrupt`). */
   interrupt(sessionId: string): boolean {
     return this.sessions.get(sessionId)?.interrupt() ?? false;
+  }
+
+  /**
+   * Runs git in a live session's repo, as the sandbox's user through its gateway (so a
+   * push goes through the git proxy, like the agent's); undefined when the sandbox is
+   * not running. Create PR uses it to see and push the branch.
+   */
+  async gitInSession(
+    id: string,
+    args: string[],
+  ): Promise<{ exitCode: number; stdout: string; stderr: string } | undefined> {
+    const sandbox = this.sessions.get(id)?.sandbox;
+    const session = sandbox && (await loadSession(this.deps.db, id));
+    if (!sandbox || !session) return undefined;
+    const bound = outputBound(
+      this.options.outputLimits,
+      'diffBytes',
+      `the output of git ${args[0] ?? ''}`,
+    );
+    return gitInRepo(sandbox, session, args, bound);
   }
 
   /** Archives a session: hidden from lists; its sandbox is stopped when idle. */

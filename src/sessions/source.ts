@@ -32,12 +32,15 @@ export async function resolveSource(
   userId: string,
   input: SourceInput,
   upstreams: UpstreamRules = DEFAULT_UPSTREAM_RULES,
+  authorization?: string,
 ): Promise<ResolvedSource> {
-  return input.type === 'git' ? resolveGit(input, upstreams) : resolveBundle(db, userId, input);
+  return input.type === 'git'
+    ? resolveGit(input, upstreams, authorization)
+    : resolveBundle(db, userId, input);
 }
 
 /** No pins, no configured git hosts: only public addresses, found by the system resolver. */
-const DEFAULT_UPSTREAM_RULES: UpstreamRules = {
+export const DEFAULT_UPSTREAM_RULES: UpstreamRules = {
   pins: new Map(),
   lookup: systemLookup,
   gitHosts: new Set(),
@@ -46,6 +49,7 @@ const DEFAULT_UPSTREAM_RULES: UpstreamRules = {
 async function resolveGit(
   input: { url: string; branch?: string | undefined },
   upstreams: UpstreamRules,
+  authorization: string | undefined,
 ): Promise<ResolvedSource> {
   const url = parseGitUrl(input.url);
   // The git proxy's rules, here on the host: check the address, then make git dial
@@ -66,6 +70,14 @@ async function resolveGit(
     env: {
       GIT_HTTP_LOW_SPEED_LIMIT: '1',
       GIT_HTTP_LOW_SPEED_TIME: String(LS_REMOTE_TIMEOUT_MS / 1000),
+      // A private repo's credential, in the environment rather than the host's process list.
+      ...(authorization
+        ? {
+            GIT_CONFIG_COUNT: '1',
+            GIT_CONFIG_KEY_0: 'http.extraHeader',
+            GIT_CONFIG_VALUE_0: `Authorization: ${authorization}`,
+          }
+        : {}),
     },
   });
   if (listed.code !== 0) {

@@ -276,3 +276,25 @@ export async function saveConversation(
   }
   await file.save();
 }
+
+/** Runs git in the session's repo with bounded output (cut, not failed, past `bound`). */
+export async function gitInRepo(
+  sandbox: Sandbox,
+  session: Pick<Session, 'repoName'>,
+  args: string[],
+  bound: OutputBound,
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const read = new BoundedRead({
+    timeout: { ms: AFTER_TURN_TIMEOUT_MS, what: `git ${args[0] ?? ''} in the session` },
+  });
+  const stdout = read.collect(read.budget(bound, 'truncate'));
+  const stderr = read.collect(read.budget(bound, 'truncate'));
+  const result = await sandbox.exec(['git', '-C', repoDir(session), ...args], {
+    env: execEnv(sandbox, {}),
+    stdout,
+    stderr,
+    signal: read.signal,
+  });
+  read.finish();
+  return { exitCode: result.exitCode, stdout: stdout.text(), stderr: stderr.text() };
+}

@@ -236,3 +236,42 @@ export const githubTokens = pgTable('github_tokens', {
   sealedToken: text('sealed_token').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
 });
+
+/** A pull request's state as Hangar shows it (GitHub's `open` with `draft`, and `merged`, told apart). */
+export const pullRequestStates = ['open', 'draft', 'merged', 'closed'] as const;
+/** The summary of a pull request's CI: its check runs and commit statuses together. */
+export const checksStates = ['pending', 'success', 'failure'] as const;
+
+/**
+ * The pull request made from a session's branch (`hangar pr`), with its last known
+ * state and CI, kept current from webhooks or by polling GitHub (conditional requests,
+ * their ETags kept in memory).
+ */
+export const pullRequests = pgTable(
+  'pull_requests',
+  {
+    sessionId: text('session_id')
+      .primaryKey()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    /** `owner/repo` on the configured GitHub. */
+    repo: text('repo').notNull(),
+    number: integer('number').notNull(),
+    url: text('url').notNull(),
+    state: text('state', { enum: pullRequestStates }).notNull(),
+    headSha: text('head_sha').notNull(),
+    checksState: text('checks_state', { enum: checksStates }).notNull().default('pending'),
+    checksPassed: integer('checks_passed').notNull().default(0),
+    checksFailed: integer('checks_failed').notNull().default(0),
+    checksPending: integer('checks_pending').notNull().default(0),
+    checkedAt: ts('checked_at').notNull().defaultNow(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [index('pull_requests_repo').on(t.repo, t.number)],
+);
+
+/** Webhook deliveries already handled (GitHub's X-GitHub-Delivery), so a redelivery is handled once. */
+export const githubDeliveries = pgTable('github_deliveries', {
+  id: text('id').primaryKey(),
+  event: text('event').notNull(),
+  receivedAt: ts('received_at').notNull().defaultNow(),
+});

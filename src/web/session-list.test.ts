@@ -26,6 +26,7 @@ function session(id: string, version: number, extra: Partial<Session> = {}): Ses
     agentSessionId: null,
     failureReason: null,
     diffStats: { files: 0, additions: 0, deletions: 0 },
+    pullRequest: null,
     createdAt: new Date(0).toISOString(),
     updatedAt: new Date(0).toISOString(),
     version,

@@ -9,6 +9,11 @@ import type { EventLog, SessionChange } from '../../sessions/event-log.js';
 import type { Runner } from '../../sessions/runner.js';
 import { getSession, listSessions, loadSession, type Session } from '../../store/sessions.js';
 import type { Source } from '../../sessions/source.js';
+import { HangarError } from '../../errors.js';
+import type { GitHub } from '../../github/github.js';
+import { PullRequestSummarySchema, type PullRequestSummary } from '../../github/pr-status.js';
+import { toSummary, type PullRequests } from '../../github/pull-requests.js';
+import { pullRequestOf, pullRequestsOf } from '../../store/pull-requests.js';
 import type { UpstreamRules } from '../../gateway/resolver.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from '../../gateway/model-usage.js';
 import { sessionModelUsage, userModelUsage, utcDay } from '../../store/model-usage.js';
@@ -93,6 +98,9 @@ const SessionSchema = z
     agentSessionId: z.string().nullable(),
     failureReason: z.string().nullable(),
     diffStats: z.object({ files: z.number(), additions: z.number(), deletions: z.number() }),
+    pullRequest: PullRequestSummarySchema.nullable().describe(
+      "The PR made from the session's branch (POST /sessions/{id}/pull-request), kept current from GitHub's webhooks or by polling; null when none",
+    ),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
     version: z
@@ -125,7 +133,10 @@ const EventsQuery = z.object({
     .transform((v) => Math.min(v ?? 500, 1000)),
 });
 
-function toJson(session: Session): z.infer<typeof SessionSchema> {
+function toJson(
+  session: Session,
+  pullRequest: PullRequestSummary | null,
+): z.infer<typeof SessionSchema> {
   return {
     id: session.id,
     title: session.title,
@@ -150,6 +161,7 @@ function toJson(session: Session): z.infer<typeof SessionSchema> {
       additions: session.additions,
       deletions: session.deletions,
     },
+    pullRequest,
     createdAt: session.createdAt.toISOString(),
     updatedAt: session.updatedAt.toISOString(),
     version: session.version,
@@ -169,7 +181,13 @@ const security = [{ bearer: [] }];
 const one = jsonResponse(SessionSchema, 'The session');
 
 /** Event types that change what the session list shows; the rest only add to the transcript. */
-const LISTED_CHANGES = new Set<string>(['session.status', 'diff.updated']);
+const LISTED_CHANGES = new Set<string>(['session.status', 'diff.updated', 'pull_request.updated']);
+
+/** A session as the API shows it, with its pull request. */
+async function sessionJson(db: Db, session: Session) {
+  const pr = await pullRequestOf(db, session.id);
+  return toJson(session, pr ? toSummary(pr) : null);
+}
 
 /** Comments on a quiet stream, so proxies do not close it; returns the stop. */
 function keepAlive(stream: SSEStreamingApi, everyMs: number): () => void {
@@ -208,7 +226,10 @@ function sessionFeed(
         const session = await loadSession(db, change.sessionId);
         // Deleted since: its own `deleted` frame follows.
         if (!session) return;
-        await stream.writeSSE({ event: 'session', data: JSON.stringify(toJson(session)) });
+        await stream.writeSSE({
+          event: 'session',
+          data: JSON.stringify(await sessionJson(db, session)),
+        });
       });
       // The store failed: end the stream; the client reconnects and fetches the list again.
       sending = sending.catch(() => stream.abort());
@@ -242,6 +263,10 @@ export interface SessionRouteOptions {
   modelLimits?: ModelLimits;
   /** Which agents can run here: a session or a follow-up for another is refused at once. */
   agents?: readonly AgentStatus[];
+  /** GitHub: a source on it is checked at creation (repo, push access). */
+  github?: GitHub | undefined;
+  /** Sessions' pull requests (Create PR); without it that route answers 404. */
+  pullRequests?: PullRequests | undefined;
 }
 
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
@@ -284,7 +309,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       // Before anything is stored or started: a session that cannot run is never made.
       requireUsableAgent(agents, agent);
       const { id, branch } = await createSession(
-        { db, log, upstreams, kick: () => runner.kick() },
+        { db, log, upstreams, github: options.github, kick: () => runner.kick() },
         user,
         { ...body, agent },
       );
@@ -319,7 +344,19 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
         return sessionFeed(c, db, log, user.id, keepAliveMs, release) as never;
       }
       const list = await listSessions(db, user.id, { archived: c.req.valid('query').archived });
-      return c.json({ sessions: list.map(toJson) }, 200);
+      const prs = await pullRequestsOf(
+        db,
+        list.map((s) => s.id),
+      );
+      return c.json(
+        {
+          sessions: list.map((s) => {
+            const pr = prs.get(s.id);
+            return toJson(s, pr ? toSummary(pr) : null);
+          }),
+        },
+        200,
+      );
     },
   );
 
@@ -333,7 +370,10 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       responses: { 200: one, ...errorResponses },
     }),
     async (c) =>
-      c.json(toJson(await getSession(db, c.get('user').id, c.req.valid('param').id)), 200),
+      c.json(
+        await sessionJson(db, await getSession(db, c.get('user').id, c.req.valid('param').id)),
+        200,
+      ),
   );
 
   app.openapi(
@@ -457,7 +497,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       const user = c.get('user');
       const session = await getSession(db, user.id, c.req.valid('param').id);
       await runner.archive(session);
-      return c.json(toJson(await getSession(db, user.id, session.id)), 200);
+      return c.json(await sessionJson(db, await getSession(db, user.id, session.id)), 200);
     },
   );
 
@@ -506,6 +546,55 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
         { diff: s.diff, files: s.diffFiles, additions: s.additions, deletions: s.deletions },
         200,
       );
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/sessions/{id}/pull-request',
+      tags,
+      security,
+      description:
+        "Opens a pull request from the session's branch into the branch it started from, pushing the branch first if the sandbox has commits GitHub lacks. Uncommitted changes are a 409 naming the files (`details.files`). A session that has a PR answers it (200) rather than opening another.",
+      request: {
+        params: IdParams,
+        body: jsonBody(
+          z.strictObject({
+            title: z
+              .string()
+              .trim()
+              .min(1, 'must not be empty')
+              .max(256)
+              .optional()
+              .describe("Default: the session's title"),
+            body: z
+              .string()
+              .max(60_000)
+              .optional()
+              .describe('Default: what the agent last said it did, and a link to the session'),
+            draft: z.boolean().optional().describe('Open it as a draft (default false)'),
+          }),
+          'The pull request',
+        ),
+      },
+      responses: {
+        201: jsonResponse(PullRequestSummarySchema, 'Opened'),
+        200: jsonResponse(PullRequestSummarySchema, 'The PR the session already has'),
+        403: jsonResponse(ErrorSchema, 'GitHub refused the credential (what to do is said)'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      if (!options.pullRequests) {
+        throw new HangarError('github_off', 404, 'This server does not open pull requests.');
+      }
+      const { pullRequest, created } = await options.pullRequests.create(
+        session,
+        c.req.valid('json'),
+      );
+      return created ? c.json(pullRequest, 201) : c.json(pullRequest, 200);
     },
   );
 

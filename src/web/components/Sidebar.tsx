@@ -4,6 +4,7 @@ import { useSessions } from '../sessions';
 import { Link, navigate } from '../router';
 import { ConfirmDelete } from './ConfirmDelete';
 import { Icon } from './Icon';
+import { PullRequestBadge } from './PullRequestBar';
 import { DiffStat, StatusBadge } from './StatusBadge';
 
 export function Sidebar({ path }: { path: string }) {
@@ -59,6 +60,7 @@ export function Sidebar({ path }: { path: string }) {
                 <span className="session-meta">
                   <StatusBadge session={session} />
                   <DiffStat {...session.diffStats} />
+                  {session.pullRequest && <PullRequestBadge pr={session.pullRequest} />}
                 </span>
                 <span className="session-repo muted">
                   {session.repo}

@@ -9,6 +9,7 @@ import {
 import { api, asApiError, unwrap, type ApiResult, type Session } from '../api/client';
 import { followSse } from '../api/sse';
 import { ConfirmDelete } from '../components/ConfirmDelete';
+import { PullRequestBar } from '../components/PullRequestBar';
 import { DiffStat, StatusBadge } from '../components/StatusBadge';
 import { TranscriptView } from '../components/TranscriptView';
 import { useLoad } from '../hooks';
@@ -138,6 +139,7 @@ export function SessionPage({ id }: { id: string }) {
           </button>
         </div>
       </header>
+      <PullRequestBar session={s} />
       {notice && (
         <p className="notice" role="status">
           {notice}
