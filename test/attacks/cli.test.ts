@@ -27,6 +27,7 @@ import { openTestApp } from '../../src/server/test-app.js';
 import { sessions } from '../../src/store/schema.js';
 import { oneCommitBundle } from '../../src/git/test-repo.js';
 import { HANGAR_BIN, isolatedEnv, runHangar } from '../e2e/hangar.js';
+import { startGitHost } from '../e2e/git-host.js';
 
 const TOKEN = 'hgr_attack0test0token0that0must0not0show0in0argv';
 const SESSION = 'ses_01jattack0000000000000000';
@@ -144,12 +145,14 @@ describe('teleport with a forged agent conversation id', () => {
   for (const forged of ['../../../.bashrc', '--dangerously-skip-permissions']) {
     it(`refuses ${forged}: nothing written, nothing run`, async () => {
       const work = userClone();
+      // The session's repository is the checkout's own remote (teleport refuses a fork
+      // before it reads the conversation), served over smart HTTP on loopback.
+      const host = await startGitHost(join(work, '..', 'origin.git'));
+      const url = host.url.replace('git.hangar.test', '127.0.0.1');
+      git(work, 'remote', 'set-url', 'origin', url);
       const server = await hostileServer((req, res) => {
         if (req.url === `/api/v1/sessions/${SESSION}`) {
-          json(
-            res,
-            sessionJson({ type: 'git', url: 'https://git.example/acme/app.git', branch: 'main' }),
-          );
+          json(res, sessionJson({ type: 'git', url, branch: 'main' }));
         } else if (req.url === `/api/v1/sessions/${SESSION}/conversation`) {
           json(res, {
             agentSessionId: forged,
@@ -179,6 +182,7 @@ describe('teleport with a forged agent conversation id', () => {
         expect(filesUnder(home)).toEqual([]);
       } finally {
         await server.close();
+        host.close();
       }
     });
   }

@@ -165,7 +165,7 @@ async function teleport(
 async function fetchFromRemote(repo: LocalRepo, url: string, branch: string): Promise<string> {
   const wanted = sameRepoKey(url);
   const remotes = await repo.remotes();
-  const match = remotes.find((r) => sameRepoKey(r.url) === wanted);
+  const match = wanted ? remotes.find((r) => sameRepoKey(r.url) === wanted) : undefined;
   if (!match) {
     throw new CliError(
       `This repository is not the session's: teleport runs from a checkout of the same repository (${url}), not a fork.`,
