@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isAgentSessionId } from '../../ids.js';
 import type { NewEvent } from '../../sessions/events.js';
 import type { ParsedLine } from '../agent.js';
+import { readAgentLine } from '../line.js';
 
 /**
  * How Hangar runs Claude Code headless: one turn a process, the user's message as a
@@ -115,20 +116,9 @@ const Line = z.discriminatedUnion('type', [
 
 /** Maps one stream-json line to canonical session events. */
 export function parseClaudeLine(text: string): ParsedLine {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch {
-    return {
-      raw: text,
-      events: [{ type: 'agent.unknown', data: { line: text } }],
-      endsTurn: false,
-    };
-  }
-  const parsed = Line.safeParse(raw);
-  if (!parsed.success)
-    return { raw, events: [{ type: 'agent.unknown', data: { line: raw } }], endsTurn: false };
-  const line = parsed.data;
+  const read = readAgentLine(text, Line);
+  if ('events' in read) return read;
+  const { raw, line } = read;
   const base = {
     raw,
     // Only a UUID: the id becomes a file name and a `--resume` argument.
