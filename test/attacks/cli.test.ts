@@ -187,6 +187,41 @@ describe('teleport with a forged agent conversation id', () => {
     });
   }
 
+  // The server's refusal of the conversation is said as it said it: only "no finished turn
+  // yet" means there is nothing to hand over (teleport used to read every failure so).
+  for (const [code, said] of [
+    ['not_ready', 'The agent has no finished turn yet: only the branch was brought over.'],
+    ['invalid_agent_session', 'the id it holds is not a UUID [invalid_agent_session]'],
+  ] as const) {
+    it(`says the conversation's ${code} as the server does`, async () => {
+      const work = userClone();
+      const host = await startGitHost(join(work, '..', 'origin.git'));
+      const url = host.url.replace('git.hangar.test', '127.0.0.1');
+      git(work, 'remote', 'set-url', 'origin', url);
+      const server = await hostileServer((req, res) => {
+        if (req.url === `/api/v1/sessions/${SESSION}`) {
+          json(res, sessionJson({ type: 'git', url, branch: 'main' }));
+        } else if (req.url === `/api/v1/sessions/${SESSION}/conversation`) {
+          const message = code === 'not_ready' ? 'no turn yet' : 'the id it holds is not a UUID';
+          json(res, { error: { code, message } }, 409);
+        } else {
+          json(res, { error: { code: 'not_found', message: 'no' } }, 404);
+        }
+      });
+      try {
+        const env = isolatedEnv({ HANGAR_SERVER: server.url, HANGAR_TOKEN: TOKEN });
+        const result = await runHangar(['teleport', SESSION], env, undefined, work);
+        expect(result.stderr).toContain(said);
+        expect(result.code, result.stderr).toBe(code === 'not_ready' ? 0 : 1);
+        // The branch came over either way.
+        expect(git(work, 'branch', '--show-current')).toBe(BRANCH);
+      } finally {
+        await server.close();
+        host.close();
+      }
+    });
+  }
+
   it('the server neither serves nor resumes an agent id that is not a UUID', async () => {
     const t = await openTestApp({ sessions: true });
     try {

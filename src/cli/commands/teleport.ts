@@ -121,7 +121,17 @@ async function teleport(
 
   const conversation = await api
     .data(api.http.GET('/api/v1/sessions/{id}/conversation', { params: { path: { id } } }))
-    .catch(() => undefined);
+    .catch((error: unknown) => {
+      // Only "no finished turn yet" means there is nothing to hand over; any other
+      // failure is said as the server said it, never hidden behind that.
+      if (!(error instanceof CliError)) throw error;
+      if (error.code === 'not_ready') return undefined;
+      throw new CliError(
+        error.message,
+        [...error.lines, 'Only the branch was brought over.'],
+        error.code,
+      );
+    });
   if (!conversation) {
     io.err('The agent has no finished turn yet: only the branch was brought over.');
     return;
