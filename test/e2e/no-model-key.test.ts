@@ -51,6 +51,16 @@ describe('a server with no model key', () => {
           usable: false,
           reason: expect.stringMatching(/set ANTHROPIC_API_KEY/) as unknown,
         },
+        {
+          name: 'codex',
+          usable: false,
+          reason: expect.stringMatching(/set OPENAI_API_KEY/) as unknown,
+        },
+        {
+          name: 'opencode',
+          usable: false,
+          reason: expect.stringMatching(/set ANTHROPIC_API_KEY .* or OPENAI_API_KEY/) as unknown,
+        },
       ],
     });
   });
