@@ -27,7 +27,7 @@ import { openTestApp } from '../../src/server/test-app.js';
 import { sessions } from '../../src/store/schema.js';
 import { oneCommitBundle } from '../../src/git/test-repo.js';
 import { HANGAR_BIN, isolatedEnv, runHangar } from '../e2e/hangar.js';
-import { startGitHost } from '../e2e/git-host.js';
+import { startGitHost, type GitHost } from '../e2e/git-host.js';
 
 const TOKEN = 'hgr_attack0test0token0that0must0not0show0in0argv';
 const SESSION = 'ses_01jattack0000000000000000';
@@ -76,6 +76,19 @@ function userClone(): string {
   git(work, 'remote', 'add', 'origin', origin);
   git(work, 'push', '-q', 'origin', `HEAD:refs/heads/${BRANCH}`);
   return work;
+}
+
+/**
+ * A user's clone whose origin is served over smart HTTP on loopback: the session's
+ * repository is the checkout's own remote, as teleport requires before it reads the
+ * conversation (it refuses a fork).
+ */
+async function servedClone(): Promise<{ work: string; host: GitHost; url: string }> {
+  const work = userClone();
+  const host = await startGitHost(join(work, '..', 'origin.git'));
+  const url = host.url.replace('git.hangar.test', '127.0.0.1');
+  git(work, 'remote', 'set-url', 'origin', url);
+  return { work, host, url };
 }
 
 /** What a hostile (or compromised) Hangar server answers; the test is the attacker. */
@@ -144,12 +157,7 @@ describe('teleport with a forged agent conversation id', () => {
 
   for (const forged of ['../../../.bashrc', '--dangerously-skip-permissions']) {
     it(`refuses ${forged}: nothing written, nothing run`, async () => {
-      const work = userClone();
-      // The session's repository is the checkout's own remote (teleport refuses a fork
-      // before it reads the conversation), served over smart HTTP on loopback.
-      const host = await startGitHost(join(work, '..', 'origin.git'));
-      const url = host.url.replace('git.hangar.test', '127.0.0.1');
-      git(work, 'remote', 'set-url', 'origin', url);
+      const { work, host, url } = await servedClone();
       const server = await hostileServer((req, res) => {
         if (req.url === `/api/v1/sessions/${SESSION}`) {
           json(res, sessionJson({ type: 'git', url, branch: 'main' }));
@@ -194,10 +202,7 @@ describe('teleport with a forged agent conversation id', () => {
     ['invalid_agent_session', 'the id it holds is not a UUID [invalid_agent_session]'],
   ] as const) {
     it(`says the conversation's ${code} as the server does`, async () => {
-      const work = userClone();
-      const host = await startGitHost(join(work, '..', 'origin.git'));
-      const url = host.url.replace('git.hangar.test', '127.0.0.1');
-      git(work, 'remote', 'set-url', 'origin', url);
+      const { work, host, url } = await servedClone();
       const server = await hostileServer((req, res) => {
         if (req.url === `/api/v1/sessions/${SESSION}`) {
           json(res, sessionJson({ type: 'git', url, branch: 'main' }));
