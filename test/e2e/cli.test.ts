@@ -39,33 +39,46 @@ async function runWatchingModules(
 const SERVER_CODE =
   /\/dist\/((server|store|sessions|sandbox|gateway)\/|agents\/install\.js)|\/node_modules\/(hono|@hono|@electric-sql|drizzle-orm|pg|pino)\//;
 
+/**
+ * The README's CLI table as command → its subcommands: `hangar env list`, `hangar env show`
+ * … give `env` → {list, show, …}; a command whose next word is a flag or an argument has none.
+ */
+function readmeCommands(): Map<string, Set<string>> {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## CLI\n'), readme.indexOf('\n## HTTP API\n'));
+  const commands = new Map<string, Set<string>>();
+  for (const row of section.split('\n').filter((line) => line.startsWith('| `hangar '))) {
+    const cell = row.split(/(?<!\\)\|/)[1] ?? '';
+    for (const usage of cell.matchAll(/`hangar ([^`]*)`/g)) {
+      const [command, next] = (usage[1] ?? '').split(' ');
+      if (!command || command.startsWith('-')) continue;
+      const subcommands = commands.get(command) ?? new Set<string>();
+      if (next && /^[a-z][a-z-]*$/.test(next)) subcommands.add(next);
+      commands.set(command, subcommands);
+    }
+  }
+  return commands;
+}
+
+/** The command names a commander `--help` lists under "Commands:". */
+function helpCommands(help: string): string[] {
+  const commands = help.slice(help.indexOf('Commands:'));
+  return [...commands.matchAll(/^  ([a-z][a-z-]*)/gm)].map((match) => match[1] ?? '');
+}
+
 describe('hangar --help', () => {
-  it('lists every command', async () => {
+  it('lists every command the README documents, and documents every command it lists', async () => {
+    const documented = readmeCommands();
     const { code, stdout } = await runHangar(['--help'], isolatedEnv());
     expect(code).toBe(0);
-    for (const command of [
-      'serve',
-      'login',
-      'logout',
-      'token',
-      'user',
-      'env',
-      'github',
-      'sandbox',
-      'send',
-      'logs',
-      'archive',
-      'delete',
-      'remote',
-      'tasks',
-      'teleport',
-      'open',
-    ]) {
-      expect(stdout).toMatch(new RegExp(`^  ${command}\\b`, 'm'));
-    }
-    const env = await runHangar(['env', '--help'], isolatedEnv());
-    for (const sub of ['list', 'show', 'create', 'edit', 'archive', 'default']) {
-      expect(env.stdout).toMatch(new RegExp(`^  ${sub}\\b`, 'm'));
+    const listed = helpCommands(stdout).filter((name) => name !== 'help');
+    expect([...documented.keys()].sort()).toEqual(listed.sort());
+    for (const [command, subcommands] of documented) {
+      if (subcommands.size === 0) continue;
+      const help = await runHangar([command, '--help'], isolatedEnv());
+      expect(help.code).toBe(0);
+      const offered = helpCommands(help.stdout).filter((name) => name !== 'help');
+      expect([...subcommands].sort(), `hangar ${command} --help`).toEqual(offered.sort());
     }
   });
 
