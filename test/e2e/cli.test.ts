@@ -63,7 +63,7 @@ function readmeCommands(): Map<string, Set<string>> {
 /** The command names a commander `--help` lists under "Commands:". */
 function helpCommands(help: string): string[] {
   const commands = help.slice(help.indexOf('Commands:'));
-  return [...commands.matchAll(/^  ([a-z][a-z-]*)/gm)].map((match) => match[1] ?? '');
+  return [...commands.matchAll(/^ {2}([a-z][a-z-]*)/gm)].map((match) => match[1] ?? '');
 }
 
 describe('hangar --help', () => {
