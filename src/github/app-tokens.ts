@@ -10,6 +10,8 @@ export const SESSION_PERMISSIONS = {
   issues: 'write',
   checks: 'read',
   statuses: 'read',
+  // Auto-fix reads a failing GitHub Actions job's log.
+  actions: 'read',
 } as const;
 
 /** An installation token limited to one repository. */

@@ -278,6 +278,53 @@ describe('git and pull requests', () => {
     expect(moved.headers.etag).not.toBe(first.headers.etag);
   });
 
+  it("serves a check run's annotations and job log, a PR's comments, its mergeability, and its closing", async () => {
+    const api = octokit(ownerToken);
+    const repo = { owner: 'acme', repo: 'app' };
+    const pull = (await api.rest.pulls.get({ ...repo, pull_number: 1 })).data;
+    expect(pull).toMatchObject({ mergeable: true, mergeable_state: 'clean' });
+    gh.setCheckRun('acme/app', pull.head.sha, {
+      name: 'unit',
+      status: 'completed',
+      conclusion: 'failure',
+      title: '1 test failed',
+      summary: 'add() returned 3',
+      annotations: [{ path: 'src/add.ts', line: 2, level: 'failure', message: 'expected 4' }],
+      log: 'line 1\nFAIL add.test.ts\n',
+    });
+    const [run] = (
+      await api.rest.checks.listForRef({ ...repo, ref: pull.head.sha, check_name: 'unit' })
+    ).data.check_runs.filter((c) => c.name === 'unit');
+    expect(run?.output).toMatchObject({ title: '1 test failed', summary: 'add() returned 3' });
+    const notes = await api.rest.checks.listAnnotations({ ...repo, check_run_id: run?.id ?? 0 });
+    expect(notes.data.map((a) => [a.path, a.start_line, a.message])).toEqual([
+      ['src/add.ts', 2, 'expected 4'],
+    ]);
+    const log = await api.rest.actions.downloadJobLogsForWorkflowRun({
+      ...repo,
+      job_id: run?.id ?? 0,
+    });
+    expect(String(log.data)).toContain('FAIL add.test.ts');
+
+    gh.addComment('acme/app', 1, { login: 'reader', body: 'Why?' });
+    gh.addComment('acme/app', 1, {
+      login: 'reader',
+      body: 'Rename this.',
+      review: { path: 'README.md', line: 1, diffHunk: '@@ -0,0 +1 @@\n+first' },
+    });
+    const review = await api.rest.pulls.listReviewComments({ ...repo, pull_number: 1 });
+    expect(review.data.map((c) => [c.path, c.line, c.body, c.user.login])).toEqual([
+      ['README.md', 1, 'Rename this.', 'reader'],
+    ]);
+    const talk = await api.rest.issues.listComments({ ...repo, issue_number: 1 });
+    expect(talk.data.map((c) => c.body)).toEqual(['Why?']);
+
+    gh.closePull('acme/app', 1, { merged: true });
+    const merged = (await api.rest.pulls.get({ ...repo, pull_number: 1 })).data;
+    expect(merged).toMatchObject({ state: 'closed', merged: true });
+    expect(merged.merged_at).not.toBeNull();
+  });
+
   it('lets anyone clone a public repo but nobody push without a token', async () => {
     const clone = join(work, 'public');
     expect(
@@ -293,7 +340,15 @@ describe('git and pull requests', () => {
   it('signs its webhook deliveries as GitHub does', async () => {
     await expect
       .poll(() => hooks.map((h) => h.event))
-      .toEqual(expect.arrayContaining(['pull_request', 'check_run', 'status']));
+      .toEqual(
+        expect.arrayContaining([
+          'pull_request',
+          'check_run',
+          'status',
+          'issue_comment',
+          'pull_request_review_comment',
+        ]),
+      );
     for (const hook of hooks) {
       const expected = createHmac('sha256', gh.app.webhookSecret).update(hook.body).digest('hex');
       expect(hook.signature).toBe(`sha256=${expected}`);
@@ -341,6 +396,10 @@ describe('the wire format', () => {
       'GET /repos/{owner}/{repo}/pulls/{pull_number} 200',
       'GET /repos/{owner}/{repo}/commits/{ref}/check-runs 200',
       'GET /repos/{owner}/{repo}/commits/{ref}/status 200',
+      'GET /repos/{owner}/{repo}/check-runs/{check_run_id}/annotations 200',
+      'GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs 302',
+      'GET /repos/{owner}/{repo}/pulls/{pull_number}/comments 200',
+      'GET /repos/{owner}/{repo}/issues/{issue_number}/comments 200',
     ]) {
       expect(tried, route).toContain(route);
     }
