@@ -10,6 +10,26 @@ const DEFAULT_AGENT: AgentName = 'claude-code';
 
 const FIELDS = ['source.url', 'source.branch', 'environmentId', 'agent', 'model', 'prompt'];
 
+const PROMPT_KEY = 'hangar.new.prompt';
+
+/** GitHub's refusals that connecting (again) in Settings can fix. */
+const RECONNECT = new Set([
+  'github_token_invalid',
+  'github_not_connected',
+  'github_app_not_installed',
+]);
+
+/**
+ * GitHub's refusal of a repo (missing, no push access, App not installed, token
+ * revoked) is about the Repository field: shown under it, with the field kept.
+ */
+function placed(error: ApiError): ApiError {
+  if (!error.code.startsWith('github_') || error.issues.length > 0) return error;
+  return new ApiError(error.status, error.code, error.message, [
+    { path: 'source.url', message: error.message },
+  ]);
+}
+
 /** Start a task: a repository and branch, an environment, an agent, and the prompt. */
 export function NewSessionPage() {
   const environments = useLoad(
@@ -20,7 +40,8 @@ export function NewSessionPage() {
   const github = useLoad(() => unwrap(api.GET('/api/v1/github')), []);
   const [repo, setRepo] = useStoredState('hangar.new.repo', '');
   const [branch, setBranch] = useStoredState('hangar.new.branch', '');
-  const [prompt, setPrompt] = useState('');
+  // Kept across a visit to Settings (to connect GitHub), until the session starts.
+  const [prompt, setPrompt] = useStoredState(PROMPT_KEY, '');
   const [model, setModel] = useState('');
   const [environmentId, setEnvironmentId] = useState<string | null>(null);
   const [agentName, setAgentName] = useState<AgentName | null>(null);
@@ -61,9 +82,11 @@ export function NewSessionPage() {
           },
         }),
       );
+      setPrompt('');
+      localStorage.removeItem(PROMPT_KEY);
       navigate(`/sessions/${created.id}`);
     } catch (failure) {
-      setError(asApiError(failure));
+      setError(placed(asApiError(failure)));
       setBusy(false);
     }
   };
@@ -79,7 +102,12 @@ export function NewSessionPage() {
           field="source.url"
           error={error}
           hint={
-            github.data?.connected ? (
+            error && RECONNECT.has(error.code) ? (
+              <>
+                Connect GitHub in <Link href="/settings">Settings</Link>, then start the session
+                again: what you typed here is kept.
+              </>
+            ) : github.data?.connected ? (
               'Type to search your GitHub repositories, or paste an HTTPS git URL.'
             ) : (
               <>
