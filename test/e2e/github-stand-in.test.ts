@@ -319,6 +319,36 @@ describe('git and pull requests', () => {
     const talk = await api.rest.issues.listComments({ ...repo, issue_number: 1 });
     expect(talk.data.map((c) => c.body)).toEqual(['Why?']);
 
+    // What the agent's tools do: issues, a comment on the PR, a reply in a review thread,
+    // an edit of the PR's body.
+    const issueNumber = gh.addIssue('acme/app', 'octo', { title: 'Flaky test', body: 'It fails.' });
+    const listed = await api.rest.issues.listForRepo(repo);
+    expect(listed.data.map((i) => [i.number, i.pull_request !== undefined])).toEqual([
+      [issueNumber, false],
+      [1, true],
+    ]);
+    const read = await api.rest.issues.get({ ...repo, issue_number: issueNumber });
+    expect(read.data).toMatchObject({ title: 'Flaky test', body: 'It fails.' });
+    await expect(api.rest.issues.get({ ...repo, issue_number: 99 })).rejects.toMatchObject({
+      status: 404,
+    });
+    const posted = await api.rest.issues.createComment({ ...repo, issue_number: 1, body: 'Done.' });
+    expect(posted.data.user?.login).toBe('octo');
+    await expect(
+      api.rest.issues.createComment({ ...repo, issue_number: 1, body: '' }),
+    ).rejects.toMatchObject({ status: 422 });
+    const thread = review.data[0]?.id ?? 0;
+    const reply = await api.rest.pulls.createReplyForReviewComment({
+      ...repo,
+      pull_number: 1,
+      comment_id: thread,
+      body: 'Renamed.',
+    });
+    expect(reply.data).toMatchObject({ in_reply_to_id: thread, path: 'README.md' });
+    expect((await api.rest.pulls.listReviews({ ...repo, pull_number: 1 })).data).toEqual([]);
+    const edited = await api.rest.pulls.update({ ...repo, pull_number: 1, body: 'New body' });
+    expect(edited.data.body).toBe('New body');
+
     gh.closePull('acme/app', 1, { merged: true });
     const merged = (await api.rest.pulls.get({ ...repo, pull_number: 1 })).data;
     expect(merged).toMatchObject({ state: 'closed', merged: true });
@@ -400,6 +430,14 @@ describe('the wire format', () => {
       'GET /repos/{owner}/{repo}/actions/jobs/{job_id}/logs 302',
       'GET /repos/{owner}/{repo}/pulls/{pull_number}/comments 200',
       'GET /repos/{owner}/{repo}/issues/{issue_number}/comments 200',
+      'GET /repos/{owner}/{repo}/issues 200',
+      'GET /repos/{owner}/{repo}/issues/{issue_number} 200',
+      'GET /repos/{owner}/{repo}/issues/{issue_number} 404',
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments 201',
+      'POST /repos/{owner}/{repo}/issues/{issue_number}/comments 422',
+      'POST /repos/{owner}/{repo}/pulls/{pull_number}/comments/{comment_id}/replies 201',
+      'GET /repos/{owner}/{repo}/pulls/{pull_number}/reviews 200',
+      'PATCH /repos/{owner}/{repo}/pulls/{pull_number} 200',
     ]) {
       expect(tried, route).toContain(route);
     }
