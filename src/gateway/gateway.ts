@@ -16,6 +16,7 @@ import {
   type EgressDeps,
 } from './egress-proxy.js';
 import { handleGit, type GitContext, type GitUpstream } from './git-proxy.js';
+import { handleGitHub, type GitHubApi, type GitHubContext } from './github-api.js';
 import { refuse } from './http-util.js';
 import {
   handleModel,
@@ -73,6 +74,11 @@ export interface AttachOptions {
    */
   repos?: Readonly<Record<string, GitUpstream>>;
   limits?: Partial<GatewayLimits>;
+  /**
+   * The session's repo on GitHub, for the `/github/` route the agent's tools call;
+   * omitted: that route refuses everything.
+   */
+  github?: GitHubApi;
   /** Counts and limits this sandbox's model use; omitted: neither. */
   meter?: ModelMeter;
 }
@@ -161,13 +167,17 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       branch: attach.branch,
     };
 
+    const github: GitHubContext = { api: attach.github, upstreams };
+
     const route = (req: IncomingMessage, res: ServerResponse) => {
       const url = req.url ?? '';
       if (url.startsWith('/model/')) {
         return handleModel(models, attach.meter, req, res);
       }
-      if (url.startsWith('/git/')) {
+      const isGit = url.startsWith('/git/');
+      if (isGit || url.startsWith('/github/')) {
         if (!limiter.takeRequest()) {
+          req.resume();
           refuse(res, {
             status: 429,
             code: 'requests-per-second',
@@ -175,7 +185,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
           });
           return;
         }
-        return handleGit(git, req, res);
+        return isGit ? handleGit(git, req, res) : handleGitHub(github, req, res);
       }
       if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) return handleForward(egress, deps, req, res);
       egress.recordDenial({

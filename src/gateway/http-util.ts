@@ -40,7 +40,7 @@ export function forwardHeaders(
 
 /** A refusal as the gateway sends it: the status, a reason code and one line for people. */
 export interface Refusal {
-  status: 400 | 403 | 404 | 405 | 429 | 502 | 503;
+  status: 400 | 403 | 404 | 405 | 413 | 429 | 502 | 503;
   /** Sent as X-Hangar-Deny-Reason (403) or X-Hangar-Limit (429). */
   code: string;
   message: string;
@@ -51,6 +51,7 @@ const STATUS_TEXT: Record<Refusal['status'], string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  413: 'Content Too Large',
   429: 'Too Many Requests',
   502: 'Bad Gateway',
   503: 'Service Unavailable',
