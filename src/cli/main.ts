@@ -30,6 +30,10 @@ const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
     load: async () => (await import('./commands/sessions.js')).registerSessions,
   },
   { commands: ['pr'], load: async () => (await import('./commands/pr.js')).registerPullRequest },
+  {
+    commands: ['schedule'],
+    load: async () => (await import('./commands/schedule.js')).registerSchedule,
+  },
   { commands: ['open'], load: async () => (await import('./commands/open.js')).registerOpen },
   { commands: ['remote'], load: async () => (await import('./commands/remote.js')).registerRemote },
   {

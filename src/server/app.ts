@@ -11,6 +11,7 @@ import type { GitHub } from '../github/github.js';
 import type { PullRequests } from '../github/pull-requests.js';
 import type { EventLog } from '../sessions/event-log.js';
 import type { Runner } from '../sessions/runner.js';
+import type { Scheduler } from '../schedules/scheduler.js';
 import type { UpstreamRules } from '../gateway/resolver.js';
 import type { ModelLimits } from '../gateway/model-usage.js';
 import type { Store } from '../store/store.js';
@@ -23,6 +24,7 @@ import { agentRoutes } from './routes/agents.js';
 import { bundleRoutes } from './routes/bundles.js';
 import { githubWebhookRoutes, WEBHOOK_PATH } from './routes/github-webhooks.js';
 import { sessionGitRoutes } from './routes/session-git.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
 import { githubRoutes } from './routes/github.js';
@@ -53,6 +55,8 @@ export interface AppOptions {
     modelLimits?: ModelLimits;
     /** Sessions' pull requests: Create PR, and the webhook route that keeps them current. */
     pullRequests?: PullRequests;
+    /** Schedules' runs; without it `/schedules` is not served. */
+    scheduler?: Scheduler;
   };
   /** The URL people reach this server at, for links (default: the request's origin). */
   publicUrl?: () => string;
@@ -170,6 +174,18 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       }),
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));
+    if (options.sessions.scheduler) {
+      app.route(
+        '/api/v1',
+        scheduleRoutes(store.db, {
+          scheduler: options.sessions.scheduler,
+          clock,
+          agents,
+          github,
+          upstreams,
+        }),
+      );
+    }
   }
 
   if (options.webDir) app.get('*', webApp(options.webDir));

@@ -17,11 +17,13 @@ import { createApp } from './app.js';
 import { AGENTS } from '../agents/index.js';
 import { agentStatuses, type AgentStatus } from '../agents/readiness.js';
 import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
-import { systemLookup } from '../gateway/resolver.js';
+import { systemLookup, type UpstreamRules } from '../gateway/resolver.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import { LocalDriver, localDriverOptionsFrom } from '../sandbox/local-driver.js';
 import { EventLog } from '../sessions/event-log.js';
 import { Runner, runnerIdFor } from '../sessions/runner.js';
+import { Scheduler } from '../schedules/scheduler.js';
+import { scheduledSessionStarter } from '../schedules/start-session.js';
 import { ADMIN_TOKEN_FILE } from '../data-dir.js';
 import { packageVersion } from '../version.js';
 import { bootstrapAdmin } from './bootstrap.js';
@@ -143,6 +145,11 @@ export async function startServer(
         outputLimits: config.outputLimits,
       },
     });
+    const upstreams: UpstreamRules = {
+      pins: gatewayOptions.pins ?? new Map(),
+      gitHosts: gatewayOptions.gitHosts ?? new Set(),
+      lookup: systemLookup,
+    };
     let url = '';
     const publicUrl = () => config.publicUrl ?? url;
     const pullRequests = sessionPullRequests({
@@ -152,6 +159,19 @@ export async function startServer(
       runner,
       publicUrl,
       logger: log,
+    });
+    const scheduler = new Scheduler({
+      db: store.db,
+      logger: log,
+      owner: runner.id,
+      startSession: scheduledSessionStarter({
+        db: store.db,
+        log: events,
+        upstreams,
+        github,
+        agents,
+        kick: () => runner.kick(),
+      }),
     });
     const app = createApp({
       store,
@@ -164,13 +184,10 @@ export async function startServer(
       sessions: {
         log: events,
         runner,
-        upstreams: {
-          pins: gatewayOptions.pins ?? new Map(),
-          gitHosts: gatewayOptions.gitHosts ?? new Set(),
-          lookup: systemLookup,
-        },
+        upstreams,
         modelLimits: config.modelLimits,
         pullRequests,
+        scheduler,
       },
       github,
       publicUrl,
@@ -183,6 +200,7 @@ export async function startServer(
     url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     await runner.start();
     pullRequests.start();
+    await scheduler.start();
     log.info({ url, store: store.kind }, 'hangar listening');
     return {
       url,
@@ -196,6 +214,7 @@ export async function startServer(
         if ('closeAllConnections' in server) server.closeAllConnections();
         await closed;
         log.info('http server closed; stopping sessions');
+        await scheduler.stop();
         await pullRequests.stop();
         await runner.stop();
         log.info('sessions stopped');

@@ -16,6 +16,10 @@ import { loadSecretKey } from '../github/secret-box.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import { EventLog } from '../sessions/event-log.js';
 import { Runner } from '../sessions/runner.js';
+import { Scheduler } from '../schedules/scheduler.js';
+import { scheduledSessionStarter } from '../schedules/start-session.js';
+import { AGENT_NAMES } from '../agents/catalog.js';
+import type { Schedule } from '../store/schedules.js';
 import type { Store } from '../store/store.js';
 import { openTestStore } from '../store/test-store.js';
 import { createApp } from './app.js';
@@ -33,6 +37,10 @@ export interface TestApp {
   github: GitHubStandIn | undefined;
   /** Sessions' pull requests (with `sessions`), e.g. to start polling. */
   pullRequests: PullRequests | undefined;
+  /** Schedules' runs (with `sessions`), on the app's clock: `tick()` starts what is due. */
+  scheduler: Scheduler | undefined;
+  /** How a schedule's run makes its session here, for a second scheduler on the same store. */
+  startScheduledSession: (schedule: Schedule, sessionId: string) => Promise<void>;
   /** Moves the server's clock, e.g. past a token's expiry. */
   setNow(date: Date): void;
   request(
@@ -113,6 +121,23 @@ export async function openTestApp(
       publicUrl: () => 'http://hangar.test',
       logger,
     });
+  const clock = () => now ?? new Date();
+  const startScheduledSession = scheduledSessionStarter({
+    db: store.db,
+    log,
+    github,
+    agents: options.agents ?? AGENT_NAMES.map((name) => ({ name, usable: true })),
+    kick: () => runner?.kick(),
+  });
+  const scheduler =
+    runner &&
+    new Scheduler({
+      db: store.db,
+      logger,
+      owner: runner.id,
+      clock,
+      startSession: startScheduledSession,
+    });
   const app = createApp({
     store,
     dataDir,
@@ -121,8 +146,8 @@ export async function openTestApp(
     logger,
     trustedDomains,
     version: 'test',
-    clock: () => now ?? new Date(),
-    sessions: runner && pullRequests && { log, runner, pullRequests },
+    clock,
+    sessions: runner && pullRequests && { log, runner, pullRequests, scheduler },
     keepAliveMs: options.keepAliveMs,
     webDir: options.webDir,
     agents: options.agents,
@@ -136,6 +161,8 @@ export async function openTestApp(
     token,
     github: standIn,
     pullRequests,
+    scheduler,
+    startScheduledSession,
     setNow: (date) => {
       now = date;
     },
@@ -164,6 +191,7 @@ export async function openTestApp(
         if ('closeAllConnections' in closing) closing.closeAllConnections();
         await new Promise((resolve) => closing.close(resolve));
       }
+      await scheduler?.stop();
       await pullRequests?.stop();
       await runner?.stop();
       await store.close();

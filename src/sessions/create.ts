@@ -21,6 +21,8 @@ export interface NewSessionInput {
   model?: string | undefined;
   /** Default: from the prompt. */
   title?: string | undefined;
+  /** Default: a new one. A schedule's run chooses it first, so a retry finds the session. */
+  id?: string | undefined;
 }
 
 /** What creating a session needs. */
@@ -69,7 +71,7 @@ export async function createSession(
     checked.upstreams,
     checked.authorization,
   );
-  const id = newId('ses');
+  const id = input.id ?? newId('ses');
   const title = input.title ?? titleFromPrompt(input.prompt);
   const branch = sessionBranch(title, id);
   await insertSession(db, {

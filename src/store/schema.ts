@@ -275,3 +275,76 @@ export const githubDeliveries = pgTable('github_deliveries', {
   event: text('event').notNull(),
   receivedAt: ts('received_at').notNull().defaultNow(),
 });
+
+/**
+ * A schedule (`hangar schedule create`): a task started as a new session on a cron, in
+ * its time zone, pinned to one environment and agent. `nextRunAt` is when it is next
+ * due (null while paused); a runner takes a due schedule under a row lock and moves it
+ * to its next time in the same transaction, so two servers never start one run twice.
+ */
+export const schedules = pgTable(
+  'schedules',
+  {
+    id: text('id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    /** The task: each run's first message. */
+    prompt: text('prompt').notNull(),
+    /** The repository's git URL, and its branch (null: the remote's HEAD at each run). */
+    repoUrl: text('repo_url').notNull(),
+    branch: text('branch'),
+    environmentId: text('environment_id')
+      .notNull()
+      .references(() => environments.id),
+    agent: text('agent').notNull(),
+    model: text('model'),
+    /** Five-field cron (minute hour day month weekday), as croner reads it. */
+    cron: text('cron').notNull(),
+    /** An IANA time zone, e.g. `Europe/Berlin`. */
+    timezone: text('timezone').notNull().default('UTC'),
+    paused: boolean('paused').notNull().default(false),
+    nextRunAt: ts('next_run_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [index('schedules_user').on(t.userId), index('schedules_due').on(t.nextRunAt)],
+);
+
+/** What became of a schedule's run: a session started, skipped (overlap) or failed to start. */
+export const scheduleRunStatuses = ['starting', 'started', 'skipped', 'failed'] as const;
+
+/**
+ * One due time of a schedule, recorded once: (schedule_id, due_at) is unique for the
+ * cron's runs. A run is
+ * `starting` under a lease until its session exists, so a server that dies between the
+ * two leaves it for the next one to finish, never to start twice.
+ */
+export const scheduleRuns = pgTable(
+  'schedule_runs',
+  {
+    id: text('id').primaryKey(),
+    scheduleId: text('schedule_id')
+      .notNull()
+      .references(() => schedules.id, { onDelete: 'cascade' }),
+    dueAt: ts('due_at').notNull(),
+    /** `manual` for `hangar schedule run`, `cron` otherwise. */
+    trigger: text('trigger', { enum: ['cron', 'manual'] }).notNull(),
+    status: text('status', { enum: scheduleRunStatuses }).notNull(),
+    /** The session this run is (its id chosen before it is made, so a retry finds it); none when skipped. */
+    sessionId: text('session_id'),
+    /** Why a run was skipped or failed to start. */
+    reason: text('reason'),
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: ts('lease_expires_at'),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [
+    // A cron's due time runs once; runs by hand are not bound to the cron's times.
+    uniqueIndex('schedule_runs_due')
+      .on(t.scheduleId, t.dueAt)
+      .where(sql`${t.trigger} = 'cron'`),
+    index('schedule_runs_starting').on(t.status, t.leaseExpiresAt),
+  ],
+);

@@ -7,6 +7,7 @@ import { match, navigate, usePath } from './router';
 import { EnvironmentsPage } from './pages/EnvironmentsPage';
 import { LoginPage } from './pages/LoginPage';
 import { NewSessionPage } from './pages/NewSessionPage';
+import { SchedulesPage } from './pages/SchedulesPage';
 import { SessionPage } from './pages/SessionPage';
 import { SettingsPage } from './pages/SettingsPage';
 
@@ -116,6 +117,7 @@ function Page({ path }: { path: string }) {
     return <EnvironmentsPage key={params.id} selected={params.id ?? null} />;
   }
   if (match('/environments', path)) return <EnvironmentsPage selected={null} />;
+  if (match('/schedules', path)) return <SchedulesPage />;
   if (match('/settings', path)) return <SettingsPage />;
   if (path === '/' || path === '') return <NewSessionPage />;
   return (

@@ -202,7 +202,7 @@ function readText(file: string, flag: string): string {
 }
 
 /** Finds an environment by id, or by name (a live one before an archived one). */
-async function findEnvironment(api: ApiClient, ref: string): Promise<Environment> {
+export async function findEnvironment(api: ApiClient, ref: string): Promise<Environment> {
   if (/^env_[0-9a-z]+$/.test(ref))
     return api.data(api.http.GET('/api/v1/environments/{id}', { params: { path: { id: ref } } }));
   const { environments } = await api.data(

@@ -101,6 +101,9 @@ export function Sidebar({ path }: { path: string }) {
         >
           Environments
         </Link>
+        <Link href="/schedules" aria-current={path === '/schedules' ? 'page' : undefined}>
+          Schedules
+        </Link>
         <Link href="/settings" aria-current={path === '/settings' ? 'page' : undefined}>
           Settings
         </Link>
