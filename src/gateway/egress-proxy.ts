@@ -1,5 +1,5 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { decide, splitAuthority, type EgressPolicy } from './egress-policy.js';
 import { forwardHeaders, refuse, refuseSocket, type Refusal } from './http-util.js';
@@ -11,8 +11,23 @@ import { parseClientHello, sameServerName } from './tls-sni.js';
 /** Opens a TCP connection to exactly this address (never a name). */
 export type Dial = (address: IpAddress, port: number) => Socket;
 
+/**
+ * How much a tunnel's socket buffers before pipe() waits for it to drain (Node's default
+ * is 16 KiB, less than one 64 KiB read: each read would wait for a drain). Per socket,
+ * so bounded by the sandbox's tunnel limit.
+ */
+export const TUNNEL_BUFFER_BYTES = 256 * 1024;
+
 export const dialDirect: Dial = (address, port) =>
-  connect({ host: address.text, port, family: address.family, noDelay: true, allowHalfOpen: true });
+  connect({
+    host: address.text,
+    port,
+    family: address.family,
+    noDelay: true,
+    allowHalfOpen: true,
+    // Passed on to the stream (Node's own typings leave it out of the connect options).
+    highWaterMark: TUNNEL_BUFFER_BYTES,
+  } as NetConnectOpts);
 
 /** How long a dial (and, for plain HTTP, the wait for response headers) may take. */
 export const CONNECT_TIMEOUT_MS = 30_000;

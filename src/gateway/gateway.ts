@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { runInBackground } from '../background.js';
 import { ConflictError, ValidationError } from '../errors.js';
@@ -10,6 +10,7 @@ import {
   dialDirect,
   handleConnect,
   handleForward,
+  TUNNEL_BUFFER_BYTES,
   type Denial,
   type Dial,
   type EgressContext,
@@ -95,6 +96,13 @@ export interface Attachment {
 
 export interface Gateway {
   attach(sandboxId: string, options: AttachOptions): Promise<Attachment>;
+  /**
+   * Serves the sandbox attached at `socketPath` on `listener` too: a socket listening
+   * inside the sandbox's own network namespace (gateway-netns.ts), so its connections
+   * are accepted here with no relay between. False when nothing is attached there.
+   * The listener is closed on detach.
+   */
+  serve(socketPath: string, listener: Server): boolean;
   /** Detaches every sandbox. */
   close(): Promise<void>;
 }
@@ -142,6 +150,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     gitHosts: options.gitHosts ?? new Set(),
   };
   const attached = new Map<string, Attachment>();
+  /** By socket path: hands a listener's connections to that attachment's server. */
+  const adopters = new Map<string, (listener: Server) => void>();
 
   async function attach(sandboxId: string, attach: AttachOptions): Promise<Attachment> {
     if (attached.has(sandboxId))
@@ -202,7 +212,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       });
     };
 
-    const server = createServer({ requestTimeout: 0 });
+    const server = createServer({ requestTimeout: 0, highWaterMark: TUNNEL_BUFFER_BYTES });
     const sockets = new Set<Socket>();
     server.on('connection', (socket: Socket) => {
       sockets.add(socket);
@@ -246,6 +256,22 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
     });
     chmodSync(attach.socketPath, 0o600);
 
+    const listeners = new Set<Server>();
+    const adopt = (listener: Server) => {
+      listeners.add(listener);
+      // Its sockets behave as the unix socket's (it was made by another process): a
+      // client's half-close does not end our side (the answer may still flow), small
+      // writes go out at once, and a tunnel buffers a whole read.
+      Object.assign(listener, {
+        allowHalfOpen: true,
+        noDelay: true,
+        highWaterMark: TUNNEL_BUFFER_BYTES,
+      });
+      listener.on('connection', (socket: Socket) => server.emit('connection', socket));
+      listener.once('close', () => listeners.delete(listener));
+    };
+    adopters.set(attach.socketPath, adopt);
+
     const attachment: Attachment = {
       sandboxId,
       socketPath: attach.socketPath,
@@ -254,6 +280,8 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       detach: async () => {
         if (attached.get(sandboxId) !== attachment) return;
         attached.delete(sandboxId);
+        if (adopters.get(attach.socketPath) === adopt) adopters.delete(attach.socketPath);
+        for (const listener of listeners) listener.close();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         for (const socket of sockets) socket.destroy();
         await closed;
@@ -265,6 +293,12 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
 
   return {
     attach,
+    serve: (socketPath, listener) => {
+      const adopt = adopters.get(socketPath);
+      if (!adopt) return false;
+      adopt(listener);
+      return true;
+    },
     close: async () => {
       await Promise.all([...attached.values()].map((a) => a.detach()));
     },

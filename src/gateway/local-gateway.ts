@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { ulid } from 'ulid';
 import { ValidationError } from '../errors.js';
@@ -59,6 +60,8 @@ export interface LocalGateway {
   /** Pass as SandboxSpec.env (with the sandbox's gateway address). */
   env(address: string): Record<string, string>;
   attachment: Attachment;
+  /** Serves the sandbox on a listener in its own network namespace (Gateway.serve). */
+  serve(socketPath: string, listener: Server): boolean;
   /** Lines for stderr at exit: what was blocked. Empty when nothing was. */
   summary(): string[];
   close(): Promise<void>;
@@ -86,6 +89,7 @@ export async function startLocalGateway(
     socketPath,
     env: sandboxEnv,
     attachment,
+    serve: (path, listener) => gateway.serve(path, listener),
     summary: () => {
       const lines = summarizeDenials(attachment.denials());
       return lines.length === 0

@@ -101,11 +101,13 @@ export function holderArgs(
   procHas: (entry: string) => boolean,
   seccompFd: number,
   binds: readonly Bind[] = [],
+  /** Stay in the network namespace it was started in (a prepared one: gateway-netns.ts). */
+  keepNet = false,
 ): string[] {
   return [
     ...mountArgs(root, procHas, binds),
     '--unshare-pid',
-    '--unshare-net',
+    ...(keepNet ? [] : ['--unshare-net']),
     '--unshare-ipc',
     '--unshare-uts',
     '--unshare-cgroup',

@@ -27,6 +27,8 @@ const MAX_HOLDER_OUTPUT = 64 * 1024;
  */
 export const HOLDER_SCRIPT = [
   'set -e',
+  // The prepared network namespace's fd (nsenter has entered it): not for the sandbox.
+  'exec 6<&-',
   'for f in "$@"; do shift; [ "$f" = -- ] && break; echo $$ > "$f"; done',
   'cd "$DIR"',
   'mount -t ext4 -o loop,nosuid,nodev,noinit_itable,discard disk.img disk',
@@ -97,7 +99,12 @@ export interface HolderOptions {
   ids: UserIds;
   /** The live layers' mask layers (live-masks.ts), if any path needs hiding. */
   masks: string | undefined;
-  tools: { unshare: string; sh: string; bwrap: string };
+  tools: { unshare: string; sh: string; bwrap: string; nsenter: string };
+  /**
+   * A prepared network namespace (gateway-netns.ts) to start in, as an open fd; without
+   * it bwrap makes a new one with only `lo`.
+   */
+  netnsFd?: number;
   /** The compiled seccomp filter. */
   seccomp: Buffer;
   /** Holders this process started, by sandbox id: the holder is added and removed on exit. */
@@ -124,10 +131,22 @@ export function startHolder(options: HolderOptions): Promise<Running> {
     mkdirSync(join(dir, 'binds', `${i}.src`), { recursive: true });
     mkdirSync(join(dir, 'binds', `${i}`), { recursive: true });
   });
-  const holder = holderArgs(sandboxFiles(dir).root, hostProcHas, 5, bindViews(dir, options.binds));
+  const netnsFd = options.netnsFd;
+  const keepNet = netnsFd !== undefined;
+  const holder = holderArgs(
+    sandboxFiles(dir).root,
+    hostProcHas,
+    5,
+    bindViews(dir, options.binds),
+    keepNet,
+  );
+  // In a prepared namespace: nsenter joins it (fd 6) first, and the script closes fd 6.
+  const command = keepNet ? tools.nsenter : tools.unshare;
+  const prefix = keepNet ? ['--net=/proc/self/fd/6', '--', tools.unshare] : [];
   const child = spawn(
-    tools.unshare,
+    command,
     [
+      ...prefix,
       '--mount',
       '--propagation',
       'private',
@@ -142,8 +161,8 @@ export function startHolder(options: HolderOptions): Promise<Running> {
       ...viaArgsFd(holder, 4),
     ],
     {
-      // fd 3: bwrap's info; 4: its options; 5: the seccomp filter.
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+      // fd 3: bwrap's info; 4: its options; 5: the seccomp filter; 6: the namespace.
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...(keepNet ? [netnsFd] : [])],
       cwd: '/',
       env: holderEnv(options),
     },

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
+import type { Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ulid } from 'ulid';
 import { HangarError, NotFoundError } from '../errors.js';
@@ -20,6 +21,7 @@ import {
   type CgroupPaths,
 } from './cgroups.js';
 import type { Sandbox, SandboxDriver, SandboxSpec } from './driver.js';
+import { GatewayNetnsPool, type GatewayNetns } from './gateway-netns.js';
 import { HostToolPaths, type HostTool } from './host-tools.js';
 import { resolveLimits, specLimits, type HostCapacity, type Limits } from './limits.js';
 import { liveMasks } from './live-masks.js';
@@ -55,6 +57,17 @@ export interface LocalDriverOptions {
   uids?: UidRange;
   /** PATH to find host tools on. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * The gateway, when it runs in this process: a sandbox's 127.0.0.1:<port> is then a
+   * socket it accepts on directly (gateway-netns.ts). Without it, or for a socket it
+   * does not serve, a socat relay bridges to the gateway's unix socket.
+   */
+  gateway?: GatewayAcceptor;
+}
+
+/** What the driver needs of an in-process gateway (gateway.ts's `serve`). */
+export interface GatewayAcceptor {
+  serve(socketPath: string, listener: Server): boolean;
 }
 
 /**
@@ -101,6 +114,8 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
   /** Holders this process started, so it can wait for them to exit. */
   readonly children = new Map<string, ChildProcess>();
   readonly relays = new Map<string, ChildProcess>();
+  readonly netnsInUse = new Map<string, GatewayNetns>();
+  private netnsPool: GatewayNetnsPool | undefined;
 
   constructor(options: LocalDriverOptions) {
     if (process.platform !== 'linux') {
@@ -151,7 +166,7 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
 
   async create(spec: SandboxSpec = {}): Promise<Sandbox> {
     const limits = specLimits(spec.limits ?? {}, resolveLimits({}, this.hostCapacity()));
-    if (spec.gatewaySocket !== undefined) this.tool('socat');
+    if (spec.gatewaySocket !== undefined && !this.options.gateway) this.tool('socat');
     const gatewayPort = checkSpec(spec);
     this.base ??= prepareBase(this.dataDir, this.options.rootfs);
     checkOutsideLive(this.dataDir, this.base.live);
@@ -269,5 +284,27 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
   /** A host tool's path; socat is looked for only when a sandbox has a gateway. */
   tool(name: HostTool): string {
     return this.tools.get(name);
+  }
+
+  get gateway(): GatewayAcceptor | undefined {
+    return this.options.gateway;
+  }
+
+  /** A prepared network namespace listening on `port` (from the warm pool, refilled). */
+  takeNetns(port: number): Promise<GatewayNetns> {
+    this.netnsPool ??= new GatewayNetnsPool({ bwrap: this.tool('bwrap') });
+    return this.netnsPool.take(port);
+  }
+
+  /** Makes a namespace for `port` ahead of the first sandbox (e.g. while a CLI loads). */
+  prepareNetns(port: number): void {
+    if (!this.options.gateway) return;
+    this.netnsPool ??= new GatewayNetnsPool({ bwrap: this.tool('bwrap') });
+    this.netnsPool.refill(port);
+  }
+
+  /** Closes the namespaces pooled for sandboxes not yet made. */
+  async close(): Promise<void> {
+    await this.netnsPool?.close();
   }
 }

@@ -5,6 +5,8 @@ import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { procsFiles, readUsage, removeCgroups, type CgroupPaths } from './cgroups.js';
 import type { ExecOptions, ExecResult, Sandbox, SandboxState, SandboxStats } from './driver.js';
 import { execIn } from './exec.js';
+import type { GatewayAcceptor } from './local-driver.js';
+import type { GatewayNetns } from './gateway-netns.js';
 import { startGatewayRelay, stopRelay } from './gateway-relay.js';
 import { startHolder } from './holder.js';
 import type { HostTool } from './host-tools.js';
@@ -34,6 +36,11 @@ export interface SandboxHost {
   readonly children: Map<string, ChildProcess>;
   /** Gateway relays this process started. */
   readonly relays: Map<string, ChildProcess>;
+  /** Prepared network namespaces started sandboxes are in, whose listener the gateway serves. */
+  readonly netnsInUse: Map<string, GatewayNetns>;
+  /** The gateway, when in this process. */
+  readonly gateway: GatewayAcceptor | undefined;
+  takeNetns(port: number): Promise<GatewayNetns>;
   tool(name: HostTool): string;
   createCgroups(id: string, limits: Limits): CgroupPaths;
   liveMasks(live: readonly string[]): Promise<string | undefined>;
@@ -92,24 +99,16 @@ export class LocalSandbox implements Sandbox {
     }
 
     const masks = await this.host.liveMasks(this.saved.base.live);
-    const running = await startHolder({
-      id: this.id,
-      dir: this.dir,
-      base: this.saved.base,
-      binds: this.saved.binds,
-      cgroups: this.saved.cgroups,
-      ids: this.ids,
-      masks,
-      tools: {
-        unshare: this.host.tool('unshare'),
-        sh: this.host.tool('sh'),
-        bwrap: this.host.tool('bwrap'),
-      },
-      seccomp: this.host.seccomp,
-      children: this.host.children,
-    });
-    writeFileSync(this.files.running, JSON.stringify(running));
-    if (this.saved.gatewaySocket !== undefined) {
+    const netns = await this.gatewayNetns();
+    let running: Running;
+    try {
+      running = await this.startHolder(masks, netns);
+    } catch (error) {
+      netns?.close();
+      this.host.netnsInUse.delete(this.id);
+      throw error;
+    }
+    if (this.saved.gatewaySocket !== undefined && netns === undefined) {
       try {
         const relay = await startGatewayRelay({
           netns: `/proc/${running.initPid}/ns/net`,
@@ -130,6 +129,46 @@ export class LocalSandbox implements Sandbox {
         throw error;
       }
     }
+  }
+
+  /**
+   * With the gateway in this process: a prepared network namespace whose 127.0.0.1:<port>
+   * listener the gateway now serves. Otherwise none (bwrap makes the namespace; a relay
+   * bridges to the gateway's socket).
+   */
+  private async gatewayNetns(): Promise<GatewayNetns | undefined> {
+    const socket = this.saved.gatewaySocket;
+    if (socket === undefined || !this.host.gateway) return undefined;
+    const netns = await this.host.takeNetns(this.saved.gatewayPort);
+    if (!this.host.gateway.serve(socket, netns.server)) {
+      netns.close();
+      return undefined;
+    }
+    this.host.netnsInUse.set(this.id, netns);
+    return netns;
+  }
+
+  private async startHolder(masks: string | undefined, netns: GatewayNetns | undefined) {
+    const running = await startHolder({
+      id: this.id,
+      dir: this.dir,
+      base: this.saved.base,
+      binds: this.saved.binds,
+      cgroups: this.saved.cgroups,
+      ids: this.ids,
+      masks,
+      tools: {
+        unshare: this.host.tool('unshare'),
+        sh: this.host.tool('sh'),
+        bwrap: this.host.tool('bwrap'),
+        nsenter: this.host.tool('nsenter'),
+      },
+      ...(netns ? { netnsFd: netns.nsFd } : {}),
+      seccomp: this.host.seccomp,
+      children: this.host.children,
+    });
+    writeFileSync(this.files.running, JSON.stringify(running));
+    return running;
   }
 
   async exec(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -165,6 +204,8 @@ export class LocalSandbox implements Sandbox {
       stopRelay(relay);
       this.host.relays.delete(this.id);
     }
+    this.host.netnsInUse.get(this.id)?.close();
+    this.host.netnsInUse.delete(this.id);
     if (running) {
       // SIGKILL to the pid-namespace init: the kernel kills every process in the sandbox.
       for (const pid of [running.initPid, running.holderPid]) {

@@ -121,7 +121,14 @@ export async function startServer(
       log: events,
       driver:
         deps.driver ??
-        lazyDriver(() => new LocalDriver(localDriverOptionsFrom(process.env, config.dataDir))),
+        lazyDriver(
+          () =>
+            new LocalDriver({
+              ...localDriverOptionsFrom(process.env, config.dataDir),
+              // In this process: sandboxes' connections are accepted by it directly.
+              gateway,
+            }),
+        ),
       gateway,
       dataDir: config.dataDir,
       installAgent: (agent) => agent.install(config.agentsDir),

@@ -96,10 +96,12 @@ beforeAll(async () => {
     ),
     onDenial: (sandboxId, denial) => denied.push({ sandboxId, denial }),
   });
-  driver = new LocalDriver({ dataDir, cgroupGroup: `hangar-attack-gw-${process.pid}` });
+  // The gateway accepts in each sandbox's own network namespace, as `hangar serve` does.
+  driver = new LocalDriver({ dataDir, cgroupGroup: `hangar-attack-gw-${process.pid}`, gateway });
 }, 120_000);
 
 afterAll(async () => {
+  await driver.close();
   await gateway.close();
   await closeServer(site);
   await closeServer(echo);

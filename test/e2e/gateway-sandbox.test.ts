@@ -46,10 +46,12 @@ beforeAll(async () => {
       }),
     },
   });
-  driver = new LocalDriver({ dataDir, cgroupGroup: `hangar-gw-test-${process.pid}` });
+  // The gateway accepts in each sandbox's own network namespace, as `hangar serve` does.
+  driver = new LocalDriver({ dataDir, cgroupGroup: `hangar-gw-test-${process.pid}`, gateway });
 }, 120_000);
 
 afterAll(async () => {
+  await driver.close();
   await gateway.close();
   await closeServer(web);
   rmSync(dataDir, { recursive: true, force: true });

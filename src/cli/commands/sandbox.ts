@@ -2,6 +2,7 @@ import { CommanderError, type Command } from 'commander';
 import { dataDirFrom } from '../../data-dir.js';
 import { ValidationError } from '../../errors.js';
 import type { LocalGateway } from '../../gateway/local-gateway.js';
+import type { GatewayAcceptor } from '../../sandbox/local-driver.js';
 import { CliError } from '../errors.js';
 import { table, type Io } from '../io.js';
 
@@ -22,9 +23,9 @@ export function registerSandbox(program: Command, io: Io): void {
     .command('sandbox')
     .description('run commands in local sandboxes, isolated as agent sessions are')
     .exitOverride();
-  const driver = async () => {
+  const driver = async (gateway?: GatewayAcceptor) => {
     const { LocalDriver, localDriverOptionsFrom } = await import('../../sandbox/local-driver.js');
-    return new LocalDriver(localDriverOptionsFrom(io.env, dataDirFrom(io.env)));
+    return new LocalDriver({ ...localDriverOptionsFrom(io.env, dataDirFrom(io.env)), gateway });
   };
 
   sandbox
@@ -64,13 +65,20 @@ export function registerSandbox(program: Command, io: Io): void {
       checkFlag(() => input.pids === undefined || parsePids(input.pids));
       checkFlag(() => input.disk === undefined || parseSize(input.disk, 'disk'));
 
-      const local = await driver();
-      const limits = checkFlag(() => resolveLimits(input, local.hostCapacity()));
       // The sandbox's gateway, in this process: egress policy, model key, denial summary.
+      // It accepts the sandbox's connections itself, on a listener in the sandbox's
+      // network namespace, which is made while the gateway starts.
+      const started: { gateway?: LocalGateway } = {};
+      const local = await driver({
+        serve: (socketPath, listener) => started.gateway?.serve(socketPath, listener) ?? false,
+      });
+      const limits = checkFlag(() => resolveLimits(input, local.hostCapacity()));
+      local.prepareNetns(DEFAULT_GATEWAY_PORT);
       const gateway = await startGateway(io.env, {
         network: options.network,
         allow: options.allow,
       });
+      started.gateway = gateway;
       let box;
       try {
         box = await local.create({
@@ -80,6 +88,7 @@ export function registerSandbox(program: Command, io: Io): void {
         });
       } catch (error) {
         await gateway.close();
+        await local.close();
         throw error;
       }
       const abort = new AbortController();
@@ -121,6 +130,7 @@ export function registerSandbox(program: Command, io: Io): void {
         }
         for (const line of gateway.summary()) io.err(line);
         await gateway.close();
+        await local.close();
       }
       if (exitCode !== 0) throw new CommanderError(exitCode, 'hangar.sandbox.exit', '');
     });
