@@ -83,6 +83,16 @@ export interface TurnSpec {
   model: string | null;
   /** A file in the sandbox that the agent's hooks may write variables to, for later commands. */
   envFile: string;
+  /** MCP servers Hangar gives the agent (beside the repo's own `.mcp.json`). */
+  mcpServers?: readonly McpServerSpec[];
+}
+
+/** A stdio MCP server the agent starts inside the sandbox. */
+export interface McpServerSpec {
+  name: string;
+  command: string;
+  args: readonly string[];
+  env: Readonly<Record<string, string>>;
 }
 
 /** One turn's process: argv, the variables it adds, and what it is given on stdin. */

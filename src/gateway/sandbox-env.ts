@@ -23,6 +23,8 @@ export function sandboxEnv(address: string): Record<string, string> {
     ANTHROPIC_API_KEY: PLACEHOLDER_API_KEY,
     OPENAI_BASE_URL: `${proxy}/model/openai/v1`,
     OPENAI_API_KEY: PLACEHOLDER_API_KEY,
+    // Where Hangar's own tools in the sandbox reach the gateway (its /github/ route).
+    HANGAR_GATEWAY_URL: proxy,
   };
 }
 

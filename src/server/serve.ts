@@ -24,6 +24,7 @@ import { EventLog } from '../sessions/event-log.js';
 import { Runner, runnerIdFor } from '../sessions/runner.js';
 import { Scheduler } from '../schedules/scheduler.js';
 import { scheduledSessionStarter } from '../schedules/start-session.js';
+import { sessionGitHubApi } from '../github/session-tools.js';
 import { ADMIN_TOKEN_FILE } from '../data-dir.js';
 import { packageVersion } from '../version.js';
 import { bootstrapAdmin } from './bootstrap.js';
@@ -132,6 +133,7 @@ export async function startServer(
       gateway,
       dataDir: config.dataDir,
       installAgent: (agent) => agent.install(config.agentsDir),
+      github: (session) => sessionGitHubApi(github, opened.db, session),
       trustedPatterns: trustedDomains.flatMap((group) => group.patterns),
       modelMeter: (session) =>
         storeModelMeter(

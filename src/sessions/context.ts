@@ -3,6 +3,7 @@ import type { Agent } from '../agents/agent.js';
 import type { InstalledAgent } from '../agents/install.js';
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from '../config.js';
 import type { Gateway } from '../gateway/gateway.js';
+import type { GitHubApi } from '../gateway/github-api.js';
 import type { ModelMeter } from '../gateway/model-gateway.js';
 import type { OutputBound } from '../sandbox/bounded-output.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
@@ -51,6 +52,11 @@ export interface RunnerDeps {
   agentFor?: (name: string) => Agent;
   /** The trusted default list, for the `trusted` level and `includeDefaults`. */
   trustedPatterns: readonly string[];
+  /**
+   * The session's repo on GitHub, for the gateway's `/github/` route and the agent's
+   * GitHub tools; omitted or undefined: the session has neither.
+   */
+  github?: (session: Session) => GitHubApi | undefined;
   /** Counts a session's model use and applies the limits; omitted: not counted. */
   modelMeter?: (session: Session) => ModelMeter;
   logger: Logger;

@@ -5,7 +5,7 @@ import { OutputBoundError, type OutputBound } from '../sandbox/bounded-output.js
 import type { Sandbox } from '../sandbox/driver.js';
 import { getEnvironment } from '../store/environments.js';
 import { appendAgentOutput, loadSession, updateSession, type Session } from '../store/sessions.js';
-import { outputBound, type SessionContext } from './context.js';
+import { outputBound, type RunnerDeps, type SessionContext } from './context.js';
 import type { NewEvent } from './events.js';
 import { provision, startSandbox, type Box } from './provision.js';
 import type { ProvisioningStep, SessionStatus } from './status.js';
@@ -241,6 +241,7 @@ export class LiveSession {
       input,
       resumeId,
       vars: parseDotenv(env.envVars).vars,
+      githubRepo: githubRepoOf(this.ctx.deps, session),
       signal: turn.abort.signal,
       interrupted: () => turn.abort.signal.aborted || turn.interrupted === true,
       bounds: {
@@ -428,4 +429,10 @@ export class LiveSession {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** `owner/repo` of a session on GitHub, for the agent's GitHub tools. */
+function githubRepoOf(deps: RunnerDeps, session: Session): string | undefined {
+  const github = deps.github?.(session);
+  return github ? `${github.owner}/${github.repo}` : undefined;
 }

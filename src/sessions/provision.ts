@@ -1,10 +1,12 @@
+import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { runInBackground } from '../background.js';
 import { bundlePath, gatewaySocketPath, sessionBareRepo } from '../data-dir.js';
 import { policyFor } from '../gateway/egress-policy.js';
 import type { Attachment } from '../gateway/gateway.js';
 import type { GitUpstream } from '../gateway/git-proxy.js';
+import type { GitHubApi } from '../gateway/github-api.js';
 import { runGit } from '../git/run-git.js';
 import { parseDotenv } from '../environments/dotenv.js';
 import type { Sandbox } from '../sandbox/driver.js';
@@ -13,7 +15,15 @@ import { updateSession, type Session } from '../store/sessions.js';
 import { outputBound, type RunnerDeps, type SessionContext } from './context.js';
 import type { Source } from './source.js';
 import type { ProvisioningStep } from './status.js';
-import { AGENT_MOUNT, cloneRepo, repoKey, runSetup } from './workspace.js';
+import {
+  AGENT_MOUNT,
+  cloneRepo,
+  GITHUB_TOOLS_FILE,
+  repoKey,
+  runSetup,
+  TOOLS_MOUNT,
+  toolsDir,
+} from './workspace.js';
 
 /** A session's sandbox, started, and its own gateway attachment. */
 export interface Box {
@@ -112,6 +122,7 @@ export async function startSandbox(
       [repoKey(session)]: upstreamOf(session, sessionBareRepo(dataDir, session.id), repoMaxBytes),
     },
     ...(deps.modelMeter ? { meter: deps.modelMeter(session) } : {}),
+    ...githubOf(deps, session),
   });
   try {
     let sandbox: Sandbox;
@@ -121,7 +132,12 @@ export async function startSandbox(
     } else {
       sandbox = await driver.create({
         gatewaySocket: socketPath,
-        binds: [{ source: agentDir, target: AGENT_MOUNT }],
+        binds: [
+          { source: agentDir, target: AGENT_MOUNT },
+          ...(existsSync(join(toolsDir(), GITHUB_TOOLS_FILE))
+            ? [{ source: toolsDir(), target: TOOLS_MOUNT }]
+            : []),
+        ],
       });
       await updateSession(db, session.id, { sandboxId: sandbox.id });
     }
@@ -152,4 +168,10 @@ export async function mirrorBundle(dataDir: string, session: Session): Promise<v
 function upstreamOf(session: Session, bareRepo: string, maxBytes: number): GitUpstream {
   const source = session.source as Source;
   return source.type === 'bundle' ? { repoDir: bareRepo, maxBytes } : { url: source.url };
+}
+
+/** The session's GitHub for the gateway's /github/ route, when its repo is on GitHub. */
+function githubOf(deps: RunnerDeps, session: Session): { github?: GitHubApi } {
+  const github = deps.github?.(session);
+  return github ? { github } : {};
 }

@@ -1,11 +1,19 @@
 import type { Logger } from 'pino';
-import type { Agent, ParsedLine } from '../agents/agent.js';
+import type { Agent, McpServerSpec, ParsedLine } from '../agents/agent.js';
 import { BoundedRead, type OutputBound } from '../sandbox/bounded-output.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import type { Session } from '../store/sessions.js';
 import type { NewEvent } from './events.js';
 import { OutputBatcher } from './streams.js';
-import { AGENT_MOUNT, ENV_FILE, execEnv, repoDir } from './workspace.js';
+import { sandboxEnv } from '../gateway/sandbox-env.js';
+import {
+  AGENT_MOUNT,
+  ENV_FILE,
+  execEnv,
+  GITHUB_TOOLS_FILE,
+  repoDir,
+  TOOLS_MOUNT,
+} from './workspace.js';
 
 /** One agent turn, as the live session hands it over. */
 export interface TurnRun {
@@ -16,6 +24,8 @@ export interface TurnRun {
   input: string;
   resumeId: string | null;
   vars: Record<string, string>;
+  /** The session's repo on GitHub (`owner/repo`): the agent gets Hangar's GitHub tools for it. */
+  githubRepo?: string | undefined;
   signal: AbortSignal;
   /** True once the turn is interrupted (by the user or by stopping). */
   interrupted: () => boolean;
@@ -46,6 +56,7 @@ export async function runTurn(run: TurnRun): Promise<void> {
     resumeId: run.resumeId,
     model: session.model,
     envFile: ENV_FILE,
+    ...(run.githubRepo ? { mcpServers: [githubTools(run.githubRepo, sandbox)] } : {}),
   });
   const seen = { result: false };
   let agentSessionId = run.resumeId;
@@ -105,4 +116,15 @@ export function systemPrompt(session: Pick<Session, 'branch'>): string {
     'When you have finished a change, commit it with a clear message and push it with `git push origin HEAD`.',
     'Pushes to any other branch are refused.',
   ].join(' ');
+}
+
+/** Hangar's GitHub tools: the bundled MCP server, run by the sandbox's `node`. */
+export function githubTools(fullName: string, sandbox: Pick<Sandbox, 'gateway'>): McpServerSpec {
+  const { HANGAR_GATEWAY_URL = '' } = sandboxEnv(sandbox.gateway ?? '127.0.0.1:9');
+  return {
+    name: 'hangar-github',
+    command: 'node',
+    args: [`${TOOLS_MOUNT}/${GITHUB_TOOLS_FILE}`, fullName],
+    env: { HANGAR_GATEWAY_URL, HANGAR_GITHUB_REPO: fullName },
+  };
 }

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
@@ -20,6 +21,15 @@ import { OutputBatcher } from './streams.js';
  * parent must already exist in the base: a directory bwrap makes for a bind is 0700.
  */
 export const AGENT_MOUNT = '/opt/hangar-agent';
+/** Where Hangar's own tools (the GitHub MCP server) are bound read-only in a sandbox. */
+export const TOOLS_MOUNT = '/opt/hangar-tools';
+/** The GitHub tools' MCP server: one bundled file, run by the sandbox's `node`. */
+export const GITHUB_TOOLS_FILE = 'hangar-github.cjs';
+
+/** The host directory holding the built tools (`dist/mcp`, built by `npm run build`). */
+export function toolsDir(): string {
+  return fileURLToPath(new URL('../../dist/mcp/', import.meta.url));
+}
 /** The sandbox user's home; the repo is cloned into `<HOME>/<repoName>`. */
 export const HOME = '/home/user';
 /** Where the agent's hooks may leave variables for later commands. */

@@ -32,6 +32,29 @@ describe('claudeCodeTurn', () => {
     expect(turn.stdin.endsWith('\n')).toBe(true);
   });
 
+  it("gives the agent Hangar's MCP servers beside the repo's own .mcp.json", () => {
+    const server = {
+      name: 'hangar-github',
+      command: 'node',
+      args: ['/opt/hangar-tools/hangar-github.cjs', 'acme/app'],
+      env: { HANGAR_GATEWAY_URL: 'http://127.0.0.1:3128' },
+    };
+    const { argv } = claudeCodeTurn({ ...spec, mcpServers: [server] });
+    const at = argv.indexOf('--mcp-config');
+    expect(JSON.parse(argv[at + 1] ?? '')).toEqual({
+      mcpServers: {
+        'hangar-github': {
+          type: 'stdio',
+          command: 'node',
+          args: server.args,
+          env: server.env,
+        },
+      },
+    });
+    expect(argv).not.toContain('--strict-mcp-config');
+    expect(claudeCodeTurn(spec).argv).not.toContain('--mcp-config');
+  });
+
   it('resumes a conversation and picks the model when asked', () => {
     const id = '0b7c8a52-5b0e-4d0f-9a53-3f3c1d9c2e11';
     const { argv } = claudeCodeTurn({ ...spec, resumeId: id, model: 'claude-sonnet-4-5' });

@@ -1,4 +1,4 @@
-import type { AgentTurn, TurnSpec } from '../agent.js';
+import type { AgentTurn, McpServerSpec, TurnSpec } from '../agent.js';
 import { CLAUDE_CODE } from './package.js';
 import { STREAM_JSON_ARGS, userMessageLine } from './stream.js';
 
@@ -17,6 +17,8 @@ export function claudeCodeTurn(spec: TurnSpec): AgentTurn {
       spec.systemPrompt,
       ...(spec.resumeId ? ['--resume', spec.resumeId] : []),
       ...(spec.model ? ['--model', spec.model] : []),
+      // Added to the repo's own .mcp.json servers, not instead of them (no --strict-mcp-config).
+      ...(spec.mcpServers?.length ? ['--mcp-config', claudeMcpConfig(spec.mcpServers)] : []),
     ],
     env: {
       CLAUDE_CODE_REMOTE: 'true',
@@ -28,4 +30,12 @@ export function claudeCodeTurn(spec: TurnSpec): AgentTurn {
     },
     stdin: userMessageLine(spec.input),
   };
+}
+
+/** Claude Code's `--mcp-config` JSON for Hangar's servers. */
+export function claudeMcpConfig(servers: readonly McpServerSpec[]): string {
+  const mcpServers = Object.fromEntries(
+    servers.map((s) => [s.name, { type: 'stdio', command: s.command, args: s.args, env: s.env }]),
+  );
+  return JSON.stringify({ mcpServers });
 }
