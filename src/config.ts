@@ -48,6 +48,8 @@ export interface UserLimits {
   bundleBytesPerUser: number;
   /** HANGAR_MAX_STREAMS_PER_USER: live SSE streams (event streams, session feeds) open at once. */
   streamsPerUser: number;
+  /** HANGAR_MAX_SCHEDULES_PER_USER: schedules a user keeps (paused ones count). */
+  schedulesPerUser: number;
 }
 
 /** The limits `hangar serve` uses when no variable sets them. */
@@ -55,6 +57,7 @@ export const DEFAULT_USER_LIMITS: UserLimits = {
   sessionsPerUser: 5,
   bundleBytesPerUser: 1024 * 1024 * 1024,
   streamsPerUser: 20,
+  schedulesPerUser: 20,
 };
 
 /** Bounds on what the host reads from sandboxes, in bytes; past one the session fails. */
@@ -150,6 +153,7 @@ const Env = z.object({
     'megabytes',
   ),
   HANGAR_MAX_STREAMS_PER_USER: count(DEFAULT_USER_LIMITS.streamsPerUser, 'streams'),
+  HANGAR_MAX_SCHEDULES_PER_USER: count(DEFAULT_USER_LIMITS.schedulesPerUser, 'schedules'),
   HANGAR_MAX_MODEL_REQUESTS_PER_SESSION: modelLimit('requests'),
   HANGAR_MAX_MODEL_TOKENS_PER_USER_PER_DAY: modelLimit('tokens'),
   HANGAR_SETUP_TIMEOUT_SECONDS: seconds(600),
@@ -184,6 +188,7 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
       sessionsPerUser: vars.HANGAR_MAX_SESSIONS_PER_USER,
       bundleBytesPerUser: vars.HANGAR_MAX_BUNDLE_MB_PER_USER * 1024 * 1024,
       streamsPerUser: vars.HANGAR_MAX_STREAMS_PER_USER,
+      schedulesPerUser: vars.HANGAR_MAX_SCHEDULES_PER_USER,
     },
     outputLimits: {
       lineBytes: vars.HANGAR_MAX_OUTPUT_LINE_MB * MB,

@@ -49,7 +49,7 @@ export class ConflictError extends HangarError {
 }
 
 /** Which per-user limit was reached; each is also a stable error `code`. */
-export type UserLimitCode = 'too_many_streams' | 'bundle_quota_exceeded';
+export type UserLimitCode = 'too_many_streams' | 'bundle_quota_exceeded' | 'too_many_schedules';
 
 /**
  * A per-user limit set by the operator is reached. The message names the limit, the

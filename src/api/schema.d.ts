@@ -2710,6 +2710,15 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description `too_many_schedules`: you have HANGAR_MAX_SCHEDULES_PER_USER schedules */
+        429: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     delete?: never;

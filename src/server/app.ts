@@ -40,7 +40,7 @@ export interface AppOptions {
   /** The largest git bundle accepted, in bytes. */
   maxBundleBytes?: number;
   /** What one user may hold at once (default DEFAULT_USER_LIMITS). */
-  limits?: Pick<UserLimits, 'bundleBytesPerUser' | 'streamsPerUser'>;
+  limits?: Pick<UserLimits, 'bundleBytesPerUser' | 'streamsPerUser' | 'schedulesPerUser'>;
   logger: Logger;
   trustedDomains: TrustedGroup[];
   version: string;
@@ -179,6 +179,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         '/api/v1',
         scheduleRoutes(store.db, {
           scheduler: options.sessions.scheduler,
+          maxPerUser: limits.schedulesPerUser,
           clock,
           agents,
           github,

@@ -70,7 +70,9 @@ export const NO_AGENT = 'no agent in in-process tests';
 export async function openTestApp(
   options: {
     maxBundleBytes?: number;
-    limits?: Partial<Pick<UserLimits, 'bundleBytesPerUser' | 'streamsPerUser'>>;
+    limits?: Partial<
+      Pick<UserLimits, 'bundleBytesPerUser' | 'streamsPerUser' | 'schedulesPerUser'>
+    >;
     sessions?: boolean;
     keepAliveMs?: number;
     webDir?: string;

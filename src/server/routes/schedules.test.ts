@@ -43,7 +43,7 @@ let repoUrl: string;
 let envId: string;
 
 beforeAll(async () => {
-  t = await openTestApp({ sessions: true });
+  t = await openTestApp({ sessions: true, limits: { schedulesPerUser: 3 } });
   if (!t.github) throw new Error('the test app has a GitHub stand-in');
   gh = t.github;
   const octo = gh.addUser('octo');
@@ -289,6 +289,24 @@ describe('/api/v1/schedules', { timeout: 60_000 }, () => {
     expect((await schedule(made.id)).runs).toHaveLength(2);
     for (const s of [other, restarted, a, b]) await s.scheduler.stop();
     await call('DELETE', `/api/v1/schedules/${made.id}`);
+  });
+
+  it('refuses a schedule past HANGAR_MAX_SCHEDULES_PER_USER with a 429 naming the limit', async () => {
+    t.setNow(new Date('2030-08-01T10:00:00Z'));
+    for (let i = 0; i < 3; i++) await create({ cron: '0 9 * * *' });
+    const res = await call('POST', '/api/v1/schedules', {
+      cron: '0 9 * * *',
+      repoUrl,
+      prompt: 'x',
+    });
+    expect(res.status).toBe(429);
+    expect(res.json).toMatchObject({
+      error: {
+        code: 'too_many_schedules',
+        details: { limit: 3, used: 3, variable: 'HANGAR_MAX_SCHEDULES_PER_USER' },
+      },
+    });
+    expect(errorOf(res.json).message).toMatch(/3 of 3 schedules \(HANGAR_MAX_SCHEDULES_PER_USER\)/);
   });
 
   it("another user's schedule is not found, and a deleted one is gone", async () => {

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { requireUsableAgent, type AgentStatus } from '../../agents/readiness.js';
-import { HangarError, ValidationError } from '../../errors.js';
+import { HangarError, UserLimitError, ValidationError } from '../../errors.js';
 import type { UpstreamRules } from '../../gateway/resolver.js';
 import type { GitHub } from '../../github/github.js';
 import { checkGitHubSource } from '../../github/session-source.js';
@@ -14,6 +14,7 @@ import { sessionStatuses } from '../../sessions/status.js';
 import { getEnvironment } from '../../store/environments.js';
 import { scheduleRunStatuses } from '../../store/schema.js';
 import {
+  countSchedules,
   deleteSchedule,
   getSchedule,
   insertSchedule,
@@ -137,6 +138,8 @@ const security = [{ bearer: [] }];
 
 export interface ScheduleRouteOptions {
   scheduler: Scheduler;
+  /** HANGAR_MAX_SCHEDULES_PER_USER */
+  maxPerUser: number;
   clock: () => Date;
   agents: readonly AgentStatus[];
   github?: GitHub | undefined;
@@ -257,11 +260,24 @@ export function scheduleRoutes(db: Db, options: ScheduleRouteOptions) {
           description: '`agent_not_configured`: this server cannot run the agent',
           content: { 'application/json': { schema: ErrorSchema } },
         },
+        429: {
+          description: '`too_many_schedules`: you have HANGAR_MAX_SCHEDULES_PER_USER schedules',
+          content: { 'application/json': { schema: ErrorSchema } },
+        },
       },
     }),
     async (c) => {
       const user = c.get('user');
       const body = c.req.valid('json');
+      const used = await countSchedules(db, user.id);
+      if (used >= options.maxPerUser) {
+        throw new UserLimitError({
+          code: 'too_many_schedules',
+          status: 429,
+          message: `You have ${used} of ${options.maxPerUser} schedules (HANGAR_MAX_SCHEDULES_PER_USER): delete one (hangar schedule rm) to make another.`,
+          details: { limit: options.maxPerUser, used, variable: 'HANGAR_MAX_SCHEDULES_PER_USER' },
+        });
+      }
       const timing = { cron: body.cron, timezone: body.timezone ?? 'UTC' };
       checkTiming(timing);
       const agent = body.agent ?? DEFAULT_AGENT_NAME;
