@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import { createAppAuth } from '@octokit/auth-app';
 import { Octokit } from '@octokit/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { wireProblems } from '../../fixtures/github/openapi-check.js';
+import { deliveryProblems, wireProblems } from '../../fixtures/github/openapi-check.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../fixtures/github/stand-in.js';
 import { gitAs, repoWithCommits } from '../../src/git/test-repo.js';
 
 // The GitHub stand-in, driven by the real Octokit and the real git client; every API
-// answer it gave is checked against GitHub's published OpenAPI description at the end.
+// answer it gave, and every webhook delivery it sent, is checked against GitHub's
+// published OpenAPI description at the end.
 let gh: GitHubStandIn;
 let work: string;
 let ownerToken: string;
@@ -441,5 +442,35 @@ describe('the wire format', () => {
     ]) {
       expect(tried, route).toContain(route);
     }
+  });
+
+  it("matches GitHub's webhook payloads in every delivery sent, and catches one that drifts", () => {
+    const received = hooks.map((h) => ({
+      event: h.event,
+      payload: JSON.parse(h.body) as Record<string, unknown>,
+    }));
+    expect(received.flatMap(deliveryProblems)).toEqual([]);
+    const sent = new Set(
+      received.map(
+        (d) => `${d.event} ${typeof d.payload.action === 'string' ? d.payload.action : ''}`,
+      ),
+    );
+    for (const kind of ['pull_request opened', 'check_run completed', 'status ']) {
+      expect(sent, kind).toContain(kind);
+    }
+    const status = received.find((d) => d.event === 'status');
+    if (!status) return;
+    const drifted = { ...status.payload };
+    delete drifted.commit;
+    expect(deliveryProblems({ event: 'status', payload: drifted })).toEqual([
+      "the status delivery: / must have required property 'commit'",
+    ]);
+    expect(
+      deliveryProblems({ event: 'status', payload: { ...status.payload, state: 'done' } }),
+    ).toEqual([
+      expect.stringMatching(
+        /^the status delivery: \/state must be equal to one of the allowed values/,
+      ),
+    ]);
   });
 });
