@@ -22,6 +22,12 @@ export type GitUpstream =
       url: string;
       headers?: Record<string, string>;
       credential?: () => Promise<Record<string, string>>;
+      /**
+       * The host refused the credential (401, 403 or 404: revoked, no longer allowed,
+       * repo out of reach; `said`: the start of its answer): the one line git in the
+       * sandbox is told instead, saying what to do.
+       */
+      refused?: (status: number, said: string) => Promise<string>;
     }
   | { repoDir: string; maxBytes?: number };
 
@@ -290,6 +296,16 @@ async function forward(
   );
   outgoing.on('response', (answer) => {
     const status = answer.statusCode ?? 502;
+    const { refused } = upstream;
+    if (refused && (status === 401 || status === 403 || status === 404)) {
+      void hostSaid(answer).then(async (said) => {
+        const message = await refused(status, said).catch(
+          () => `the git host ${base.host} refused this session's credential (HTTP ${status})`,
+        );
+        refuse(res, refusal(403, 'git-credential-refused', message));
+      });
+      return;
+    }
     if (status >= 300 && status < 400) {
       answer.resume();
       const location = (answer.headers.location ?? '').slice(0, 200);
@@ -322,4 +338,30 @@ async function forward(
   );
   res.on('close', () => outgoing.destroy());
   body.pipe(outgoing);
+}
+
+/** The most of a refusal's body the git proxy reads, to name the host's reason. */
+const SAID_BYTES = 1024;
+
+/** The first line of what the host answered (at most SAID_BYTES read), `remote: ` cut. */
+function hostSaid(answer: Readable): Promise<string> {
+  return new Promise((resolve) => {
+    let text = '';
+    const done = () => {
+      answer.destroy();
+      const line = text.split('\n').find((l) => l.trim() !== '') ?? '';
+      resolve(
+        line
+          .replace(/^remote:\s*/, '')
+          .trim()
+          .slice(0, 200),
+      );
+    };
+    answer.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+      if (text.length >= SAID_BYTES) done();
+    });
+    answer.once('end', done);
+    answer.once('error', done);
+  });
 }

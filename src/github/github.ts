@@ -37,6 +37,8 @@ export interface GitCredential {
   via: 'app' | 'token';
   /** The token, current (an App token is minted again before it expires). */
   token(): Promise<string>;
+  /** GitHub refused the token: the next `token()` does not answer it from a cache. */
+  forget?(): void;
 }
 
 /** What `resolveRepoAccess` found: the repo exists and this credential may push to it. */
@@ -218,6 +220,7 @@ export function createGitHub(deps: GitHubDeps): GitHub {
         credential: {
           via: 'app',
           token: async () => (await app.tokenFor(ref.owner, ref.repo, installation)).token,
+          forget: () => app.forget(ref.owner, ref.repo, installation),
         },
       };
     }

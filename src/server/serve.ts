@@ -131,6 +131,7 @@ export async function startServer(
             }),
         ),
       gateway,
+      githubAccounts: github,
       dataDir: config.dataDir,
       installAgent: (agent) => agent.install(config.agentsDir),
       github: (session) => sessionGitHubApi(github, opened.db, session),

@@ -4,6 +4,7 @@ import type { InstalledAgent } from '../agents/install.js';
 import { DEFAULT_OUTPUT_LIMITS, type OutputLimits } from '../config.js';
 import type { Gateway } from '../gateway/gateway.js';
 import type { GitHubApi } from '../gateway/github-api.js';
+import type { GitHub } from '../github/github.js';
 import type { ModelMeter } from '../gateway/model-gateway.js';
 import type { OutputBound } from '../sandbox/bounded-output.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
@@ -57,6 +58,12 @@ export interface RunnerDeps {
    * GitHub tools; omitted or undefined: the session has neither.
    */
   github?: (session: Session) => GitHubApi | undefined;
+  /**
+   * GitHub's accounts: a session on a repo there reaches it with the App's or the user's
+   * credential, added by the git proxy on the host. Omitted: such a repo is fetched
+   * without one.
+   */
+  githubAccounts?: GitHub | undefined;
   /** Counts a session's model use and applies the limits; omitted: not counted. */
   modelMeter?: (session: Session) => ModelMeter;
   logger: Logger;

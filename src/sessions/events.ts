@@ -50,6 +50,11 @@ export const eventSchemas = {
   }),
   'network.blocked': z.object({ host: z.string(), port: z.number(), reason: z.string() }),
   'diff.updated': z.object({ files: z.number(), additions: z.number(), deletions: z.number() }),
+  /**
+   * GitHub stopped taking the session's credential for its repo (a revoked or expired
+   * token, the App removed, write access taken away): what to do, in `message`.
+   */
+  'github.access_failed': z.object({ repo: z.string(), code: z.string(), message: z.string() }),
   /** The session's pull request was opened, or its state or CI changed. */
   'pull_request.updated': PullRequestSummarySchema,
   'agent.unknown': z.object({ line: z.unknown() }),

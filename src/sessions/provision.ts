@@ -7,6 +7,9 @@ import { policyFor } from '../gateway/egress-policy.js';
 import type { Attachment } from '../gateway/gateway.js';
 import type { GitUpstream } from '../gateway/git-proxy.js';
 import type { GitHubApi } from '../gateway/github-api.js';
+import type { RepoAccess } from '../github/github.js';
+import { parseGitHubRepo } from '../github/repo-ref.js';
+import { sessionUpstream } from '../github/session-upstream.js';
 import { runGit } from '../git/run-git.js';
 import { parseDotenv } from '../environments/dotenv.js';
 import type { Sandbox } from '../sandbox/driver.js';
@@ -58,10 +61,21 @@ export async function provision(
   const env = await getEnvironment(deps.db, session.userId, session.environmentId);
   const vars = parseDotenv(env.envVars).vars;
   const agent = await deps.installAgent(ctx.agentOf(session));
+  // A GitHub repo's access, checked again now: a token revoked since creation fails here, saying what to do.
+  const onGitHub = githubRepoOf(deps, session);
+  const access =
+    onGitHub && (await onGitHub.github.resolveRepoAccess(session.userId, onGitHub.ref));
   // The bundle is only needed by the clone: unpack it while the sandbox starts.
   const mirrored =
     session.source.type === 'bundle' ? mirrorBundle(deps.dataDir, session) : undefined;
-  const started = startSandbox(deps, session, env, agent.dir, options.outputLimits.repoBytes);
+  const started = startSandbox(
+    deps,
+    session,
+    env,
+    agent.dir,
+    options.outputLimits.repoBytes,
+    access,
+  );
   const [box] = await Promise.all([started, mirrored]).catch(async (error: unknown) => {
     stopLeftover(deps, session.id, await started.catch(() => undefined));
     throw error;
@@ -97,6 +111,8 @@ function stopLeftover(deps: RunnerDeps, id: string, box: Box | undefined): void 
 /**
  * Attaches the session to the gateway (its egress policy, its one repo and branch, its
  * model meter) and starts its sandbox: the one it had, or a new one recorded on it.
+ * `access`: a GitHub repo's access as just checked (a resumed session's is checked at
+ * its first git request).
  */
 export async function startSandbox(
   deps: RunnerDeps,
@@ -104,6 +120,7 @@ export async function startSandbox(
   env: Environment,
   agentDir: string,
   repoMaxBytes: number,
+  access?: RepoAccess,
 ): Promise<Box> {
   const { db, gateway, driver, dataDir } = deps;
   const policy = policyFor(
@@ -119,7 +136,13 @@ export async function startSandbox(
     ...(session.branch ? { branch: session.branch } : {}),
     // This attachment's own upstream: no other session's attach or delete touches it.
     repos: {
-      [repoKey(session)]: upstreamOf(session, sessionBareRepo(dataDir, session.id), repoMaxBytes),
+      [repoKey(session)]: upstreamOf(
+        deps,
+        session,
+        sessionBareRepo(dataDir, session.id),
+        repoMaxBytes,
+        access,
+      ),
     },
     ...(deps.modelMeter ? { meter: deps.modelMeter(session) } : {}),
     ...githubOf(deps, session),
@@ -165,9 +188,40 @@ export async function mirrorBundle(dataDir: string, session: Session): Promise<v
   await runGit(['config', 'http.receivepack', 'true'], { cwd: repoDir });
 }
 
-function upstreamOf(session: Session, bareRepo: string, maxBytes: number): GitUpstream {
+/** The configured GitHub and the session's repo on it, when its source is there. */
+function githubRepoOf(deps: RunnerDeps, session: Session) {
   const source = session.source as Source;
-  return source.type === 'bundle' ? { repoDir: bareRepo, maxBytes } : { url: source.url };
+  const github = deps.githubAccounts;
+  const ref =
+    github && source.type === 'git' ? parseGitHubRepo(source.url, github.config) : undefined;
+  return github && ref ? { github, ref } : undefined;
+}
+
+/**
+ * Where the session's git goes: the bare repo Hangar keeps for a bundle; a GitHub repo
+ * with the App's or the user's credential added on the host (a credential GitHub stops
+ * taking becomes a `github.access_failed` event saying what to do); any other URL as is.
+ */
+function upstreamOf(
+  deps: RunnerDeps,
+  session: Session,
+  bareRepo: string,
+  maxBytes: number,
+  access: RepoAccess | undefined,
+): GitUpstream {
+  const source = session.source as Source;
+  if (source.type === 'bundle') return { repoDir: bareRepo, maxBytes };
+  const onGitHub = githubRepoOf(deps, session);
+  if (!onGitHub) return { url: source.url };
+  const report = (failure: { repo: string; code: string; message: string }) => {
+    deps.logger.warn({ session: session.id, code: failure.code }, 'GitHub refused the session');
+    runInBackground(
+      'recording a GitHub access failure',
+      deps.log.append(session.id, [{ type: 'github.access_failed', data: failure }]),
+      { logger: deps.logger, context: { session: session.id } },
+    );
+  };
+  return sessionUpstream(onGitHub.github, session.userId, onGitHub.ref, report, access);
 }
 
 /** The session's GitHub for the gateway's /github/ route, when its repo is on GitHub. */

@@ -19,12 +19,14 @@ import { githubConfigFrom } from '../../src/github/config.js';
 import { createGitHub, githubUpstream, type GitHub } from '../../src/github/github.js';
 import { parseGitHubRepo } from '../../src/github/repo-ref.js';
 import { loadSecretKey } from '../../src/github/secret-box.js';
+import { sessionUpstream, type GitHubAccessFailure } from '../../src/github/session-upstream.js';
 import { gitAs } from '../../src/git/test-repo.js';
 import type { Sandbox } from '../../src/sandbox/driver.js';
 import { LocalDriver } from '../../src/sandbox/local-driver.js';
 import type { Store } from '../../src/store/store.js';
 import { openTestStore } from '../../src/store/test-store.js';
 import { createUser } from '../../src/store/users.js';
+import { credentialScanScript, expectNoCredential } from '../e2e/credential-scan.js';
 import { GATEWAY_PORT, shOut as sh, withGatewaySandbox } from '../e2e/gateway-helpers.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'hangar-attack-github-'));
@@ -90,32 +92,7 @@ async function withRepo(
 
 /** Every place in the sandbox a process could read the token from, as one text. */
 async function everythingVisible(box: Sandbox): Promise<string> {
-  // Fetches loop in the background until the process list has been read while one of
-  // git's HTTP helpers ran (the needle is built at run time, so this script's own
-  // command line does not match it).
-  const { out } = await sh(
-    box,
-    `cd /home/user/app
-     (while [ ! -e /tmp/scanned ]; do git fetch -q origin; done) &
-     needle="remote-"; needle="git-\${needle}http origin"
-     i=0
-     while [ $i -lt 5000 ]; do
-       snap=$(for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; tr '\\0' '\\n' < $p/environ 2>/dev/null; done)
-       case "$snap" in *"$needle"*) break;; esac
-       i=$((i+1))
-     done
-     touch /tmp/scanned
-     echo "== env"; env
-     echo "== processes"; echo "$snap"
-     echo "== git config"; git config --list --show-origin
-     echo "== git trace"; GIT_TRACE=1 GIT_TRACE_CURL=1 git ls-remote origin 2>&1
-     echo "== proxy answer"; curl -sS -D - "${proxied(repoKey)}/info/refs?service=git-upload-pack"
-     echo "== files holding a GitHub token's prefix"
-     grep -rIl -e ghp_ -e ghs_ /home /tmp /etc /root /var /run 2>/dev/null
-     echo "== end"
-     wait`,
-  );
-  return out;
+  return (await sh(box, credentialScanScript('/home/user/app'))).out;
 }
 
 describe.each(['token', 'app'] as const)("a session's GitHub credential (%s)", (via) => {
@@ -164,19 +141,7 @@ describe.each(['token', 'app'] as const)("a session's GitHub credential (%s)", (
         );
         expect(elsewhere.out).toMatch(/is not a repository of this session/);
 
-        const visible = await everythingVisible(box);
-        // The scan saw git's own processes at work, and what git sent and got.
-        expect(visible).toMatch(/== processes[\s\S]*git-remote-http origin[\s\S]*== git config/);
-        expect(visible).toMatch(/== git trace[\s\S]*refs\/heads\/main/);
-        expect(visible).toMatch(/== proxy answer\s+HTTP\/1\.1 200/);
-        expect(visible).toMatch(/== files holding a GitHub token's prefix\n== end/);
-        for (const value of [
-          secret,
-          userToken,
-          Buffer.from(`x-access-token:${secret}`).toString('base64'),
-        ]) {
-          expect(visible).not.toContain(value);
-        }
+        expectNoCredential(await everythingVisible(box), [secret, userToken]);
       });
     } finally {
       if (installation !== undefined) gh.uninstallApp(installation);
@@ -204,5 +169,96 @@ describe('a credential that cannot be had', () => {
       );
     });
     expect(gh.exchanges.length).toBe(before);
+  });
+});
+
+describe('a credential GitHub stops taking in the middle of a session', () => {
+  it('tells git and the session what to do, once per reason, and works again once reconnected', async () => {
+    const ref = parseGitHubRepo('acme/app', { webUrl: gh.webUrl });
+    if (!ref) throw new Error('acme/app');
+    const carolId = (await createUser(store.db, { name: 'carol', isAdmin: false })).id;
+    gh.addUser('carol');
+    const first = gh.createToken('carol');
+    gh.createRepo('carol/app', { from: join(dataDir, 'src') });
+    await github.connectToken(carolId, first);
+    const carolRef = parseGitHubRepo('carol/app', { webUrl: gh.webUrl });
+    if (!carolRef) throw new Error('carol/app');
+    const reports: GitHubAccessFailure[] = [];
+    const upstream = sessionUpstream(github, carolId, carolRef, (f) => reports.push(f));
+    const key = `${new URL(gh.webUrl).host}/carol/app`;
+    await withGatewaySandbox(
+      gateway,
+      driver,
+      dataDir,
+      {
+        policy: policyFor({ level: 'none' }, []),
+        repos: { [key]: upstream },
+        branch: 'hangar/work',
+      },
+      async (box) => {
+        const clone = await sh(box, `git clone -q ${proxied(key)} /home/user/app 2>&1`);
+        expect(clone).toEqual({ code: 0, out: '' });
+
+        gh.revokeToken(first);
+        const push = await sh(
+          box,
+          `cd /home/user/app && git checkout -q -b hangar/work && git push origin HEAD 2>&1`,
+        );
+        expect(push.code).not.toBe(0);
+        expect(push.out).toMatch(
+          /remote: Hangar: GitHub no longer accepts the token of carol \(revoked or expired\): connect again with `hangar github login`/,
+        );
+        expect(push.out).not.toMatch(/could not read Username|Authentication failed/);
+        const fetch = await sh(box, 'cd /home/user/app && git fetch origin 2>&1');
+        expect(fetch.out).toMatch(/connect again with `hangar github login`/);
+        expect(reports).toEqual([
+          {
+            repo: 'carol/app',
+            code: 'github_token_invalid',
+            message: expect.stringMatching(
+              /^GitHub no longer accepts the token of carol/,
+            ) as unknown,
+          },
+        ]);
+
+        // Connected again: the same session's git works, with the new token.
+        await github.connectToken(carolId, gh.createToken('carol'));
+        const again = await sh(box, 'cd /home/user/app && git push -q origin HEAD 2>&1');
+        expect(again).toEqual({ code: 0, out: '' });
+
+        // A token that may only read the code (fine-grained, contents: read): said so.
+        await github.connectToken(carolId, gh.createToken('carol', { contents: 'read' }));
+        const readOnly = await sh(
+          box,
+          'cd /home/user/app && git push origin HEAD:hangar/work 2>&1',
+        );
+        expect(readOnly.code).not.toBe(0);
+        expect(readOnly.out).toMatch(
+          /remote: Hangar: GitHub refused this session's push to carol\/app \(HTTP 403: Permission to carol\/app\.git denied to carol\.\): connect a token that may write/,
+        );
+        expect(reports.map((r) => r.code)).toEqual([
+          'github_token_invalid',
+          'github_push_refused',
+        ]);
+      },
+    );
+  });
+
+  it('names the App to install again when it is removed from the repo', async () => {
+    const ref = parseGitHubRepo('acme/app', { webUrl: gh.webUrl });
+    if (!ref) throw new Error('acme/app');
+    const daveId = (await createUser(store.db, { name: 'dave', isAdmin: false })).id;
+    const installation = gh.installApp('acme', { repos: ['acme/app'] });
+    const reports: GitHubAccessFailure[] = [];
+    const upstream = sessionUpstream(github, daveId, ref, (f) => reports.push(f));
+    await withRepo(upstream, 'hangar/app-work', async (box) => {
+      const clone = await sh(box, `git clone -q ${proxied(repoKey)} /home/user/app 2>&1`);
+      expect(clone).toEqual({ code: 0, out: '' });
+      gh.uninstallApp(installation);
+      const fetch = await sh(box, 'cd /home/user/app && git fetch origin 2>&1');
+      expect(fetch.code).not.toBe(0);
+      expect(fetch.out).toMatch(/remote: Hangar: .*install the GitHub App on acme\/app \(http/);
+      expect(reports.map((r) => r.code)).toEqual(['github_app_not_installed']);
+    });
   });
 });

@@ -228,6 +228,8 @@ export function formatEvent(event: EventJson): string {
       return `— conversation compacted (${d.trigger === 'auto' ? 'context full' : str(d.trigger)})`;
     case 'network.blocked':
       return `! blocked ${str(d.host)}:${str(d.port)}: ${str(d.reason)}`;
+    case 'github.access_failed':
+      return `! GitHub refused the session's git: ${str(d.message)}`;
     case 'diff.updated':
       return `± +${str(d.additions)} −${str(d.deletions)} in ${str(d.files)} files`;
     default:
