@@ -236,10 +236,7 @@ describe('a credential GitHub stops taking in the middle of a session', () => {
         expect(readOnly.out).toMatch(
           /remote: Hangar: GitHub refused this session's push to carol\/app \(HTTP 403: Permission to carol\/app\.git denied to carol\.\): connect a token that may write/,
         );
-        expect(reports.map((r) => r.code)).toEqual([
-          'github_token_invalid',
-          'github_push_refused',
-        ]);
+        expect(reports.map((r) => r.code)).toEqual(['github_token_invalid', 'github_push_refused']);
       },
     );
   });
