@@ -146,7 +146,8 @@ describe.each(['token', 'app'] as const)("a session's GitHub credential (%s)", (
     } finally {
       if (installation !== undefined) gh.uninstallApp(installation);
     }
-  });
+    // The first sandbox of a run can take half a minute on a loaded machine.
+  }, 120_000);
 });
 
 describe('a credential that cannot be had', () => {
