@@ -40,6 +40,7 @@ const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
     commands: ['tasks', 'teleport'],
     load: async () => (await import('./commands/teleport.js')).registerTeleport,
   },
+  { commands: ['image'], load: async () => (await import('./commands/image.js')).registerImage },
   {
     commands: ['sandbox'],
     load: async () => (await import('./commands/sandbox.js')).registerSandbox,

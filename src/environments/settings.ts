@@ -7,6 +7,7 @@ export const DEFAULT_SETTINGS: Omit<EnvironmentSettings, 'name'> = {
   includeDefaults: false,
   envVars: '',
   setupScript: '',
+  image: null,
 };
 
 /**
@@ -32,5 +33,6 @@ export function checkSettings(settings: EnvironmentSettings): EnvironmentSetting
     includeDefaults: settings.includeDefaults,
     envVars: settings.envVars,
     setupScript: settings.setupScript,
+    image: settings.image,
   };
 }

@@ -101,7 +101,7 @@ const USR_LINKS = ['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32'];
  * the host's package database changes (a package installed on the host shows up in
  * new sandboxes, and dpkg inside agrees with /usr).
  */
-export function prepareBase(dataDir: string, rootfs: string | undefined): Base {
+export function prepareBase(dataDir: string, rootfs: string | undefined, fromImage = false): Base {
   const bases = join(dataDir, 'sandbox-base');
   mkdirSync(bases, { recursive: true, mode: 0o700 });
   if (rootfs !== undefined) {
@@ -113,7 +113,7 @@ export function prepareBase(dataDir: string, rootfs: string | undefined): Base {
       throw new HangarError(
         'sandbox_unavailable',
         503,
-        `HANGAR_SANDBOX_ROOTFS=${rootfs} is not a root filesystem with /bin/sh (${(error as Error).message}).`,
+        `${fromImage ? 'The image at ' : 'HANGAR_SANDBOX_ROOTFS='}${rootfs} is not a root filesystem with /bin/sh (${(error as Error).message}).`,
       );
     }
     const key = hash(['rootfs', FORMAT, lower]);

@@ -30,6 +30,16 @@ export interface SandboxSpec {
   env?: Record<string, string>;
   /** Host directories shown read-only inside, e.g. the agent's install dir. */
   binds?: Bind[];
+  /**
+   * A root filesystem on the host (an image's, images/) as the sandbox's read-only base;
+   * unset: the driver's default (HANGAR_SANDBOX_ROOTFS, else the host's /usr and /opt).
+   */
+  rootfs?: string;
+  /**
+   * Read-only layers over the base, lowest first: directories each holding `root/` (and
+   * one per live layer of a host base, e.g. `usr/`), as a setup cache keeps them.
+   */
+  layers?: string[];
 }
 
 /** A read-only bind: the host's `source` appears at `target` inside the sandbox. */

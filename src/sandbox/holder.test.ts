@@ -22,6 +22,7 @@ describe('holderEnv', () => {
         { source: '/srv/b', target: '/b' },
       ],
       ids: { uid: 2_000_000_001, gid: 2_000_000_001 },
+      layers: ['/data/setup-cache/layers/c1'],
     });
     expect(env).toEqual({
       ...HOST_ENV,
@@ -31,6 +32,7 @@ describe('holderEnv', () => {
       MASKS: '',
       BINDS: '/opt/agents/a /srv/b',
       IDS: '2000000001:2000000001',
+      LAYERS: '/data/setup-cache/layers/c1',
     });
   });
 

@@ -40,13 +40,26 @@ export const HOLDER_SCRIPT = [
   '  rm -r identity',
   'fi',
   'mount --bind "$LOWER" lower',
-  'mount -t overlay overlay -o lowerdir=lower,upperdir=disk/upper/root,workdir=disk/work/root,nosuid,nodev root',
+  // Setup-cache layers over the base, the last one on top (overlayfs lists top first).
+  'rootlower=lower',
+  'i=0',
+  'for l in $LAYERS; do',
+  '  mount --bind "$l" "layers/$i"',
+  '  rootlower="layers/$i/root:$rootlower"',
+  '  i=$((i + 1))',
+  'done',
+  'mount -t overlay overlay -o "lowerdir=$rootlower,upperdir=disk/upper/root,workdir=disk/work/root,nosuid,nodev" root',
   // Each live layer under its masks, if it has any (a whiteout over each path only
   // host root may read: see live-masks.ts).
   'if [ -n "$MASKS" ]; then mount --bind "$MASKS" masks; fi',
   'for d in $LIVE; do',
   '  lower=/$d',
   '  if [ -n "$MASKS" ] && [ -d "masks/$d" ]; then lower="masks/$d:/$d"; fi',
+  '  i=0',
+  '  for l in $LAYERS; do',
+  '    if [ -d "layers/$i/$d" ]; then lower="layers/$i/$d:$lower"; fi',
+  '    i=$((i + 1))',
+  '  done',
   '  mount -t overlay overlay -o "lowerdir=$lower,upperdir=disk/upper/$d,workdir=disk/work/$d,nosuid,nodev" "root/$d"',
   'done',
   'i=0',
@@ -57,7 +70,7 @@ export const HOLDER_SCRIPT = [
   'done',
   'cd /',
   // bwrap is the sandbox's pid 1: its environment must not tell the host's paths.
-  'unset DIR LOWER LIVE BINDS MASKS IDS OLDPWD d s i f lower',
+  'unset DIR LOWER LIVE BINDS MASKS IDS LAYERS OLDPWD d s i f l lower rootlower',
   'exec "$@"',
 ].join('\n');
 
@@ -68,6 +81,7 @@ export function holderEnv(options: {
   masks: string | undefined;
   binds: readonly Bind[];
   ids: UserIds;
+  layers?: readonly string[];
 }): Record<string, string> {
   return {
     ...HOST_ENV,
@@ -77,6 +91,7 @@ export function holderEnv(options: {
     MASKS: options.masks ?? '',
     BINDS: options.binds.map((bind) => bind.source).join(' '),
     IDS: `${options.ids.uid}:${options.ids.gid}`,
+    LAYERS: (options.layers ?? []).join(' '),
   };
 }
 
@@ -95,6 +110,8 @@ export interface HolderOptions {
   dir: string;
   base: Base;
   binds: readonly Bind[];
+  /** Read-only layers over the base (a setup cache's), lowest first. */
+  layers: readonly string[];
   cgroups: CgroupPaths;
   ids: UserIds;
   /** The live layers' mask layers (live-masks.ts), if any path needs hiding. */
@@ -127,6 +144,9 @@ export function startHolder(options: HolderOptions): Promise<Running> {
   for (const name of ['lower', 'empty', 'binds', 'masks']) {
     mkdirSync(join(dir, name), { recursive: true, mode: 0o700 });
   }
+  options.layers.forEach((_, i) => {
+    mkdirSync(join(dir, 'layers', `${i}`), { recursive: true, mode: 0o700 });
+  });
   options.binds.forEach((_, i) => {
     mkdirSync(join(dir, 'binds', `${i}.src`), { recursive: true });
     mkdirSync(join(dir, 'binds', `${i}`), { recursive: true });

@@ -32,6 +32,7 @@ import { SECCOMP_POLICY } from './seccomp-policy.js';
 import {
   checkBinds,
   checkDataDir,
+  checkLayers,
   checkOutsideLive,
   checkSpec,
   SANDBOX_ID,
@@ -110,7 +111,8 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
   readonly seccomp: Buffer;
   /** Which host uids this data dir's sandboxes hold. */
   readonly uids: UidClaims;
-  private base: Base | undefined;
+  /** Bases by root filesystem ('' for the default), each prepared once. */
+  private readonly bases = new Map<string, Base>();
   /** Holders this process started, so it can wait for them to exit. */
   readonly children = new Map<string, ChildProcess>();
   readonly relays = new Map<string, ChildProcess>();
@@ -168,12 +170,13 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
     const limits = specLimits(spec.limits ?? {}, resolveLimits({}, this.hostCapacity()));
     if (spec.gatewaySocket !== undefined && !this.options.gateway) this.tool('socat');
     const gatewayPort = checkSpec(spec);
-    this.base ??= prepareBase(this.dataDir, this.options.rootfs);
-    checkOutsideLive(this.dataDir, this.base.live);
+    const base = this.baseFor(spec.rootfs);
+    checkOutsideLive(this.dataDir, base.live);
+    const layers = checkLayers(spec.layers ?? []);
     // The masks' first scan (a second or so) runs while the disk template is made.
     const [{ template, data }] = await Promise.all([
-      this.template(this.base, limits.diskBytes),
-      this.liveMasks(this.base.live),
+      this.template(base, limits.diskBytes),
+      this.liveMasks(base.live),
     ]);
 
     const id = `sbx_${ulid().toLowerCase()}`;
@@ -185,7 +188,7 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
     try {
       uid = this.uids.claim(id);
       writeDisk(template, data, sandboxFiles(dir).image);
-      writeIdentity(dir, this.base, { uid, gid: uid });
+      writeIdentity(dir, base, { uid, gid: uid });
       cgroups = this.createCgroups(id, limits);
       const saved: Saved = {
         id,
@@ -195,7 +198,8 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
         gatewayPort,
         env: spec.env ?? {},
         binds: checkBinds(spec.binds ?? []),
-        base: this.base,
+        base,
+        layers,
         cgroups,
         uid,
       };
@@ -209,6 +213,17 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
       if (uid !== undefined) this.uids.release(uid, id);
       throw error;
     }
+  }
+
+  /** The base for a root filesystem (a sandbox's image), or the driver's default. */
+  private baseFor(rootfs: string | undefined): Base {
+    const key = rootfs ?? '';
+    let base = this.bases.get(key);
+    if (!base) {
+      base = prepareBase(this.dataDir, rootfs ?? this.options.rootfs, rootfs !== undefined);
+      this.bases.set(key, base);
+    }
+    return base;
   }
 
   async get(id: string): Promise<Sandbox> {

@@ -98,6 +98,13 @@ export class LocalSandbox implements Sandbox {
       writeSaved(this.dir, this.saved);
     }
 
+    for (const path of [this.saved.base.lower, ...(this.saved.layers ?? [])]) {
+      if (!existsSync(path)) {
+        throw new ConflictError(
+          `Sandbox ${this.id} cannot start: its image or setup cache was removed since it was made.`,
+        );
+      }
+    }
     const masks = await this.host.liveMasks(this.saved.base.live);
     const netns = await this.gatewayNetns();
     let running: Running;
@@ -153,6 +160,7 @@ export class LocalSandbox implements Sandbox {
       id: this.id,
       dir: this.dir,
       base: this.saved.base,
+      layers: this.saved.layers ?? [],
       binds: this.saved.binds,
       cgroups: this.saved.cgroups,
       ids: this.ids,

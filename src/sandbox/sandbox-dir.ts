@@ -23,6 +23,8 @@ export interface Saved {
   env: Record<string, string>;
   binds: Bind[];
   base: Base;
+  /** Read-only layers over the base (a setup cache's), lowest first; absent before them. */
+  layers?: string[];
   cgroups: CgroupPaths;
   /** The host uid and gid of the sandbox's `user`; absent in sandboxes made before (1000). */
   uid?: number;

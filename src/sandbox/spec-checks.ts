@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { ValidationError } from '../errors.js';
 import type { Bind, SandboxSpec } from './driver.js';
 import { checkEnv } from './exec-env.js';
@@ -88,4 +89,20 @@ export function checkSpec(spec: SandboxSpec): number {
   const gatewayPort = spec.gatewayPort ?? DEFAULT_GATEWAY_PORT;
   checkGatewayPort(gatewayPort);
   return gatewayPort;
+}
+
+/** Setup-cache layers: plain host directories, each holding the `root/` layer. */
+export function checkLayers(layers: string[]): string[] {
+  layers.forEach((layer, i) => {
+    if (
+      !SAFE_PATH.test(layer) ||
+      !statSync(join(layer, 'root'), { throwIfNoEntry: false })?.isDirectory()
+    ) {
+      throw new ValidationError(
+        `${layer} is not a plain host path holding a root/ layer.`,
+        `layers[${i}]`,
+      );
+    }
+  });
+  return [...layers];
 }

@@ -27,6 +27,8 @@ import { sessionGitRoutes } from './routes/session-git.js';
 import { scheduleRoutes } from './routes/schedules.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
+import { imageRoutes } from './routes/images.js';
+import { ImageBuilds } from '../images/builds.js';
 import { githubRoutes } from './routes/github.js';
 import { loginLinkRoutes, REDEEM_PATH } from './routes/login-links.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -144,7 +146,8 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.route('/api/v1', loginLinkRoutes(store.db, clock));
   app.route('/api/v1', tokenRoutes(store.db, clock));
   app.route('/api/v1', userRoutes(store.db));
-  app.route('/api/v1', environmentRoutes(store.db, clock));
+  app.route('/api/v1', environmentRoutes(store.db, clock, options.dataDir));
+  app.route('/api/v1', imageRoutes(options.dataDir, new ImageBuilds(options.dataDir, logger)));
   if (options.github) app.route('/api/v1', githubRoutes(options.github));
   const limits = { ...DEFAULT_USER_LIMITS, ...options.limits };
   app.route(

@@ -12,6 +12,7 @@ import { parseGitHubRepo } from '../github/repo-ref.js';
 import { sessionUpstream } from '../github/session-upstream.js';
 import { runGit } from '../git/run-git.js';
 import { parseDotenv } from '../environments/dotenv.js';
+import { sandboxRoot } from '../images/resolve.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import { getEnvironment, type Environment } from '../store/environments.js';
 import { updateSession, type Session } from '../store/sessions.js';
@@ -153,6 +154,7 @@ export async function startSandbox(
       sandbox = await driver.get(session.sandboxId);
       await sandbox.start();
     } else {
+      const rootfs = sandboxRoot(dataDir, env.image);
       sandbox = await driver.create({
         gatewaySocket: socketPath,
         binds: [
@@ -161,6 +163,7 @@ export async function startSandbox(
             ? [{ source: toolsDir(), target: TOOLS_MOUNT }]
             : []),
         ],
+        ...(rootfs !== undefined ? { rootfs } : {}),
       });
       await updateSession(db, session.id, { sandboxId: sandbox.id });
     }

@@ -15,6 +15,8 @@ export interface EnvironmentSettings {
   includeDefaults: boolean;
   envVars: string;
   setupScript: string;
+  /** The sandbox image; null: the default (images/resolve.ts). */
+  image: string | null;
 }
 
 export async function createEnvironment(

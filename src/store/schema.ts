@@ -84,6 +84,8 @@ export const environments = pgTable(
     /** .env text exactly as the user wrote it (values keep their quotes). */
     envVars: text('env_vars').notNull().default(''),
     setupScript: text('setup_script').notNull().default(''),
+    /** The sandbox image sessions run on; null: `universal` once built, else the host's view. */
+    image: text('image'),
     archivedAt: ts('archived_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),

@@ -16,6 +16,7 @@ interface SettingsFlags {
   includeDefaults?: boolean;
   envFile?: string;
   setupScript?: string;
+  image?: string;
 }
 
 const LEVELS: readonly NonNullable<Settings['networkLevel']>[] = [
@@ -158,7 +159,11 @@ function settingsFlags(command: Command): Command {
     .option('--include-defaults', 'custom level: also allow the trusted default list')
     .option('--no-include-defaults', 'custom level: allow only the --allow patterns')
     .option('--env-file <file>', 'environment variables in .env format (- for stdin)')
-    .option('--setup-script <file>', 'bash script run as root when a session starts (- for stdin)');
+    .option('--setup-script <file>', 'bash script run as root when a session starts (- for stdin)')
+    .option(
+      '--image <name>',
+      'sandbox image sessions run on (hangar image list); "default": universal once built',
+    );
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -189,6 +194,7 @@ function settingsBody(flags: SettingsFlags): Settings {
   if (flags.envFile !== undefined) body.envVars = readText(flags.envFile, '--env-file');
   if (flags.setupScript !== undefined)
     body.setupScript = readText(flags.setupScript, '--setup-script');
+  if (flags.image !== undefined) body.image = flags.image === 'default' ? null : flags.image;
   return body;
 }
 
@@ -226,7 +232,9 @@ function describe(e: Environment): string {
     `${e.name}${e.isDefault ? ' (default)' : ''}${e.archived ? ' (archived)' : ''}`,
     `  id:       ${e.id}`,
     `  network:  ${describeNetwork(e)}`,
+    `  image:    ${e.effectiveImage ?? "none (this host's /usr and /opt)"}${e.image === null ? ' (default)' : ''}`,
   ];
+  if (e.imageWarning !== undefined) lines.push(`  warning:  ${e.imageWarning}`);
   if (e.allowlist.length > 0) lines.push(`  allow:    ${e.allowlist.join(', ')}`);
   // Names only: values are often secrets.
   const names = Object.keys(parseDotenv(e.envVars).vars);

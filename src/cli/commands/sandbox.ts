@@ -16,6 +16,7 @@ interface RunOptions {
   workdir?: string;
   network?: string;
   allow: string[];
+  image?: string;
 }
 
 export function registerSandbox(program: Command, io: Io): void {
@@ -35,6 +36,10 @@ export function registerSandbox(program: Command, io: Io): void {
     .option('--cpus <n>', 'CPU limit in cores, e.g. 1 or 0.5 (default 4, capped by the host)')
     .option('--pids <n>', 'process limit (default 4096)')
     .option('--disk <size>', 'disk size, e.g. 1G (default 30G, capped by free space)')
+    .option(
+      '--image <name>',
+      "run on an image (hangar image list); default: the host's /usr and /opt",
+    )
     .option('--root', 'run as root inside the sandbox (default: user, the sandbox’s own uid)')
     .option('--keep', 'keep the sandbox (its disk) afterwards and print its id')
     .option('-w, --workdir <dir>', 'working directory inside (default: the home directory)')
@@ -65,6 +70,15 @@ export function registerSandbox(program: Command, io: Io): void {
       checkFlag(() => input.pids === undefined || parsePids(input.pids));
       checkFlag(() => input.disk === undefined || parseSize(input.disk, 'disk'));
 
+      let rootfs: string | undefined;
+      if (options.image !== undefined) {
+        const { getImage, imageRoot } = await import('../../images/images.js');
+        const dataDir = dataDirFrom(io.env);
+        rootfs = imageRoot(
+          dataDir,
+          checkFlag(() => getImage(dataDir, options.image ?? '')),
+        );
+      }
       // The sandbox's gateway, in this process: egress policy, model key, denial summary.
       // It accepts the sandbox's connections itself, on a listener in the sandbox's
       // network namespace, which is made while the gateway starts.
@@ -85,6 +99,7 @@ export function registerSandbox(program: Command, io: Io): void {
           limits,
           gatewaySocket: gateway.socketPath,
           env: gateway.env(`127.0.0.1:${DEFAULT_GATEWAY_PORT}`),
+          ...(rootfs !== undefined ? { rootfs } : {}),
         });
       } catch (error) {
         await gateway.close();

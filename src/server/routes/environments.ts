@@ -12,6 +12,9 @@ import {
   type Environment,
 } from '../../store/environments.js';
 import { networkLevels } from '../../environments/network-level.js';
+import { findImage, IMAGE_NAME, listImages } from '../../images/images.js';
+import { ValidationError } from '../../errors.js';
+import { resolveImage } from '../../images/resolve.js';
 import type { Db } from '../../store/store.js';
 import {
   ArchivedQuery,
@@ -75,6 +78,14 @@ const SetupScript = z
   .refine((script) => !script.includes('\0'), 'must not contain NUL bytes')
   .describe('Bash, run as root in the sandbox when a new session starts');
 
+const ImageName = z
+  .string()
+  .regex(IMAGE_NAME, 'must be an image name: lowercase letters, digits and . _ - (at most 63)')
+  .nullable()
+  .describe(
+    'The sandbox image sessions run on (hangar image list); null: universal once built, else the host view',
+  );
+
 const CreateEnvironment = z
   .strictObject({
     name: Name,
@@ -83,6 +94,7 @@ const CreateEnvironment = z
     includeDefaults: z.boolean().optional(),
     envVars: EnvVars.optional(),
     setupScript: SetupScript.optional(),
+    image: ImageName.optional(),
   })
   .openapi('CreateEnvironment');
 
@@ -94,6 +106,7 @@ const UpdateEnvironment = z
     includeDefaults: z.boolean().optional(),
     envVars: EnvVars.optional(),
     setupScript: SetupScript.optional(),
+    image: ImageName.optional(),
   })
   .openapi('UpdateEnvironment');
 
@@ -106,6 +119,15 @@ const EnvironmentSchema = z
     includeDefaults: z.boolean(),
     envVars: z.string(),
     setupScript: z.string(),
+    image: z.string().nullable().describe('The image it names; null: the default'),
+    effectiveImage: z
+      .string()
+      .nullable()
+      .describe("The image sessions run on now; null: the host's own /usr and /opt"),
+    imageWarning: z
+      .string()
+      .optional()
+      .describe('Why sessions would not run on an image as set, and what to do'),
     isDefault: z.boolean(),
     archived: z.boolean(),
     createdAt: z.iso.datetime(),
@@ -115,8 +137,12 @@ const EnvironmentSchema = z
 
 type EnvironmentJson = z.infer<typeof EnvironmentSchema>;
 
-function toJson(env: Environment, defaultId: string | null): EnvironmentJson {
+function toJson(env: Environment, defaultId: string | null, dataDir: string): EnvironmentJson {
+  const resolved = resolveImage(dataDir, env.image);
   return {
+    image: env.image,
+    effectiveImage: resolved.root === undefined ? null : (resolved.name ?? null),
+    ...(resolved.warning !== undefined ? { imageWarning: resolved.warning } : {}),
     id: env.id,
     name: env.name,
     networkLevel: env.networkLevel,
@@ -131,12 +157,22 @@ function toJson(env: Environment, defaultId: string | null): EnvironmentJson {
   };
 }
 
+/** An image named in a create or an edit must be built: a typo is a 400, not a failed session. */
+function checkImageBuilt(dataDir: string, image: string | null | undefined): void {
+  if (image === undefined || image === null || findImage(dataDir, image)) return;
+  const built = listImages(dataDir).map((i) => i.name);
+  throw new ValidationError(
+    `image "${image}" is not built on this server (built: ${built.join(', ') || 'none'}); build it with: hangar image build ${image}`,
+    'image',
+  );
+}
+
 const tags = ['Environments'];
 const security = [{ bearer: [] }];
 const one = jsonResponse(EnvironmentSchema, 'The environment');
 
 /** `/environments`: name, network level and allowlist, env vars, setup script. */
-export function environmentRoutes(db: Db, clock: () => Date) {
+export function environmentRoutes(db: Db, clock: () => Date, dataDir: string) {
   const app = router();
 
   app.openapi(
@@ -158,7 +194,7 @@ export function environmentRoutes(db: Db, clock: () => Date) {
       const user = c.get('user');
       const list = await listEnvironments(db, user.id, { archived: c.req.valid('query').archived });
       return c.json(
-        { environments: list.map((env) => toJson(env, user.defaultEnvironmentId)) },
+        { environments: list.map((env) => toJson(env, user.defaultEnvironmentId, dataDir)) },
         200,
       );
     },
@@ -175,9 +211,11 @@ export function environmentRoutes(db: Db, clock: () => Date) {
     }),
     async (c) => {
       const user = c.get('user');
-      const settings = checkSettings({ ...DEFAULT_SETTINGS, ...c.req.valid('json') });
+      const body = c.req.valid('json');
+      checkImageBuilt(dataDir, body.image);
+      const settings = checkSettings({ ...DEFAULT_SETTINGS, ...body });
       const env = await createEnvironment(db, user.id, settings);
-      return c.json(toJson(env, user.defaultEnvironmentId), 201);
+      return c.json(toJson(env, user.defaultEnvironmentId, dataDir), 201);
     },
   );
 
@@ -193,7 +231,7 @@ export function environmentRoutes(db: Db, clock: () => Date) {
     async (c) => {
       const user = c.get('user');
       const env = await getEnvironment(db, user.id, c.req.valid('param').id);
-      return c.json(toJson(env, user.defaultEnvironmentId), 200);
+      return c.json(toJson(env, user.defaultEnvironmentId, dataDir), 200);
     },
   );
 
@@ -210,9 +248,11 @@ export function environmentRoutes(db: Db, clock: () => Date) {
       const user = c.get('user');
       const { id } = c.req.valid('param');
       const current = await getEnvironment(db, user.id, id);
-      const settings = checkSettings({ ...current, ...c.req.valid('json') });
+      const body = c.req.valid('json');
+      checkImageBuilt(dataDir, body.image);
+      const settings = checkSettings({ ...current, ...body });
       const env = await updateEnvironment(db, user.id, id, settings, clock());
-      return c.json(toJson(env, user.defaultEnvironmentId), 200);
+      return c.json(toJson(env, user.defaultEnvironmentId, dataDir), 200);
     },
   );
 
@@ -228,7 +268,7 @@ export function environmentRoutes(db: Db, clock: () => Date) {
     async (c) => {
       const user = c.get('user');
       const env = await archiveEnvironment(db, user.id, c.req.valid('param').id, clock());
-      return c.json(toJson(env, user.defaultEnvironmentId), 200);
+      return c.json(toJson(env, user.defaultEnvironmentId, dataDir), 200);
     },
   );
 
@@ -243,7 +283,7 @@ export function environmentRoutes(db: Db, clock: () => Date) {
     }),
     async (c) => {
       const env = await setDefaultEnvironment(db, c.get('user').id, c.req.valid('param').id);
-      return c.json(toJson(env, env.id), 200);
+      return c.json(toJson(env, env.id, dataDir), 200);
     },
   );
 

@@ -31,7 +31,7 @@ const LEVELS = [
 type Level = (typeof LEVELS)[number]['value'];
 
 // Fields whose problems show beside them; the rest show at the top of the form.
-const FIELDS = ['name', 'setupScript'];
+const FIELDS = ['name', 'setupScript', 'image'];
 
 /** Environments: the list, and the editor for the one selected (or a new one). */
 export function EnvironmentsPage({ selected }: { selected: string | null }) {
@@ -132,6 +132,14 @@ function EnvironmentForm({
   const [includeDefaults, setIncludeDefaults] = useState(environment?.includeDefaults ?? false);
   const [envVars, setEnvVars] = useState(environment?.envVars ?? '');
   const [setupScript, setSetupScript] = useState(environment?.setupScript ?? '');
+  const [image, setImage] = useState(environment?.image ?? '');
+  const images = useLoad(
+    () =>
+      unwrap(api.GET('/api/v1/images')).then((page) =>
+        page.images.filter((i) => i.state === 'ready').map((i) => i.name),
+      ),
+    [],
+  );
   const [error, setError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -166,6 +174,7 @@ function EnvironmentForm({
       includeDefaults,
       envVars,
       setupScript,
+      image: image === '' ? null : image,
     };
     try {
       if (environment) {
@@ -270,6 +279,27 @@ function EnvironmentForm({
           placeholder={'NODE_ENV=development\nLOG_LEVEL=debug'}
           onChange={(e) => setEnvVars(e.target.value)}
         />
+      </Field>
+      <Field
+        id="env-image"
+        label="Image"
+        field="image"
+        error={error}
+        hint="The root filesystem sessions run on: its toolchains, and nothing of this server's."
+      >
+        <select id="env-image" value={image} onChange={(e) => setImage(e.target.value)}>
+          <option value="">Default (universal once built)</option>
+          {[...new Set([...(images.data ?? []), ...(image ? [image] : [])])].map((name) => (
+            <option key={name} value={name}>
+              {name}
+            </option>
+          ))}
+        </select>
+        {environment?.imageWarning && (
+          <p className="notice warning" role="alert">
+            {environment.imageWarning}
+          </p>
+        )}
       </Field>
       <Field
         id="setup-script"

@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import { runInBackground } from '../background.js';
+import { ConflictError } from '../errors.js';
+import { buildImage } from './build.js';
+import { checkImageName } from './images.js';
+
+/** How many of a build's last progress lines are kept for the API. */
+const KEPT_LINES = 50;
+
+export interface BuildState {
+  name: string;
+  state: 'building' | 'failed';
+  startedAt: string;
+  /** mmdebstrap's last lines. */
+  progress: string[];
+  error?: string;
+}
+
+/**
+ * The image builds this server runs (the API's `POST /images`): one per name at a time,
+ * each in the background, its progress and failure kept until the next build of that
+ * name. A finished build is an image (images.ts) and leaves this list.
+ */
+export class ImageBuilds {
+  private readonly builds = new Map<string, BuildState>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly logger: Pick<Logger, 'error'>,
+  ) {}
+
+  /** Starts building `name`; a 409 while a build of it runs. */
+  start(name: string, packages: readonly string[]): BuildState {
+    checkImageName(name);
+    if (this.builds.get(name)?.state === 'building') {
+      throw new ConflictError(`Image ${name} is being built already.`);
+    }
+    const build: BuildState = {
+      name,
+      state: 'building',
+      startedAt: new Date().toISOString(),
+      progress: [],
+    };
+    this.builds.set(name, build);
+    const work = buildImage({
+      dataDir: this.dataDir,
+      name,
+      packages,
+      onProgress: (line) => {
+        build.progress.push(line);
+        if (build.progress.length > KEPT_LINES) build.progress.shift();
+      },
+    }).then(() => {
+      if (this.builds.get(name) === build) this.builds.delete(name);
+    });
+    runInBackground(`building image ${name}`, work, {
+      logger: this.logger,
+      context: { image: name },
+      onFailure: (error) => {
+        build.state = 'failed';
+        build.error = error instanceof Error ? error.message : String(error);
+      },
+    });
+    return build;
+  }
+
+  /** Builds under way or failed, by name. */
+  list(): BuildState[] {
+    return [...this.builds.values()];
+  }
+
+  get(name: string): BuildState | undefined {
+    return this.builds.get(name);
+  }
+}
