@@ -2796,6 +2796,261 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/sessions/{id}/autofix': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description The session's auto-fix */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              enabled: boolean;
+              /**
+               * @description The PR's mergeable state against its base as last read (unknown while GitHub computes it)
+               * @enum {string}
+               */
+              mergeable: 'mergeable' | 'conflicting' | 'unknown';
+              /** @description Automatic turns in the last hour */
+              turnsThisHour: number;
+              /** @description HANGAR_AUTOFIX_MAX_PER_HOUR */
+              maxPerHour: number;
+              /** @description Why the watch ended by itself: the PR was merged, closed or deleted */
+              stoppedReason: string | null;
+            };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    /** @description Turns auto-fix on or off. On, Hangar watches the session's PR and wakes its agent with a follow-up when CI fails on the head (`github.ci`), someone other than Hangar comments (`github.review`), or the PR stops merging into its base (`github.conflict`), at most HANGAR_AUTOFIX_MAX_PER_HOUR times an hour. A merged, closed or deleted PR ends the watch. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      /** @description On or off */
+      requestBody: {
+        content: {
+          'application/json': {
+            enabled: boolean;
+          };
+        };
+      };
+      responses: {
+        /** @description The session's auto-fix */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              enabled: boolean;
+              /**
+               * @description The PR's mergeable state against its base as last read (unknown while GitHub computes it)
+               * @enum {string}
+               */
+              mergeable: 'mergeable' | 'conflicting' | 'unknown';
+              /** @description Automatic turns in the last hour */
+              turnsThisHour: number;
+              /** @description HANGAR_AUTOFIX_MAX_PER_HOUR */
+              maxPerHour: number;
+              /** @description Why the watch ended by itself: the PR was merged, closed or deleted */
+              stoppedReason: string | null;
+            };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/autofix': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Starts a session on an existing pull request's branch with auto-fix on (`hangar autofix --pr URL`): its agent pushes to the PR's head branch. A PR from a fork is refused. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      /** @description The pull request to watch */
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description The pull request on GitHub: …/owner/repo/pull/N */
+            pr: string;
+            /** @description The agent's first message; default: read the PR and wait */
+            prompt?: string;
+            /** @enum {string} */
+            agent?: 'claude-code' | 'codex' | 'opencode';
+            environmentId?: string;
+          };
+        };
+      };
+      responses: {
+        /** @description The queued session, watching the PR */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              id: string;
+              url: string;
+              /** @enum {string} */
+              status: 'queued' | 'provisioning' | 'running' | 'idle' | 'hibernated' | 'failed';
+              branch: string;
+            };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/sessions/{id}/conversation': {
     parameters: {
       query?: never;

@@ -17,6 +17,7 @@ describe('githubConfigFrom', () => {
       app: undefined,
       tokenLogin: true,
       pollSeconds: 60,
+      autofixMaxPerHour: 3,
     });
   });
 
@@ -24,6 +25,13 @@ describe('githubConfigFrom', () => {
     expect(githubConfigFrom({ HANGAR_GITHUB_POLL_SECONDS: '0' }).pollSeconds).toBe(0);
     expect(() => githubConfigFrom({ HANGAR_GITHUB_POLL_SECONDS: '1m' })).toThrow(
       /HANGAR_GITHUB_POLL_SECONDS/,
+    );
+  });
+
+  it('takes a cap on auto-fix turns per hour, and names a bad one', () => {
+    expect(githubConfigFrom({ HANGAR_AUTOFIX_MAX_PER_HOUR: '10' }).autofixMaxPerHour).toBe(10);
+    expect(() => githubConfigFrom({ HANGAR_AUTOFIX_MAX_PER_HOUR: 'lots' })).toThrow(
+      /HANGAR_AUTOFIX_MAX_PER_HOUR/,
     );
   });
 

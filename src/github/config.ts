@@ -15,6 +15,8 @@ export interface GitHubConfig {
   tokenLogin: boolean;
   /** HANGAR_GITHUB_POLL_SECONDS: how often open pull requests are polled (0: never; default 60). */
   pollSeconds: number;
+  /** HANGAR_AUTOFIX_MAX_PER_HOUR: automatic (auto-fix) turns per pull request per hour (default 3). */
+  autofixMaxPerHour: number;
 }
 
 export interface GitHubAppConfig {
@@ -52,6 +54,11 @@ const Env = z.object({
     .regex(/^[0-9]{1,6}$/, 'must be a number of seconds (0: do not poll)')
     .transform(Number)
     .default(60),
+  HANGAR_AUTOFIX_MAX_PER_HOUR: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'must be a number of turns (0: auto-fix never wakes an agent)')
+    .transform(Number)
+    .default(3),
 });
 
 /** Reads GitHub's settings from the server's environment, naming a wrong variable. */
@@ -78,6 +85,7 @@ export function githubConfigFrom(env: NodeJS.ProcessEnv): GitHubConfig {
         : undefined,
     tokenLogin: vars.HANGAR_GITHUB_TOKEN_LOGIN === 'on',
     pollSeconds: vars.HANGAR_GITHUB_POLL_SECONDS,
+    autofixMaxPerHour: vars.HANGAR_AUTOFIX_MAX_PER_HOUR,
   };
 }
 

@@ -2,7 +2,7 @@ import type { Octokit } from '@octokit/rest';
 import type { Logger } from 'pino';
 import type { NewEvent } from '../sessions/events.js';
 import type { Source } from '../sessions/source.js';
-import { loadSession } from '../store/sessions.js';
+import { loadSession, type Session } from '../store/sessions.js';
 import {
   firstDelivery,
   lastAgentMessage,
@@ -22,6 +22,8 @@ import {
   PushFailedError,
   UncommittedChangesError,
 } from './errors.js';
+import type { AutofixSummary } from './autofix-events.js';
+import { Autofix, type AutofixDeps, type RepoClient } from './autofix.js';
 import type { GitHub, RepoAccess } from './github.js';
 import { pullRequestState, summarizeChecks, type PullRequestSummary } from './pr-status.js';
 import { parseGitHubRepo, type GitHubRepoRef } from './repo-ref.js';
@@ -49,12 +51,16 @@ export interface PullRequestsDeps {
   lastAgentMessage: (sessionId: string) => Promise<string | undefined>;
   /** Tells the session's watchers its pull request changed (an event in its log). */
   announce: (sessionId: string, pullRequest: PullRequestSummary) => Promise<void>;
+  /** Tells the session's watchers its auto-fix changed. */
+  announceAutofix?: (sessionId: string, autofix: AutofixSummary) => Promise<void>;
   loadSession: (sessionId: string) => Promise<PullRequestSession | undefined>;
   /** The URL people reach this server at, for the link back to the session. */
   publicUrl: () => string;
   logger: Logger;
   /** HANGAR_GITHUB_POLL_SECONDS: how often open pull requests are polled; 0: never. */
   pollSeconds: number;
+  /** Auto-fix: how a wake-up reaches the session; without it there is no auto-fix. */
+  autofix?: Pick<AutofixDeps, 'wake' | 'maxPerHour'> | undefined;
 }
 
 /** What Create PR takes. */
@@ -109,8 +115,35 @@ export class PullRequests {
   private readonly refreshing = new Map<string, Promise<void>>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
+  /** Watches sessions' PRs and wakes their agents (when the server has auto-fix). */
+  readonly autofix: Autofix | undefined;
 
-  constructor(private readonly deps: PullRequestsDeps) {}
+  constructor(private readonly deps: PullRequestsDeps) {
+    const wiring = deps.autofix;
+    this.autofix =
+      wiring &&
+      new Autofix({
+        ...wiring,
+        db: deps.db,
+        clientFor: (id) => this.clientFor(id),
+        cached: (client, route, params) => this.cached(client, route, params),
+        announce: async (id, summary) => {
+          await deps.announceAutofix?.(id, summary);
+        },
+        apiUrl: deps.github.config.apiUrl,
+        appId: deps.github.config.app?.id,
+        logger: deps.logger,
+      });
+  }
+
+  /** A client for the session's repo with the session's credential (access rechecked every few minutes). */
+  async clientFor(sessionId: string): Promise<RepoClient> {
+    const session = await this.deps.loadSession(sessionId);
+    if (!session) throw new Error(`no session ${sessionId}`);
+    const ref = this.repoOf(session);
+    const token = await (await this.accessFor(session, ref)).credential.token();
+    return { client: githubClient(this.deps.github.config, token), ref, token };
+  }
 
   /** The repo of a session whose source is on the configured GitHub; throws if it is not. */
   repoOf(session: PullRequestSession): GitHubRepoRef {
@@ -321,7 +354,7 @@ export class PullRequests {
   }
 
   /** A GET with If-None-Match: a 304 answers the body kept from the last 200. */
-  private async cached(
+  async cached(
     client: Octokit,
     route: string,
     params: Record<string, string | number>,
@@ -363,6 +396,10 @@ export class PullRequests {
       rows = await pullRequestsNumbered(this.deps.db, repo, body.number);
     } else if (['check_run', 'check_suite', 'status', 'push'].includes(event)) {
       rows = await openPullRequests(this.deps.db, repo);
+    } else {
+      // Comments on a PR (review comments, reviews, and the conversation's issue comments).
+      const number = numberOfCommentEvent(event, payload);
+      if (number !== undefined) rows = await pullRequestsNumbered(this.deps.db, repo, number);
     }
     await this.refreshAll(rows);
     return true;
@@ -373,6 +410,10 @@ export class PullRequests {
       await this.refresh(row.sessionId).catch((error: unknown) => {
         // A revoked token or GitHub down: the stored state stays, the next poll tries again.
         this.deps.logger.warn({ err: error, session: row.sessionId }, 'could not refresh a PR');
+      });
+      // After the refresh: a merged, closed or deleted PR ends its watch there.
+      await this.autofix?.check(row.sessionId).catch((error: unknown) => {
+        this.deps.logger.warn({ err: error, session: row.sessionId }, 'auto-fix check failed');
       });
     }
   }
@@ -399,8 +440,26 @@ export class PullRequests {
     clearInterval(this.pollTimer);
     this.pollTimer = undefined;
     await this.polling;
+    await this.autofix?.stop();
     await Promise.all([...this.refreshing.values()].map((p) => p.catch(() => undefined)));
   }
+}
+
+/** The PR a comment event is about: `issue_comment` on a PR's conversation, or a review's. */
+function numberOfCommentEvent(event: string, payload: unknown): number | undefined {
+  const body = payload as {
+    issue?: { number?: unknown; pull_request?: unknown };
+    pull_request?: { number?: unknown };
+  };
+  if (event === 'issue_comment') {
+    const n = body.issue?.number;
+    return body.issue?.pull_request && typeof n === 'number' ? n : undefined;
+  }
+  if (event === 'pull_request_review_comment' || event === 'pull_request_review') {
+    const n = body.pull_request?.number;
+    return typeof n === 'number' ? n : undefined;
+  }
+  return undefined;
 }
 
 /** Create PR and PR status for a running server: sessions' git through the runner, events through the log. */
@@ -408,7 +467,10 @@ export function sessionPullRequests(options: {
   db: Db;
   github: GitHub;
   log: { append(sessionId: string, events: NewEvent[]): Promise<unknown> };
-  runner: { gitInSession: SessionGit };
+  runner: {
+    gitInSession: SessionGit;
+    sendMessage: (session: Session, text: string) => Promise<{ queued: boolean }>;
+  };
   publicUrl: () => string;
   logger: Logger;
 }): PullRequests {
@@ -420,6 +482,18 @@ export function sessionPullRequests(options: {
     lastAgentMessage: (id) => lastAgentMessage(db, id),
     announce: async (id, pullRequest) => {
       await log.append(id, [{ type: 'pull_request.updated', data: pullRequest }]);
+    },
+    announceAutofix: async (id, autofix) => {
+      await log.append(id, [{ type: 'autofix.updated', data: autofix }]);
+    },
+    autofix: {
+      maxPerHour: options.github.config.autofixMaxPerHour,
+      // The wake-up event first, so the transcript says why the agent woke up.
+      wake: async (id, event, followUp) => {
+        await log.append(id, [event]);
+        const session = await loadSession(db, id);
+        if (session) await options.runner.sendMessage(session, followUp);
+      },
     },
     loadSession: (id) => loadSession(db, id),
     publicUrl: options.publicUrl,

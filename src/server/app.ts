@@ -22,6 +22,7 @@ import { StreamLimit } from './stream-limit.js';
 import { accountRoutes } from './routes/account.js';
 import { agentRoutes } from './routes/agents.js';
 import { bundleRoutes } from './routes/bundles.js';
+import { autofixRoutes } from './routes/autofix.js';
 import { githubWebhookRoutes, WEBHOOK_PATH } from './routes/github-webhooks.js';
 import { sessionGitRoutes } from './routes/session-git.js';
 import { scheduleRoutes } from './routes/schedules.js';
@@ -174,6 +175,16 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         agents,
         github,
         pullRequests,
+      }),
+    );
+    app.route(
+      '/api/v1',
+      autofixRoutes({
+        createDeps: { db: store.db, log, upstreams, kick: () => runner.kick() },
+        github,
+        pullRequests,
+        agents,
+        publicUrl: () => options.publicUrl?.() ?? '',
       }),
     );
     app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));

@@ -23,6 +23,8 @@ export interface NewSessionInput {
   title?: string | undefined;
   /** Default: a new one. A schedule's run chooses it first, so a retry finds the session. */
   id?: string | undefined;
+  /** The branch the agent works on and pushes; default a new `hangar/…` one (an existing PR's: its head). */
+  branch?: string | undefined;
 }
 
 /** What creating a session needs. */
@@ -73,7 +75,7 @@ export async function createSession(
   );
   const id = input.id ?? newId('ses');
   const title = input.title ?? titleFromPrompt(input.prompt);
-  const branch = sessionBranch(title, id);
+  const branch = input.branch ?? sessionBranch(title, id);
   await insertSession(db, {
     id,
     userId: user.id,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { autofixEventSchemas } from '../github/autofix-events.js';
 import { PullRequestSummarySchema } from '../github/pr-status.js';
 import { provisioningSteps, sessionStatuses } from './status.js';
 
@@ -57,6 +58,7 @@ export const eventSchemas = {
   'github.access_failed': z.object({ repo: z.string(), code: z.string(), message: z.string() }),
   /** The session's pull request was opened, or its state or CI changed. */
   'pull_request.updated': PullRequestSummarySchema,
+  ...autofixEventSchemas,
   'agent.unknown': z.object({ line: z.unknown() }),
 } as const;
 

@@ -42,7 +42,8 @@ const CLONE_SCRIPT = `set -e
 mkdir -p "$HOME/.hangar"
 git clone --quiet --branch "$1" "$2" "$3"
 cd "$3"
-git checkout --quiet -b "$4"
+# -B: a session on an existing PR works on the branch it cloned.
+git checkout --quiet -B "$4"
 git config user.name "Hangar agent"
 git config user.email agent@hangar.invalid
 git config "branch.$4.remote" origin

@@ -350,3 +350,31 @@ export const scheduleRuns = pgTable(
     index('schedule_runs_starting').on(t.status, t.leaseExpiresAt),
   ],
 );
+
+/**
+ * A session's auto-fix watch on its pull request: whether it is on, and what it has
+ * already woken the agent for (a failing head, a conflicting head, the last comment ids),
+ * so neither a redelivered webhook nor the next poll wakes it twice for the same thing.
+ */
+export const autofixWatches = pgTable('autofix_watches', {
+  sessionId: text('session_id')
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: 'cascade' }),
+  enabled: boolean('enabled').notNull().default(true),
+  /** When it was turned on: comments older than this are not the agent's to answer. */
+  since: ts('since').notNull().defaultNow(),
+  /** The head commit whose CI failure the agent was woken for. */
+  ciSha: text('ci_sha'),
+  /** The head commit whose merge conflict the agent was woken for. */
+  conflictSha: text('conflict_sha'),
+  /** The highest review comment id and conversation comment id handled (separate sequences on GitHub). */
+  reviewCommentSeen: bigint('review_comment_seen', { mode: 'number' }).notNull().default(0),
+  issueCommentSeen: bigint('issue_comment_seen', { mode: 'number' }).notNull().default(0),
+  /** The PR's mergeable state as last read: `mergeable`, `conflicting`, or `unknown` while GitHub computes it. */
+  mergeable: text('mergeable', { enum: ['mergeable', 'conflicting', 'unknown'] })
+    .notNull()
+    .default('unknown'),
+  /** Why the watch ended by itself (the PR was merged, closed or deleted). */
+  stoppedReason: text('stopped_reason'),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+});
