@@ -34,6 +34,10 @@ const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
     commands: ['schedule'],
     load: async () => (await import('./commands/schedule.js')).registerSchedule,
   },
+  {
+    commands: ['autofix'],
+    load: async () => (await import('./commands/autofix.js')).registerAutofix,
+  },
   { commands: ['open'], load: async () => (await import('./commands/open.js')).registerOpen },
   { commands: ['remote'], load: async () => (await import('./commands/remote.js')).registerRemote },
   {

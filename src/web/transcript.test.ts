@@ -133,4 +133,44 @@ describe('buildTranscript', () => {
     ]);
     expect(t.turnRunning).toBe(false);
   });
+
+  it('shows each auto-fix wake-up before the follow-up it caused, with what GitHub said', () => {
+    const t = buildTranscript([
+      ev('github.ci', {
+        number: 4,
+        sha: 'abcdef123',
+        checks: [
+          {
+            name: 'unit',
+            conclusion: 'failure',
+            summary: '1 failed',
+            annotations: ['a.ts:2 (failure) expected 4'],
+            logTail: 'FAIL a.test.ts',
+          },
+        ],
+      }),
+      ev('message.user', { text: 'CI failed on pull request #4' }),
+      ev('github.review', {
+        number: 4,
+        comments: [{ author: 'ann', body: 'Rename it', url: 'u', path: 'a.ts', line: 3 }],
+      }),
+      ev('github.conflict', { number: 4, sha: 'abc', base: 'main' }),
+    ]);
+    expect(t.items.map((i) => i.kind)).toEqual(['github', 'user', 'github', 'github']);
+    expect(t.items[0]).toMatchObject({
+      trigger: 'ci',
+      title: 'CI failed on PR #4 (abcdef1)',
+      lines: ['unit: failure — 1 failed', '  a.ts:2 (failure) expected 4'],
+      logs: [{ name: 'unit', text: 'FAIL a.test.ts' }],
+    });
+    expect(t.items[2]).toMatchObject({
+      trigger: 'review',
+      title: '1 new comment on PR #4',
+      lines: ['ann on a.ts:3: Rename it'],
+    });
+    expect(t.items[3]).toMatchObject({
+      trigger: 'conflict',
+      title: expect.stringMatching(/conflicts with main/),
+    });
+  });
 });

@@ -40,7 +40,17 @@ export type Item =
       usage?: Usage;
     }
   | { kind: 'status'; seq: number; status: string; subStep?: string; reason?: string }
-  | { kind: 'diff'; seq: number; files: number; additions: number; deletions: number };
+  | { kind: 'diff'; seq: number; files: number; additions: number; deletions: number }
+  | {
+      kind: 'github';
+      seq: number;
+      /** What woke the agent (auto-fix): the follow-up it caused comes next. */
+      trigger: 'ci' | 'review' | 'conflict';
+      title: string;
+      lines: string[];
+      /** A failing check's log tail, shown folded. */
+      logs: { name: string; text: string }[];
+    };
 
 export interface Transcript {
   items: Item[];
@@ -200,11 +210,69 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
         lastDiff = key;
         break;
       }
+      case 'github.ci':
+      case 'github.review':
+      case 'github.conflict':
+        items.push(wakeUpItem(seq, event.type, data));
+        break;
       default:
         break;
     }
   }
   return { items, turnRunning, lastSeq };
+}
+
+/** An auto-fix wake-up as one transcript line, with what GitHub said. */
+function wakeUpItem(
+  seq: number,
+  type: 'github.ci' | 'github.review' | 'github.conflict',
+  data: Record<string, unknown>,
+): Extract<Item, { kind: 'github' }> {
+  const pr = `PR #${num(data.number)}`;
+  if (type === 'github.conflict') {
+    return {
+      kind: 'github',
+      seq,
+      trigger: 'conflict',
+      title: `${pr} conflicts with ${str(data.base)}: asked the agent to merge it in`,
+      lines: [],
+      logs: [],
+    };
+  }
+  if (type === 'github.review') {
+    const comments = list(data.comments);
+    return {
+      kind: 'github',
+      seq,
+      trigger: 'review',
+      title: `${comments.length} new ${comments.length === 1 ? 'comment' : 'comments'} on ${pr}`,
+      lines: comments.map((c) => {
+        const at = typeof c.path === 'string' ? ` on ${c.path}:${str(c.line ?? '?')}` : '';
+        return `${str(c.author)}${at}: ${str(c.body)}`;
+      }),
+      logs: [],
+    };
+  }
+  const checks = list(data.checks);
+  return {
+    kind: 'github',
+    seq,
+    trigger: 'ci',
+    title: `CI failed on ${pr} (${str(data.sha).slice(0, 7)})`,
+    lines: checks.flatMap((c) => [
+      `${str(c.name)}: ${str(c.conclusion)}${typeof c.summary === 'string' ? ` — ${c.summary}` : ''}`,
+      ...(Array.isArray(c.annotations) ? c.annotations.map((a) => `  ${str(a)}`) : []),
+    ]),
+    logs: checks.flatMap((c) =>
+      typeof c.logTail === 'string' ? [{ name: str(c.name), text: c.logTail }] : [],
+    ),
+  };
+}
+
+function list(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value)
+    ? value.filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null)
+    : [];
 }
 
 function str(value: unknown): string {

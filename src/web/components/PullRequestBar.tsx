@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { api, asApiError, unwrap, type Session } from '../api/client';
+import { AutofixToggle } from './AutofixToggle';
 
 /** A session's pull request as the API gives it. */
 export type PullRequest = NonNullable<Session['pullRequest']>;
@@ -106,6 +107,7 @@ export function PullRequestBar({ session }: { session: Session }) {
       <a href={pr.url} target="_blank" rel="noreferrer" className="pr-link">
         PR #{pr.number} · {STATE_LABELS[pr.state]}
       </a>
+      <AutofixToggle session={session} />
       <div
         className={`ci-bar checks-${checks.state}`}
         role="status"

@@ -106,6 +106,25 @@ function Entry({ item, sessionId }: { item: Item; sessionId: string }) {
       return (
         <p className={`notice${item.status === 'failed' ? ' error' : ''}`}>{statusLine(item)}</p>
       );
+    case 'github':
+      return (
+        <div className={`notice wake-up wake-${item.trigger}`} role="status">
+          <strong>Auto-fix: {item.title}</strong>
+          {item.lines.length > 0 && (
+            <ul className="wake-lines">
+              {item.lines.map((line, i) => (
+                <li key={i}>{line}</li>
+              ))}
+            </ul>
+          )}
+          {item.logs.map((log) => (
+            <details key={log.name} className="setup">
+              <summary>The end of {log.name}'s log</summary>
+              <pre>{log.text}</pre>
+            </details>
+          ))}
+        </div>
+      );
     case 'diff':
       return (
         <p className="notice">
