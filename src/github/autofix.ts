@@ -11,13 +11,11 @@ import {
 } from '../store/autofix.js';
 import { pullRequestOf } from '../store/pull-requests.js';
 import type { Db } from '../store/store.js';
+import { isAgentText } from './agent-label.js';
 import type { AutofixSummary, CiWakeUp, ReviewWakeUp } from './autofix-events.js';
 import { ciFollowUp, conflictFollowUp, reviewFollowUp } from './autofix-prompts.js';
 import { statusOf } from './client.js';
 import type { GitHubRepoRef } from './repo-ref.js';
-
-/** Marks a comment Hangar posted: auto-fix never wakes an agent for one. */
-export const HANGAR_COMMENT_MARK = '<!-- hangar -->';
 
 /** A client for the session's repo, with the token it carries. */
 export interface RepoClient {
@@ -391,7 +389,8 @@ export class Autofix {
   }
 
   private isHangars(comment: Comment): boolean {
-    if ((comment.body ?? '').includes(HANGAR_COMMENT_MARK)) return true;
+    // Written through the agent's GitHub tools: labelled and marked as the agent's.
+    if (isAgentText(comment.body)) return true;
     const app = comment.performed_via_github_app?.id;
     return app !== undefined && app === this.deps.appId;
   }

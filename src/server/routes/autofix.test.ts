@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGitHubStandIn, type GitHubStandIn } from '../../../fixtures/github/stand-in.js';
-import { HANGAR_COMMENT_MARK } from '../../github/autofix.js';
+import { labelAgentText } from '../../github/agent-label.js';
 import { gitAs, repoWithCommits } from '../../git/test-repo.js';
 import { openTestApp, type TestApp } from '../test-app.js';
 
@@ -260,7 +260,7 @@ describe('a watched PR', () => {
   it("never wakes for Hangar's own comment; wakes once for others', quoting file:line and the hunk", async () => {
     gh.addComment('octo/app', number, {
       login: 'octo',
-      body: `Done: renamed it.\n\n_Written by the agent via Hangar._ ${HANGAR_COMMENT_MARK}`,
+      body: labelAgentText('Done: renamed it.'),
     });
     await deliveriesAnswered();
     expect((await events(id)).filter((e) => e.type === 'github.review')).toHaveLength(0);
