@@ -19,18 +19,24 @@ export function agentStatuses(
 
 /** A session for an agent this server cannot run: refused before anything is stored. */
 export class AgentUnavailableError extends HangarError {
-  constructor(status: AgentStatus) {
+  /** `chosenAs` says where the agent came from when the request did not name it. */
+  constructor(status: AgentStatus, chosenAs?: string) {
+    const who = chosenAs ? `${status.name} (${chosenAs})` : status.name;
     super(
       'agent_not_configured',
       422,
-      `${status.name} cannot run on this server: ${status.reason ?? 'it is not configured'}`,
+      `${who} cannot run on this server: ${status.reason ?? 'it is not configured'}`,
       { agent: status.name },
     );
   }
 }
 
 /** Throws AgentUnavailableError when `statuses` say `agent` cannot run here. */
-export function requireUsableAgent(statuses: readonly AgentStatus[], agent: string): void {
+export function requireUsableAgent(
+  statuses: readonly AgentStatus[],
+  agent: string,
+  chosenAs?: string,
+): void {
   const status = statuses.find((s) => s.name === agent);
-  if (status && !status.usable) throw new AgentUnavailableError(status);
+  if (status && !status.usable) throw new AgentUnavailableError(status, chosenAs);
 }

@@ -3809,6 +3809,8 @@ export interface components {
       effectiveImage: string | null;
       /** @description Why sessions would not run on an image as set, and what to do */
       imageWarning?: string;
+      /** @description The agent of a session started here that names none; null: the server's default */
+      defaultAgent: string | null;
       isDefault: boolean;
       archived: boolean;
       /** Format: date-time */
@@ -3833,6 +3835,11 @@ export interface components {
       setupScript?: string;
       /** @description The sandbox image sessions run on (hangar image list); null: universal once built, else the host view */
       image?: string | null;
+      /**
+       * @description The agent of a session started here that names none; null: the server's default (claude-code)
+       * @enum {string|null}
+       */
+      defaultAgent?: 'claude-code' | 'codex' | 'opencode' | null;
     };
     UpdateEnvironment: {
       /** @description Shown in the environment selector; unique among your live environments */
@@ -3851,6 +3858,11 @@ export interface components {
       setupScript?: string;
       /** @description The sandbox image sessions run on (hangar image list); null: universal once built, else the host view */
       image?: string | null;
+      /**
+       * @description The agent of a session started here that names none; null: the server's default (claude-code)
+       * @enum {string|null}
+       */
+      defaultAgent?: 'claude-code' | 'codex' | 'opencode' | null;
     };
     Image: {
       name: string;
@@ -3934,7 +3946,7 @@ export interface components {
       /** @description Default: your default environment */
       environmentId?: string;
       /**
-       * @description Default: the first agent this server runs
+       * @description Default: the environment's `defaultAgent`, else claude-code; an agent whose model key the server lacks is 422 `agent_not_configured`
        * @enum {string}
        */
       agent?: 'claude-code' | 'codex' | 'opencode';
@@ -3951,6 +3963,8 @@ export interface components {
       statusDetail: string | null;
       archived: boolean;
       agent: string;
+      /** @description The agent's product name, shown to people (e.g. `Codex`) */
+      agentLabel: string;
       model: string | null;
       environmentId: string;
       source: components['schemas']['SessionSource'];

@@ -8,6 +8,7 @@ export const DEFAULT_SETTINGS: Omit<EnvironmentSettings, 'name'> = {
   envVars: '',
   setupScript: '',
   image: null,
+  defaultAgent: null,
 };
 
 /**
@@ -34,5 +35,6 @@ export function checkSettings(settings: EnvironmentSettings): EnvironmentSetting
     envVars: settings.envVars,
     setupScript: settings.setupScript,
     image: settings.image,
+    defaultAgent: settings.defaultAgent,
   };
 }

@@ -16,6 +16,7 @@ interface EnvJson {
   includeDefaults: boolean;
   envVars: string;
   setupScript: string;
+  defaultAgent: string | null;
   isDefault: boolean;
   archived: boolean;
 }
@@ -358,6 +359,30 @@ describe('environments', () => {
     expect(await json<EnvJson>(t.request('GET', `/api/v1/environments/${env.id}`))).toMatchObject(
       edited,
     );
+  });
+
+  it("sets, shows and clears an environment's default agent, naming the agents when one is unknown", async () => {
+    const env = await json<EnvJson>(create({ name: 'Codex work', defaultAgent: 'codex' }));
+    expect(env).toMatchObject({ defaultAgent: 'codex' });
+    const patch = (body: unknown) => t.request('PATCH', `/api/v1/environments/${env.id}`, { body });
+    // Editing another field keeps it.
+    expect(await json<EnvJson>(patch({ envVars: 'A=1' }))).toMatchObject({ defaultAgent: 'codex' });
+    expect(await json<EnvJson>(patch({ defaultAgent: 'opencode' }))).toMatchObject({
+      defaultAgent: 'opencode',
+    });
+    for (const bad of [patch({ defaultAgent: 'aider' }), create({ name: 'X', defaultAgent: '' })]) {
+      await expectError(
+        bad,
+        400,
+        'invalid_request',
+        /^defaultAgent: must be one of claude-code, codex, opencode$/,
+      );
+    }
+    // null: the server's default.
+    expect(await json<EnvJson>(patch({ defaultAgent: null }))).toMatchObject({
+      defaultAgent: null,
+    });
+    expect(await json<EnvJson>(create({ name: 'Plain' }))).toMatchObject({ defaultAgent: null });
   });
 
   it('archives environments out of the list unless asked, and protects the default', async () => {

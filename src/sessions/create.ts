@@ -1,4 +1,6 @@
+import { DEFAULT_AGENT_NAME } from '../agents/catalog.js';
 import { agentFor, checkMessage } from '../agents/index.js';
+import { requireUsableAgent, type AgentStatus } from '../agents/readiness.js';
 import { ValidationError } from '../errors.js';
 import type { UpstreamRules } from '../gateway/resolver.js';
 import { newId } from '../ids.js';
@@ -17,7 +19,8 @@ export interface NewSessionInput {
   source: SourceInput;
   /** Default: the user's default environment. */
   environmentId?: string | undefined;
-  agent: string;
+  /** Default: the environment's default agent, else the server's (`DEFAULT_AGENT_NAME`). */
+  agent?: string | undefined;
   model?: string | undefined;
   /** Default: from the prompt. */
   title?: string | undefined;
@@ -35,14 +38,18 @@ export interface CreateSessionDeps {
   upstreams?: UpstreamRules | undefined;
   /** GitHub: a source on it must exist and be pushable by the App or the user's token. */
   github?: GitHub | undefined;
+  /** Which agents can run here: a session for another is refused before anything is stored. */
+  agents: readonly AgentStatus[];
   /** Tells the runner a session is queued. */
   kick: () => void;
 }
 
 /**
- * Queues a session for `user`: checks its prompt (the agent may refuse some), its
- * environment and its source (a bad one is a 400 now, not a failed session later), names its branch, records it with its first two
- * events and wakes the runner.
+ * Queues a session for `user`: checks its environment, its agent (named, else the
+ * environment's default, else the server's; one without its model key here is a 422),
+ * its prompt (the agent may refuse some) and its source (a bad one is a 400 now, not a
+ * failed session later), names its branch, records it with its first two events and
+ * wakes the runner.
  */
 export async function createSession(
   deps: CreateSessionDeps,
@@ -50,7 +57,6 @@ export async function createSession(
   input: NewSessionInput,
 ): Promise<{ id: string; branch: string }> {
   const { db, log } = deps;
-  checkMessage(agentFor(input.agent), input.prompt, 'prompt');
   const environmentId = input.environmentId ?? user.defaultEnvironmentId;
   if (!environmentId) {
     throw new ValidationError('you have no default environment: name one', 'environmentId');
@@ -64,6 +70,15 @@ export async function createSession(
       'environmentId',
     );
   }
+  const agent = input.agent ?? env.defaultAgent ?? DEFAULT_AGENT_NAME;
+  requireUsableAgent(
+    deps.agents,
+    agent,
+    input.agent === undefined && env.defaultAgent !== null
+      ? `the default agent of the environment "${env.name}"`
+      : undefined,
+  );
+  checkMessage(agentFor(agent), input.prompt, 'prompt');
   // A repo on GitHub: the credential that reaches it, checked now (a 4xx saying what to do).
   const checked = await checkGitHubSource(deps.github, user.id, input.source, deps.upstreams);
   const resolved = await resolveSource(
@@ -83,7 +98,7 @@ export async function createSession(
     title,
     prompt: input.prompt,
     repoName: resolved.repoName,
-    agent: input.agent,
+    agent,
     model: input.model ?? null,
     source: resolved.source,
     branch,

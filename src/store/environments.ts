@@ -17,6 +17,8 @@ export interface EnvironmentSettings {
   setupScript: string;
   /** The sandbox image; null: the default (images/resolve.ts). */
   image: string | null;
+  /** The agent of a session started here that names none; null: the server's default. */
+  defaultAgent: string | null;
 }
 
 export async function createEnvironment(

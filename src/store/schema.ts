@@ -86,6 +86,8 @@ export const environments = pgTable(
     setupScript: text('setup_script').notNull().default(''),
     /** The sandbox image sessions run on; null: `universal` once built, else the host's view. */
     image: text('image'),
+    /** The agent of a session started here that names none; null: the server's default. */
+    defaultAgent: text('default_agent'),
     archivedAt: ts('archived_at'),
     createdAt: ts('created_at').notNull().defaultNow(),
     updatedAt: ts('updated_at').notNull().defaultNow(),

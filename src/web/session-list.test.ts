@@ -17,6 +17,7 @@ function session(id: string, version: number, extra: Partial<Session> = {}): Ses
     statusDetail: null,
     archived: false,
     agent: 'claude-code',
+    agentLabel: 'Claude Code',
     model: null,
     environmentId: 'env_1',
     source: { type: 'git', url: 'https://git.example.com/greeter.git', branch: 'main' },

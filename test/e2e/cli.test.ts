@@ -199,6 +199,8 @@ describe('hangar serve and the CLI against it', () => {
       join(dir, 'py.env'),
       '--setup-script',
       join(dir, 'setup.sh'),
+      '--agent',
+      'codex',
     );
     expect(created.stderr).toBe('');
     expect(created.stdout).toMatch(/Created environment "Python" \(env_/);
@@ -211,23 +213,33 @@ describe('hangar serve and the CLI against it', () => {
       includeDefaults: true,
       envVars: 'PIP_INDEX_URL="https://pypi.example/simple"\n# note\nDEBUG=1\n',
       setupScript: '#!/bin/bash\napt-get install -y gh\n',
+      defaultAgent: 'codex',
     });
     const human = await hangar('env', 'show', 'Python');
     expect(human.stdout).toContain('env vars: PIP_INDEX_URL, DEBUG');
+    expect(human.stdout).toContain('agent:    codex\n');
     expect(human.stdout).not.toContain('pypi.example');
 
     expect((await hangar('env', 'edit', 'Python', '--network', 'none')).code).toBe(0);
     expect((await hangar('env', 'default', 'Python')).stdout).toMatch(/now the default/);
     const list = await hangar('env', 'list');
-    expect(list.stdout).toMatch(/^\*\s+Python\s+none\s+env_/m);
-    expect(list.stdout).toMatch(/^\s+Default\s+trusted\s+env_/m);
+    expect(list.stdout).toMatch(/^\*\s+Python\s+none\s+codex\s+env_/m);
+    expect(list.stdout).toMatch(
+      /^\s+Default\s+trusted\s+claude-code \(the server's default\)\s+env_/m,
+    );
+
+    // `server` gives the choice back to the server.
+    expect((await hangar('env', 'edit', 'Python', '--agent', 'server')).code).toBe(0);
+    expect((await hangar('env', 'show', 'Python')).stdout).toContain(
+      "agent:    claude-code (the server's default)",
+    );
 
     expect((await hangar('env', 'archive', 'Default')).stdout).toMatch(
       /Archived environment "Default"/,
     );
     expect((await hangar('env', 'list')).stdout).not.toMatch(/Default/);
     expect((await hangar('env', 'list', '--archived')).stdout).toMatch(
-      /Default\s+trusted\s+\S+\s+archived/,
+      /Default\s+trusted\s+.*\senv_\S+\s+archived/,
     );
   });
 
@@ -265,6 +277,9 @@ describe('hangar serve and the CLI against it', () => {
     expect(level.stderr).toMatch(
       /--network "open" is not a level: use one of none, trusted, full, custom/,
     );
+    const agent = await hangar('env', 'edit', 'Python', '--agent', 'aider');
+    expect(agent.code).toBe(1);
+    expect(agent.stderr).toMatch(/defaultAgent: must be one of claude-code, codex, opencode/);
     const unknown = await hangar('env', 'show', 'Nowhere');
     expect(unknown.stderr).toMatch(/No environment named "Nowhere"/);
     const nothing = await hangar('env', 'edit', 'Python');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -56,14 +56,45 @@ const HUNT = [REAL_KEY, REAL_OPENAI_KEY]
   })
   .join('; ');
 
+/**
+ * A directory whose `claude`, `codex` and `opencode` each append their name, argv and
+ * working directory to `log`: the person's own agent, for `teleport --exec` to run
+ * (the real ones want a terminal).
+ */
+function recordingAgents(log: string): string {
+  const bin = mkdtempSync(join(tmpdir(), 'hangar-local-agents-'));
+  for (const name of ['claude', 'codex', 'opencode']) {
+    const file = join(bin, name);
+    writeFileSync(file, `#!/bin/sh\necho "${name} $* in $(pwd)" >> '${log}'\n`);
+    chmodSync(file, 0o755);
+  }
+  return bin;
+}
+
 const cases = [
-  { agent: 'claude-code', model: undefined, api: '/v1/messages', continues: /claude --resume \S+/ },
-  { agent: 'codex', model: 'gpt-5.5', api: '/v1/responses', continues: /codex resume \S+/ },
+  {
+    agent: 'claude-code',
+    model: undefined,
+    api: '/v1/messages',
+    continues: /claude --resume \S+/,
+    execs: (id: string) => [`claude --resume ${id}`],
+  },
+  {
+    agent: 'codex',
+    model: 'gpt-5.5',
+    api: '/v1/responses',
+    continues: /codex resume \S+/,
+    execs: (id: string) => [`codex resume ${id}`],
+  },
   {
     agent: 'opencode',
     model: 'openai/gpt-5.5',
     api: '/v1/responses',
     continues: /opencode import \S+\.json && opencode --session ses_\S+/,
+    execs: (id: string) => [
+      expect.stringMatching(new RegExp(`^opencode import \\S+/${id}\\.json$`)) as unknown,
+      `opencode --session ${id}`,
+    ],
   },
 ];
 
@@ -170,5 +201,25 @@ describe.each(cases)('a session with $agent', { timeout: 600_000 }, (agentCase) 
     expect(file).toContain(agentSessionId ?? 'none');
     // The sandbox's repo path is this clone's in what was handed over.
     expect(readFileSync(file, 'utf8')).not.toContain('/home/user/demo');
+  });
+
+  it("teleport --exec runs the agent's own command in the checkout", async () => {
+    const local = join(mkdtempSync(join(tmpdir(), 'hangar-agents-exec-')), 'demo');
+    execFileSync('git', ['clone', '-q', repo, local]);
+    const log = join(local, '..', 'agent.log');
+    const env = { ...stack.env, HANGAR_SERVER: stack.server.url, HANGAR_TOKEN: stack.token };
+    const result = await runHangar(
+      ['teleport', id, '--exec'],
+      { ...env, PATH: `${recordingAgents(log)}:${stack.env.PATH ?? ''}` },
+      undefined,
+      local,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    const { agentSessionId } = await stack.session(id);
+    const ran = readFileSync(log, 'utf8').trim().split('\n');
+    expect(ran.map((line) => line.replace(/ in \S+$/, ''))).toEqual(
+      agentCase.execs(agentSessionId ?? 'none'),
+    );
+    expect(ran.every((line) => line.endsWith(` in ${local}`))).toBe(true);
   });
 });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { parseDotenv } from '../../environments/dotenv.js';
 import { ApiClient, type Schemas } from '../client.js';
 import { resolveCredentials } from '../credentials.js';
@@ -17,6 +18,7 @@ interface SettingsFlags {
   envFile?: string;
   setupScript?: string;
   image?: string;
+  agent?: string;
 }
 
 const LEVELS: readonly NonNullable<Settings['networkLevel']>[] = [
@@ -50,11 +52,12 @@ export function registerEnv(program: Command, io: Io): void {
       }
       io.out(
         table(
-          ['', 'NAME', 'NETWORK', 'ID', 'STATE'],
+          ['', 'NAME', 'NETWORK', 'AGENT', 'ID', 'STATE'],
           environments.map((e) => [
             e.isDefault ? '*' : '',
             e.name,
             describeNetwork(e),
+            describeAgent(e),
             e.id,
             e.archived ? 'archived' : 'active',
           ]),
@@ -163,6 +166,10 @@ function settingsFlags(command: Command): Command {
     .option(
       '--image <name>',
       'sandbox image sessions run on (hangar image list); "default": universal once built',
+    )
+    .option(
+      '--agent <name>',
+      `agent of sessions started here that name none: ${AGENT_NAMES.join(' | ')}, or "server" for the server's default`,
     );
 }
 
@@ -195,6 +202,9 @@ function settingsBody(flags: SettingsFlags): Settings {
   if (flags.setupScript !== undefined)
     body.setupScript = readText(flags.setupScript, '--setup-script');
   if (flags.image !== undefined) body.image = flags.image === 'default' ? null : flags.image;
+  // The server names the agents it runs when it refuses one.
+  if (flags.agent !== undefined)
+    body.defaultAgent = flags.agent === 'server' ? null : (flags.agent as Settings['defaultAgent']);
   return body;
 }
 
@@ -227,12 +237,18 @@ function describeNetwork(e: Environment): string {
   return `custom (${e.allowlist.length} allowed${extra})`;
 }
 
+/** The agent a session started here runs when it names none. */
+function describeAgent(e: Environment): string {
+  return e.defaultAgent ?? `${DEFAULT_AGENT_NAME} (the server's default)`;
+}
+
 function describe(e: Environment): string {
   const lines = [
     `${e.name}${e.isDefault ? ' (default)' : ''}${e.archived ? ' (archived)' : ''}`,
     `  id:       ${e.id}`,
     `  network:  ${describeNetwork(e)}`,
     `  image:    ${e.effectiveImage ?? "none (this host's /usr and /opt)"}${e.image === null ? ' (default)' : ''}`,
+    `  agent:    ${describeAgent(e)}`,
   ];
   if (e.imageWarning !== undefined) lines.push(`  warning:  ${e.imageWarning}`);
   if (e.allowlist.length > 0) lines.push(`  allow:    ${e.allowlist.join(', ')}`);

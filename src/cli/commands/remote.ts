@@ -20,6 +20,8 @@ interface RemoteOptions {
   wait?: boolean;
 }
 
+type Environment = Schemas['Environment'];
+
 /** A new session's settings, all but its source. */
 type Common = Omit<Schemas['CreateSession'], 'source'>;
 
@@ -37,7 +39,10 @@ export function registerRemote(program: Command, io: Io): void {
     )
     .argument('<task...>', 'what the agent should do')
     .option('--env <name>', 'environment name or id (default: your default environment)')
-    .option('--agent <agent>', 'the agent to run', DEFAULT_AGENT_NAME)
+    .option(
+      '--agent <agent>',
+      `the agent to run (default: the environment's default agent, else ${DEFAULT_AGENT_NAME})`,
+    )
     .option('--model <model>', 'the model the agent uses')
     .option('--title <title>', 'session title (default: from the task)')
     .option(
@@ -51,10 +56,11 @@ export function registerRemote(program: Command, io: Io): void {
       const branch = await repo.currentBranch();
       if (!branch) throw new CliError('HEAD is detached: check out a branch first.');
       const api = new ApiClient(resolveCredentials(io.env));
-      await requireUsableAgent(api, options.agent ?? DEFAULT_AGENT_NAME);
+      const env = await findEnvironment(api, options.env);
+      await requireUsableAgent(api, options.agent, env);
       const common: Common = {
         prompt: words.join(' '),
-        ...(options.env ? { environmentId: await environmentId(api, options.env) } : {}),
+        ...(options.env && env ? { environmentId: env.id } : {}),
         // The server checks the name and lists the agents it has.
         ...(options.agent ? { agent: options.agent as Common['agent'] } : {}),
         ...(options.model ? { model: options.model } : {}),
@@ -173,19 +179,37 @@ async function waitForAgent(api: ApiClient, id: string, io: Io): Promise<void> {
   if (stop.status !== 'idle') throw stoppedError(id, stop);
 }
 
-/** Stops before a bundle is sent when the server says it cannot run the agent. */
-async function requireUsableAgent(api: ApiClient, agent: string): Promise<void> {
+/**
+ * Stops before a bundle is sent when the server says it cannot run the agent: the one
+ * named, else the environment's default, else the server's.
+ */
+async function requireUsableAgent(
+  api: ApiClient,
+  named: string | undefined,
+  env: Environment | undefined,
+): Promise<void> {
+  const fromEnv = named === undefined && env?.defaultAgent ? env : undefined;
+  const agent = named ?? fromEnv?.defaultAgent ?? DEFAULT_AGENT_NAME;
   const { agents } = await api.data(api.http.GET('/api/v1/agents'));
   const status = agents.find((a) => a.name === agent);
-  if (status && !status.usable) throw new AgentUnavailableError(status);
+  if (status && !status.usable) {
+    const chosenAs = fromEnv ? `the default agent of the environment "${fromEnv.name}"` : undefined;
+    throw new AgentUnavailableError(status, chosenAs);
+  }
 }
 
-async function environmentId(api: ApiClient, ref: string): Promise<string> {
-  if (/^env_[0-9a-z]+$/.test(ref)) return ref;
+/** The environment named by `ref` (name or id), else the user's default (if any). */
+async function findEnvironment(
+  api: ApiClient,
+  ref: string | undefined,
+): Promise<Environment | undefined> {
+  if (ref && /^env_[0-9a-z]+$/.test(ref))
+    return api.data(api.http.GET('/api/v1/environments/{id}', { params: { path: { id: ref } } }));
   const { environments } = await api.data(api.http.GET('/api/v1/environments'));
+  if (ref === undefined) return environments.find((e) => e.isDefault);
   const found = environments.find((e) => e.name.toLowerCase() === ref.toLowerCase());
   if (!found) throw new CliError(`No environment named "${ref}": see \`hangar env list\`.`);
-  return found.id;
+  return found;
 }
 
 /**

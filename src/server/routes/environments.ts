@@ -15,6 +15,7 @@ import { networkLevels } from '../../environments/network-level.js';
 import { findImage, IMAGE_NAME, listImages } from '../../images/images.js';
 import { ValidationError } from '../../errors.js';
 import { resolveImage } from '../../images/resolve.js';
+import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import type { Db } from '../../store/store.js';
 import {
   ArchivedQuery,
@@ -86,6 +87,13 @@ const ImageName = z
     'The sandbox image sessions run on (hangar image list); null: universal once built, else the host view',
   );
 
+const DefaultAgent = z
+  .enum(AGENT_NAMES, { error: `must be one of ${AGENT_NAMES.join(', ')}` })
+  .nullable()
+  .describe(
+    `The agent of a session started here that names none; null: the server's default (${DEFAULT_AGENT_NAME})`,
+  );
+
 const CreateEnvironment = z
   .strictObject({
     name: Name,
@@ -95,6 +103,7 @@ const CreateEnvironment = z
     envVars: EnvVars.optional(),
     setupScript: SetupScript.optional(),
     image: ImageName.optional(),
+    defaultAgent: DefaultAgent.optional(),
   })
   .openapi('CreateEnvironment');
 
@@ -107,6 +116,7 @@ const UpdateEnvironment = z
     envVars: EnvVars.optional(),
     setupScript: SetupScript.optional(),
     image: ImageName.optional(),
+    defaultAgent: DefaultAgent.optional(),
   })
   .openapi('UpdateEnvironment');
 
@@ -128,6 +138,10 @@ const EnvironmentSchema = z
       .string()
       .optional()
       .describe('Why sessions would not run on an image as set, and what to do'),
+    defaultAgent: z
+      .string()
+      .nullable()
+      .describe("The agent of a session started here that names none; null: the server's default"),
     isDefault: z.boolean(),
     archived: z.boolean(),
     createdAt: z.iso.datetime(),
@@ -150,6 +164,7 @@ function toJson(env: Environment, defaultId: string | null, dataDir: string): En
     includeDefaults: env.includeDefaults,
     envVars: env.envVars,
     setupScript: env.setupScript,
+    defaultAgent: env.defaultAgent,
     isDefault: env.id === defaultId,
     archived: env.archivedAt !== null,
     createdAt: env.createdAt.toISOString(),

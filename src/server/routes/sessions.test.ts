@@ -323,6 +323,79 @@ describe('slash commands as messages', () => {
   });
 });
 
+describe("an environment's default agent", () => {
+  it('runs sessions that name no agent; one named in the request wins', async () => {
+    const env = await json<{ id: string }>(
+      t.request('POST', '/api/v1/environments', {
+        body: { name: 'opencode here', defaultAgent: 'opencode' },
+      }),
+    );
+    const start = async (body: Record<string, unknown>) => {
+      const bundleId = await uploadBundle();
+      const res = await t.request('POST', '/api/v1/sessions', {
+        body: { prompt: 'add hello.txt', source: { type: 'bundle', bundleId }, ...body },
+      });
+      expect(res.status).toBe(201);
+      const { id } = await json<{ id: string }>(res);
+      return (await json<{ agent: string }>(t.request('GET', `/api/v1/sessions/${id}`))).agent;
+    };
+    expect(await start({ environmentId: env.id })).toBe('opencode');
+    expect(await start({ environmentId: env.id, agent: 'codex' })).toBe('codex');
+    // The user's default environment names none: the server's default.
+    expect(await start({})).toBe('claude-code');
+  });
+
+  it('without its model key on the server, refuses the session naming the agent and what to set', async () => {
+    const reason = 'Codex needs a model key: set OPENAI_API_KEY where `hangar serve` runs';
+    const app = await openTestApp({
+      sessions: true,
+      agents: [
+        { name: 'claude-code', usable: true },
+        { name: 'codex', usable: false, reason },
+        { name: 'opencode', usable: true },
+      ],
+    });
+    try {
+      const env = await json<{ id: string }>(
+        app.request('POST', '/api/v1/environments', {
+          body: { name: 'Codex work', defaultAgent: 'codex' },
+        }),
+      );
+      const bundleId = await uploadBundle(app);
+      const refused = await app.request('POST', '/api/v1/sessions', {
+        body: {
+          prompt: 'add hello.txt',
+          source: { type: 'bundle', bundleId },
+          environmentId: env.id,
+        },
+      });
+      expect(refused.status).toBe(422);
+      expect(await refused.json()).toEqual({
+        error: {
+          code: 'agent_not_configured',
+          message: `codex (the default agent of the environment "Codex work") cannot run on this server: ${reason}`,
+          details: { agent: 'codex' },
+        },
+      });
+      expect(
+        (await json<{ sessions: unknown[] }>(app.request('GET', '/api/v1/sessions'))).sessions,
+      ).toEqual([]);
+      // Naming an agent the server can run still works in that environment.
+      const named = await app.request('POST', '/api/v1/sessions', {
+        body: {
+          prompt: 'add hello.txt',
+          source: { type: 'bundle', bundleId },
+          environmentId: env.id,
+          agent: 'opencode',
+        },
+      });
+      expect(named.status).toBe(201);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe('a server that cannot run the agent', () => {
   it('refuses a session at once with the reason, stores nothing, and says so in /agents and /healthz', async () => {
     const reason = 'the server has no model key: set ANTHROPIC_API_KEY';

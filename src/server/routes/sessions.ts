@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
-import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
+import { AGENT_NAMES, agentLabel, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { requireUsableAgent, type AgentStatus } from '../../agents/readiness.js';
 import { isAgentSessionId } from '../../ids.js';
 import { createSession } from '../../sessions/create.js';
@@ -55,7 +55,12 @@ const CreateSession = z
     prompt: z.string().trim().min(1, 'must not be empty').max(100_000),
     source: z.discriminatedUnion('type', [GitSource, BundleSource]),
     environmentId: Id.optional().describe('Default: your default environment'),
-    agent: z.enum(AGENT_NAMES).optional().describe('Default: the first agent this server runs'),
+    agent: z
+      .enum(AGENT_NAMES, { error: `must be one of ${AGENT_NAMES.join(', ')}` })
+      .optional()
+      .describe(
+        `Default: the environment's \`defaultAgent\`, else ${DEFAULT_AGENT_NAME}; an agent whose model key the server lacks is 422 \`agent_not_configured\``,
+      ),
     model: z.string().min(1).max(100).optional(),
     title: z.string().trim().min(1).max(200).optional(),
   })
@@ -89,6 +94,7 @@ const SessionSchema = z
       ),
     archived: z.boolean(),
     agent: z.string(),
+    agentLabel: z.string().describe("The agent's product name, shown to people (e.g. `Codex`)"),
     model: z.string().nullable(),
     environmentId: z.string(),
     source: SessionSource,
@@ -145,6 +151,7 @@ function toJson(
     statusDetail: session.status === 'queued' ? session.statusDetail : null,
     archived: session.archivedAt !== null,
     agent: session.agent,
+    agentLabel: agentLabel(session.agent),
     model: session.model,
     environmentId: session.environmentId,
     source: session.source as Source,
@@ -304,14 +311,10 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
     }),
     async (c) => {
       const user = c.get('user');
-      const body = c.req.valid('json');
-      const agent = body.agent ?? DEFAULT_AGENT_NAME;
-      // Before anything is stored or started: a session that cannot run is never made.
-      requireUsableAgent(agents, agent);
       const { id, branch } = await createSession(
-        { db, log, upstreams, github: options.github, kick: () => runner.kick() },
+        { db, log, upstreams, agents, github: options.github, kick: () => runner.kick() },
         user,
-        { ...body, agent },
+        c.req.valid('json'),
       );
       return c.json(
         { id, url: `${publicUrl()}/sessions/${id}`, status: 'queued' as const, branch },

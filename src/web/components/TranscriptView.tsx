@@ -6,7 +6,16 @@ import { Markdown } from './Markdown';
  * The transcript: messages, tool calls, setup and hook output, blocked requests,
  * compactions and turn results.
  */
-export function TranscriptView({ items, sessionId }: { items: Item[]; sessionId: string }) {
+export function TranscriptView({
+  items,
+  sessionId,
+  agent,
+}: {
+  items: Item[];
+  sessionId: string;
+  /** The agent's product name: who answers. */
+  agent: string;
+}) {
   return (
     <ol className="transcript" aria-label="Transcript">
       {items.map((item) => (
@@ -15,14 +24,14 @@ export function TranscriptView({ items, sessionId }: { items: Item[]; sessionId:
           className={`entry entry-${item.kind}`}
           data-kind={item.kind}
         >
-          <Entry item={item} sessionId={sessionId} />
+          <Entry item={item} sessionId={sessionId} agent={agent} />
         </li>
       ))}
     </ol>
   );
 }
 
-function Entry({ item, sessionId }: { item: Item; sessionId: string }) {
+function Entry({ item, sessionId, agent }: { item: Item; sessionId: string; agent: string }) {
   switch (item.kind) {
     case 'user':
       return (
@@ -37,7 +46,7 @@ function Entry({ item, sessionId }: { item: Item; sessionId: string }) {
     case 'assistant':
       return (
         <div className="bubble assistant-bubble">
-          <p className="who">Claude</p>
+          <p className="who">{agent}</p>
           <Markdown text={item.text} />
         </div>
       );
@@ -104,7 +113,9 @@ function Entry({ item, sessionId }: { item: Item; sessionId: string }) {
       return <TurnResult item={item} />;
     case 'status':
       return (
-        <p className={`notice${item.status === 'failed' ? ' error' : ''}`}>{statusLine(item)}</p>
+        <p className={`notice${item.status === 'failed' ? ' error' : ''}`}>
+          {statusLine(item, agent)}
+        </p>
       );
     case 'github':
       return (
@@ -177,12 +188,12 @@ const PROVISIONING: Record<string, string> = {
   sandbox: 'Creating the sandbox',
   clone: 'Cloning the repository',
   setup: 'Running the setup script',
-  agent: 'Starting Claude Code',
 };
 
-function statusLine(item: Extract<Item, { kind: 'status' }>): string {
+function statusLine(item: Extract<Item, { kind: 'status' }>, agent: string): string {
   switch (item.status) {
     case 'provisioning':
+      if (item.subStep === 'agent') return `Starting ${agent}`;
       return PROVISIONING[item.subStep ?? ''] ?? 'Provisioning';
     case 'failed':
       return `Failed: ${item.reason ?? 'no reason recorded'}`;

@@ -4,6 +4,7 @@ import {
   ApiError,
   asApiError,
   unwrap,
+  type AgentName,
   type ApiResult,
   type Environment,
   type Issue,
@@ -31,7 +32,7 @@ const LEVELS = [
 type Level = (typeof LEVELS)[number]['value'];
 
 // Fields whose problems show beside them; the rest show at the top of the form.
-const FIELDS = ['name', 'setupScript', 'image'];
+const FIELDS = ['name', 'setupScript', 'image', 'defaultAgent'];
 
 /** Environments: the list, and the editor for the one selected (or a new one). */
 export function EnvironmentsPage({ selected }: { selected: string | null }) {
@@ -140,6 +141,9 @@ function EnvironmentForm({
       ),
     [],
   );
+  // '' is the server's default agent (null in the API).
+  const [defaultAgent, setDefaultAgent] = useState(environment?.defaultAgent ?? '');
+  const agents = useLoad(() => unwrap(api.GET('/api/v1/agents')).then((page) => page.agents), []);
   const [error, setError] = useState<ApiError | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -175,6 +179,7 @@ function EnvironmentForm({
       envVars,
       setupScript,
       image: image === '' ? null : image,
+      defaultAgent: defaultAgent === '' ? null : (defaultAgent as AgentName),
     };
     try {
       if (environment) {
@@ -317,6 +322,27 @@ function EnvironmentForm({
           placeholder={'#!/bin/bash\napt-get install -y jq'}
           onChange={(e) => setSetupScript(e.target.value)}
         />
+      </Field>
+      <Field
+        id="default-agent"
+        label="Default agent"
+        field="defaultAgent"
+        error={error}
+        hint="The agent of a session started here that names none."
+      >
+        <select
+          id="default-agent"
+          value={defaultAgent}
+          onChange={(e) => setDefaultAgent(e.target.value)}
+        >
+          <option value="">The server&apos;s default</option>
+          {(agents.data ?? []).map((a) => (
+            <option key={a.name} value={a.name}>
+              {a.name}
+              {a.usable ? '' : ' (no model key on this server)'}
+            </option>
+          ))}
+        </select>
       </Field>
       <div className="form-actions">
         <button type="submit" className="primary" disabled={busy}>

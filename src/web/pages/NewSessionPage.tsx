@@ -5,7 +5,7 @@ import { RepoPicker } from '../components/RepoPicker';
 import { useLoad, useStoredState } from '../hooks';
 import { Link, navigate } from '../router';
 
-/** The agent chosen when the server can run it, or none can run (its reason is shown). */
+/** The server's default agent: chosen when the environment names none and the server can run it. */
 const DEFAULT_AGENT: AgentName = 'claude-code';
 
 const FIELDS = ['source.url', 'source.branch', 'environmentId', 'agent', 'model', 'prompt'];
@@ -52,13 +52,17 @@ export function NewSessionPage() {
   // The list is fetched on every visit, so its default is the current one.
   const chosen = environmentId ?? live.find((e) => e.isDefault)?.id ?? live[0]?.id ?? '';
 
-  // Only the agents whose model key the server has are offered.
+  // Only the agents whose model key the server has are offered. The environment's
+  // default agent is preselected even when it cannot run here, so its reason is shown.
   const usable = (agents.data ?? []).filter((a) => a.usable);
+  const envAgent = live.find((e) => e.id === chosen)?.defaultAgent as AgentName | null | undefined;
   const agent =
     agentName ??
+    envAgent ??
     usable.find((a) => a.name === DEFAULT_AGENT)?.name ??
     usable[0]?.name ??
     DEFAULT_AGENT;
+  const offered = usable.some((a) => a.name === agent) ? usable : [{ name: agent }, ...usable];
   // The server says at once when it cannot run the agent (e.g. it has no model key).
   const unusable = agents.data?.find((a) => a.name === agent && !a.usable);
 
@@ -155,7 +159,11 @@ export function NewSessionPage() {
             <select
               id="environment"
               value={chosen}
-              onChange={(e) => setEnvironmentId(e.target.value)}
+              onChange={(e) => {
+                setEnvironmentId(e.target.value);
+                // The new environment's default agent applies again.
+                setAgentName(null);
+              }}
             >
               {live
                 .filter((env) => !env.archived)
@@ -179,10 +187,10 @@ export function NewSessionPage() {
               value={agent}
               onChange={(e) => setAgentName(e.target.value as AgentName)}
             >
-              {usable.length === 0 && <option value={agent}>{agent}</option>}
-              {usable.map((a) => (
+              {offered.map((a) => (
                 <option key={a.name} value={a.name}>
                   {a.name}
+                  {a.name === envAgent ? ' (environment default)' : ''}
                 </option>
               ))}
             </select>

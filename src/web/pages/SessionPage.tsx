@@ -104,6 +104,10 @@ export function SessionPage({ id }: { id: string }) {
                 <code>{s.branch}</code>
               </>
             )}
+            {' · '}
+            <span className="session-agent" title={`Agent: ${s.agent}`}>
+              {s.agentLabel}
+            </span>
           </p>
         </div>
         <div className="session-actions">
@@ -145,7 +149,7 @@ export function SessionPage({ id }: { id: string }) {
           {notice}
         </p>
       )}
-      <TranscriptView items={transcript.items} sessionId={id} />
+      <TranscriptView items={transcript.items} sessionId={id} agent={s.agentLabel} />
       <div ref={end} />
       <FollowUp session={s} turnRunning={transcript.turnRunning} />
       {deleting && (
@@ -229,8 +233,8 @@ function FollowUp({ session, turnRunning }: { session: Session; turnRunning: boo
           disabled
             ? 'This session failed: start a new one.'
             : turnRunning
-              ? 'Claude is working: your message will be queued for the next turn'
-              : 'Reply to Claude (Ctrl+Enter to send)'
+              ? `${session.agentLabel} is working: your message will be queued for the next turn`
+              : `Reply to ${session.agentLabel} (Ctrl+Enter to send)`
         }
         onChange={(e) => setText(e.target.value)}
         onKeyDown={onKey}

@@ -1,0 +1,1 @@
+ALTER TABLE "environments" ADD COLUMN "default_agent" text;
