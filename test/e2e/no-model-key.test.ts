@@ -80,23 +80,40 @@ describe('a server with no model key', () => {
     expect(list.sessions).toEqual([]);
   });
 
-  it('makes `hangar remote` fail at once with the reason, before sending the repository', async () => {
+  /** `hangar remote ARGS…` in a new repository of one commit. */
+  const remote = (...args: string[]) => {
     const repo = join(mkdtempSync(join(tmpdir(), 'hangar-nokey-')), 'app');
     execFileSync('git', ['init', '-q', '-b', 'main', repo]);
     writeFileSync(join(repo, 'README.md'), '# app\n');
     git(repo, 'add', '.');
     commit(repo, 'initial');
-    const cli = await runHangar(
-      ['remote', '--wait', 'add hello.txt'],
+    return runHangar(
+      ['remote', ...args],
       { ...env, HANGAR_SERVER: server.url, HANGAR_TOKEN: token },
       undefined,
       repo,
     );
+  };
+
+  it('makes `hangar remote` fail at once with the reason, before sending the repository', async () => {
+    const cli = await remote('--wait', 'add hello.txt');
     expect(cli.code).toBe(1);
     expect(cli.stderr).toMatch(
       /^hangar: claude-code cannot run on this server: Claude Code needs a model key: set ANTHROPIC_API_KEY/m,
     );
     expect(cli.stdout).not.toMatch(/Started session/);
+
+    // An environment whose default agent is Codex: that agent, and its key, are named.
+    const created = await api('POST', '/api/v1/environments', {
+      name: 'Codex work',
+      defaultAgent: 'codex',
+    });
+    expect(created.status).toBe(201);
+    const byEnv = await remote('--env', 'codex work', 'add hello.txt');
+    expect(byEnv.code).toBe(1);
+    expect(byEnv.stderr).toMatch(
+      /^hangar: codex \(the default agent of the environment "Codex work"\) cannot run on this server: Codex needs a model key: set OPENAI_API_KEY/m,
+    );
     const limits = (await (await api('GET', '/api/v1/bundles/limits')).json()) as {
       usedBytes: number;
     };
