@@ -345,55 +345,60 @@ describe("an environment's default agent", () => {
     expect(await start({})).toBe('claude-code');
   });
 
-  it('without its model key on the server, refuses the session naming the agent and what to set', async () => {
-    const reason = 'Codex needs a model key: set OPENAI_API_KEY where `hangar serve` runs';
-    const app = await openTestApp({
-      sessions: true,
-      agents: [
-        { name: 'claude-code', usable: true },
-        { name: 'codex', usable: false, reason },
-        { name: 'opencode', usable: true },
-      ],
-    });
-    try {
-      const env = await json<{ id: string }>(
-        app.request('POST', '/api/v1/environments', {
-          body: { name: 'Codex work', defaultAgent: 'codex' },
-        }),
-      );
-      const bundleId = await uploadBundle(app);
-      const refused = await app.request('POST', '/api/v1/sessions', {
-        body: {
-          prompt: 'add hello.txt',
-          source: { type: 'bundle', bundleId },
-          environmentId: env.id,
-        },
+  // Its own server: a fresh store opens slowly on a loaded machine.
+  it(
+    'without its model key on the server, refuses the session naming the agent and what to set',
+    { timeout: 120_000 },
+    async () => {
+      const reason = 'Codex needs a model key: set OPENAI_API_KEY where `hangar serve` runs';
+      const app = await openTestApp({
+        sessions: true,
+        agents: [
+          { name: 'claude-code', usable: true },
+          { name: 'codex', usable: false, reason },
+          { name: 'opencode', usable: true },
+        ],
       });
-      expect(refused.status).toBe(422);
-      expect(await refused.json()).toEqual({
-        error: {
-          code: 'agent_not_configured',
-          message: `codex (the default agent of the environment "Codex work") cannot run on this server: ${reason}`,
-          details: { agent: 'codex' },
-        },
-      });
-      expect(
-        (await json<{ sessions: unknown[] }>(app.request('GET', '/api/v1/sessions'))).sessions,
-      ).toEqual([]);
-      // Naming an agent the server can run still works in that environment.
-      const named = await app.request('POST', '/api/v1/sessions', {
-        body: {
-          prompt: 'add hello.txt',
-          source: { type: 'bundle', bundleId },
-          environmentId: env.id,
-          agent: 'opencode',
-        },
-      });
-      expect(named.status).toBe(201);
-    } finally {
-      await app.close();
-    }
-  });
+      try {
+        const env = await json<{ id: string }>(
+          app.request('POST', '/api/v1/environments', {
+            body: { name: 'Codex work', defaultAgent: 'codex' },
+          }),
+        );
+        const bundleId = await uploadBundle(app);
+        const refused = await app.request('POST', '/api/v1/sessions', {
+          body: {
+            prompt: 'add hello.txt',
+            source: { type: 'bundle', bundleId },
+            environmentId: env.id,
+          },
+        });
+        expect(refused.status).toBe(422);
+        expect(await refused.json()).toEqual({
+          error: {
+            code: 'agent_not_configured',
+            message: `codex (the default agent of the environment "Codex work") cannot run on this server: ${reason}`,
+            details: { agent: 'codex' },
+          },
+        });
+        expect(
+          (await json<{ sessions: unknown[] }>(app.request('GET', '/api/v1/sessions'))).sessions,
+        ).toEqual([]);
+        // Naming an agent the server can run still works in that environment.
+        const named = await app.request('POST', '/api/v1/sessions', {
+          body: {
+            prompt: 'add hello.txt',
+            source: { type: 'bundle', bundleId },
+            environmentId: env.id,
+            agent: 'opencode',
+          },
+        });
+        expect(named.status).toBe(201);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 });
 
 describe('a server that cannot run the agent', () => {
