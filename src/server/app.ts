@@ -180,7 +180,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     app.route(
       '/api/v1',
       autofixRoutes({
-        createDeps: { db: store.db, log, upstreams, kick: () => runner.kick() },
+        createDeps: { db: store.db, log, upstreams, agents, kick: () => runner.kick() },
         github,
         pullRequests,
         agents,
