@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_SETUP_CACHE_DAYS } from './sessions/setup-cache.js';
 import { dataDirFrom, defaultAgentsDir } from './data-dir.js';
 import { parseEnvVars } from './env-vars.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from './gateway/model-usage.js';
@@ -23,6 +24,8 @@ export interface ServerConfig {
   hibernateAfterMs: number;
   /** HANGAR_SETUP_TIMEOUT_SECONDS: how long an environment's setup script may run. */
   setupTimeoutMs: number;
+  /** HANGAR_SETUP_CACHE_DAYS: how long a kept setup result is used before setup runs again. */
+  setupCacheMs: number;
   /** HANGAR_AGENTS_DIR: where agent CLIs are installed (default `<dataDir>/agents`). */
   agentsDir: string;
   /** HANGAR_PUBLIC_URL: the URL people reach the server at, for links. */
@@ -157,6 +160,11 @@ const Env = z.object({
   HANGAR_MAX_MODEL_REQUESTS_PER_SESSION: modelLimit('requests'),
   HANGAR_MAX_MODEL_TOKENS_PER_USER_PER_DAY: modelLimit('tokens'),
   HANGAR_SETUP_TIMEOUT_SECONDS: seconds(600),
+  HANGAR_SETUP_CACHE_DAYS: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number of days (0: never use the cache)')
+    .transform(Number)
+    .default(DEFAULT_SETUP_CACHE_DAYS),
   HANGAR_AGENTS_DIR: z.string().min(1).optional(),
   HANGAR_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
   HANGAR_MAX_OUTPUT_LINE_MB: megabytes(DEFAULT_OUTPUT_LIMITS.lineBytes),
@@ -182,6 +190,7 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
     maxBundleBytes: vars.HANGAR_MAX_BUNDLE_MB * 1024 * 1024,
     hibernateAfterMs: vars.HANGAR_HIBERNATE_SECONDS * 1000,
     setupTimeoutMs: vars.HANGAR_SETUP_TIMEOUT_SECONDS * 1000,
+    setupCacheMs: vars.HANGAR_SETUP_CACHE_DAYS * 24 * 3600 * 1000,
     agentsDir: resolve(vars.HANGAR_AGENTS_DIR ?? defaultAgentsDir(dataDirFrom(env))),
     publicUrl: vars.HANGAR_PUBLIC_URL?.replace(/\/+$/, ''),
     limits: {

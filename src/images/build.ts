@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { HangarError, ValidationError } from '../errors.js';
 import { run } from '../sandbox/host-tools.js';
-import { checkImageName, commitBuild, imagesDir, newBuildDir, type ImageInfo } from './images.js';
+import {
+  checkImageName,
+  commitBuild,
+  imagesDir,
+  removeTree,
+  mountsUnder,
+  newBuildDir,
+  type ImageInfo,
+} from './images.js';
 
 /**
  * Building an image from Debian packages with mmdebstrap: the host's own apt sources
@@ -159,6 +167,9 @@ export async function buildImage(options: BuildOptions): Promise<ImageInfo> {
       ],
       options,
     );
+    if (mountsUnder(root).length > 0) {
+      throw new HangarError('image_build_failed', 500, `mmdebstrap left mounts in ${root}.`);
+    }
     finishRoot(root);
     const info: ImageInfo = {
       name,
@@ -171,7 +182,7 @@ export async function buildImage(options: BuildOptions): Promise<ImageInfo> {
     commitBuild(options.dataDir, info);
     return info;
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
     throw error;
   }
 }

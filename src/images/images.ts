@@ -150,7 +150,7 @@ export function removeImage(dataDir: string, name: string): void {
   }
   // image.json first: from here the image is not listed, even if removing its files fails.
   rmSync(join(dir, 'image.json'), { force: true });
-  rmSync(dir, { recursive: true, force: true });
+  removeTree(dir);
 }
 
 /** Removes builds of `name` that are not current and that no sandbox uses. */
@@ -163,7 +163,9 @@ export function pruneBuilds(dataDir: string, name: string): void {
     const dir = join(builds, build);
     // A build under way has no image.json naming it yet: it holds a `building` marker.
     if (buildUnderWay(dir)) continue;
-    if (sandboxesUsing(dataDir, dir).length === 0) rmSync(dir, { recursive: true, force: true });
+    if (sandboxesUsing(dataDir, dir).length === 0 && mountsUnder(dir).length === 0) {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 
@@ -181,4 +183,23 @@ function buildUnderWay(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Mount points at or under `dir` (a build's chroot mounts left by a killed mmdebstrap). */
+export function mountsUnder(dir: string): string[] {
+  const mounts = readFileSync('/proc/mounts', 'utf8').split('\n');
+  return mounts
+    .map((line) => (line.split(' ')[1] ?? '').replace(/\\040/g, ' '))
+    .filter((point) => point === dir || point.startsWith(`${dir}/`));
+}
+
+/** Removes a build's directory, never descending into a mount (a chroot's /proc or /sys). */
+export function removeTree(dir: string): void {
+  const mounted = mountsUnder(dir);
+  if (mounted.length > 0) {
+    throw new ConflictError(
+      `Cannot remove ${dir}: ${mounted.join(', ')} ${mounted.length > 1 ? 'are' : 'is'} mounted (unmount first).`,
+    );
+  }
+  rmSync(dir, { recursive: true, force: true });
 }

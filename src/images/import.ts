@@ -20,7 +20,7 @@ import { z } from 'zod';
 import { HangarError, ValidationError } from '../errors.js';
 import { duBytes } from './build.js';
 import { applyLayer, parentInside, safeParts } from './extract.js';
-import { checkImageName, commitBuild, newBuildDir, type ImageInfo } from './images.js';
+import { checkImageName, commitBuild, removeTree, newBuildDir, type ImageInfo } from './images.js';
 
 /**
  * Importing an image from a container image tarball: `docker save` (manifest.json) or
@@ -79,7 +79,7 @@ export async function importImage(options: ImportOptions): Promise<ImageInfo> {
     commitBuild(options.dataDir, info);
     return info;
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
+    removeTree(dir);
     if (error instanceof HangarError) throw error;
     throw new ValidationError(
       `${basename(options.tarball)} is not a container image Hangar can import: ${(error as Error).message}`,

@@ -102,4 +102,10 @@ export interface Sandbox {
   /** Kills every process and removes the disk, mounts, cgroups and directory. */
   destroy(): Promise<void>;
   stats(): Promise<SandboxStats>;
+  /**
+   * Copies what the sandbox wrote so far (its writable layers, as overlay upper
+   * directories: `root/`, and one per live layer) into the new directory `target`,
+   * leaving out the directories `exclude` names (paths inside the sandbox). Running only.
+   */
+  snapshot(target: string, exclude: readonly string[]): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, rmSync, statfsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, NotFoundError, ValidationError } from '../errors.js';
 import { procsFiles, readUsage, removeCgroups, type CgroupPaths } from './cgroups.js';
@@ -9,7 +9,7 @@ import type { GatewayAcceptor } from './local-driver.js';
 import type { GatewayNetns } from './gateway-netns.js';
 import { startGatewayRelay, stopRelay } from './gateway-relay.js';
 import { startHolder } from './holder.js';
-import type { HostTool } from './host-tools.js';
+import { run, type HostTool } from './host-tools.js';
 import type { UserIds } from './identity.js';
 import type { Limits } from './limits.js';
 import { waitForLoopRelease } from './loop-device.js';
@@ -242,6 +242,19 @@ export class LocalSandbox implements Sandbox {
     if (this.saved.uid !== undefined) this.host.uids.release(this.saved.uid, this.id);
   }
 
+  async snapshot(target: string, exclude: readonly string[]): Promise<void> {
+    const running = this.running();
+    if (!running) throw new ConflictError(`Sandbox ${this.id} is stopped: start it first.`);
+    // The disk is mounted only in the holder's namespace; read it through its root.
+    await run('cp', [
+      '-a',
+      '--',
+      `/proc/${running.holderPid}/root${this.files.disk}/upper`,
+      target,
+    ]);
+    for (const path of exclude) removeInside(join(target, 'root'), path);
+  }
+
   async stats(): Promise<SandboxStats> {
     const running = this.running();
     const usage = readUsage(this.saved.cgroups);
@@ -265,4 +278,20 @@ export class LocalSandbox implements Sandbox {
       limits: this.limits,
     });
   }
+}
+
+/**
+ * Removes `path` (a path inside the sandbox) from a copy of its layer at `root`. What
+ * the sandbox wrote may be a link anywhere on the host: go through real directories only.
+ */
+function removeInside(root: string, path: string): void {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.' && p !== '..');
+  const last = parts.pop();
+  if (last === undefined) return;
+  let dir = root;
+  for (const part of parts) {
+    dir = join(dir, part);
+    if (!lstatSync(dir, { throwIfNoEntry: false })?.isDirectory()) return;
+  }
+  rmSync(join(dir, last), { recursive: true, force: true });
 }

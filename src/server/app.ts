@@ -30,6 +30,7 @@ import { sessionRoutes } from './routes/sessions.js';
 import { environmentRoutes } from './routes/environments.js';
 import { imageRoutes } from './routes/images.js';
 import { ImageBuilds } from '../images/builds.js';
+import { DEFAULT_SETUP_CACHE_DAYS, SetupCache } from '../sessions/setup-cache.js';
 import { githubRoutes } from './routes/github.js';
 import { loginLinkRoutes, REDEEM_PATH } from './routes/login-links.js';
 import { tokenRoutes } from './routes/tokens.js';
@@ -40,6 +41,8 @@ export interface AppOptions {
   store: Store;
   /** Where uploaded bundles (and later sandboxes) are kept. */
   dataDir: string;
+  /** Environments' setup cache (the runner's); default: one over the data dir, kept 7 days. */
+  setupCache?: SetupCache;
   /** The largest git bundle accepted, in bytes. */
   maxBundleBytes?: number;
   /** What one user may hold at once (default DEFAULT_USER_LIMITS). */
@@ -147,7 +150,16 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.route('/api/v1', loginLinkRoutes(store.db, clock));
   app.route('/api/v1', tokenRoutes(store.db, clock));
   app.route('/api/v1', userRoutes(store.db));
-  app.route('/api/v1', environmentRoutes(store.db, clock, options.dataDir));
+  app.route(
+    '/api/v1',
+    environmentRoutes(
+      store.db,
+      clock,
+      options.dataDir,
+      options.setupCache ??
+        new SetupCache(options.dataDir, DEFAULT_SETUP_CACHE_DAYS * 24 * 3600 * 1000),
+    ),
+  );
   app.route('/api/v1', imageRoutes(options.dataDir, new ImageBuilds(options.dataDir, logger)));
   if (options.github) app.route('/api/v1', githubRoutes(options.github));
   const limits = { ...DEFAULT_USER_LIMITS, ...options.limits };

@@ -14,6 +14,7 @@ import { createGitHub } from '../github/github.js';
 import { sessionPullRequests } from '../github/pull-requests.js';
 import { loadSecretKey } from '../github/secret-box.js';
 import { createApp } from './app.js';
+import { SetupCache } from '../sessions/setup-cache.js';
 import { AGENTS } from '../agents/index.js';
 import { agentStatuses, type AgentStatus } from '../agents/readiness.js';
 import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
@@ -117,6 +118,7 @@ export async function startServer(
         );
       },
     });
+    const setupCache = new SetupCache(config.dataDir, config.setupCacheMs);
     const runner = new Runner({
       db: store.db,
       log: events,
@@ -147,6 +149,7 @@ export async function startServer(
           },
         ),
       logger: log,
+      setupCache,
       runnerId: runnerIdFor(config.dataDir),
       options: {
         hibernateAfterMs: config.hibernateAfterMs,
@@ -186,6 +189,7 @@ export async function startServer(
     const app = createApp({
       store,
       dataDir: config.dataDir,
+      setupCache,
       maxBundleBytes: config.maxBundleBytes,
       limits: config.limits,
       logger: log,

@@ -12,6 +12,7 @@ import { UNUSED_BUNDLE_TTL_MS } from '../store/bundles.js';
 import type { Session } from '../store/sessions.js';
 import type { Db } from '../store/store.js';
 import type { EventLog } from './event-log.js';
+import type { SetupCache } from './setup-cache.js';
 
 export interface RunnerOptions {
   /** Idle time before a session's sandbox is stopped (status `hibernated`). */
@@ -67,6 +68,8 @@ export interface RunnerDeps {
   /** Counts a session's model use and applies the limits; omitted: not counted. */
   modelMeter?: (session: Session) => ModelMeter;
   logger: Logger;
+  /** Keeps environments' setup results for their next new sessions; omitted: none kept. */
+  setupCache?: SetupCache;
   /** The lease owner name; one server per data dir, so derive it from that (runnerIdFor). */
   runnerId?: string;
   options?: Partial<RunnerOptions>;

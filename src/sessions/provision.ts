@@ -19,10 +19,13 @@ import { updateSession, type Session } from '../store/sessions.js';
 import { outputBound, type RunnerDeps, type SessionContext } from './context.js';
 import type { Source } from './source.js';
 import type { ProvisioningStep } from './status.js';
+import { setupKey, type CacheEntry } from './setup-cache.js';
 import {
   AGENT_MOUNT,
   cloneRepo,
   GITHUB_TOOLS_FILE,
+  HOME,
+  repoDir,
   repoKey,
   runSetup,
   TOOLS_MOUNT,
@@ -69,35 +72,72 @@ export async function provision(
   // The bundle is only needed by the clone: unpack it while the sandbox starts.
   const mirrored =
     session.source.type === 'bundle' ? mirrorBundle(deps.dataDir, session) : undefined;
-  const started = startSandbox(
-    deps,
-    session,
-    env,
-    agent.dir,
-    options.outputLimits.repoBytes,
-    access,
-  );
-  const [box] = await Promise.all([started, mirrored]).catch(async (error: unknown) => {
-    stopLeftover(deps, session.id, await started.catch(() => undefined));
-    throw error;
-  });
-  steps.started(box);
-
-  await steps.step('clone');
-  await cloneRepo(box.sandbox, session, bound("the clone's output"));
-  if (env.setupScript.trim() !== '') {
-    await steps.step('setup');
-    await runSetup(box.sandbox, session, {
-      script: env.setupScript,
-      vars,
-      timeoutMs: options.setupTimeoutMs,
-      bound: bound("the setup script's output"),
-      onOutput: (stream, text) => steps.setupOutput(stream, text),
-      drained: () => steps.drained(),
+  // A new sandbox of an environment with a setup script starts from its setup cache.
+  const cached = await claimSetupCache(deps, session, env);
+  try {
+    const layers = cached.entry ? [cached.entry.layer] : [];
+    const repoBytes = options.outputLimits.repoBytes;
+    const started = startSandbox(deps, session, env, agent.dir, repoBytes, access, layers);
+    const [box] = await Promise.all([started, mirrored]).catch(async (error: unknown) => {
+      stopLeftover(deps, session.id, await started.catch(() => undefined));
+      throw error;
     });
+    steps.started(box);
+
+    await steps.step('clone');
+    await cloneRepo(box.sandbox, session, bound("the clone's output"));
+    if (env.setupScript.trim() !== '') {
+      await steps.step('setup');
+      if (cached.entry) {
+        steps.setupOutput('stdout', `setup: from cache (built ${cached.entry.builtAt})\n`);
+      } else {
+        await runSetup(box.sandbox, session, {
+          script: env.setupScript,
+          vars,
+          timeoutMs: options.setupTimeoutMs,
+          bound: bound("the setup script's output"),
+          onOutput: (stream, text) => steps.setupOutput(stream, text),
+          drained: () => steps.drained(),
+        });
+        await cached.save?.(box.sandbox);
+      }
+    }
+    await steps.step('agent');
+    return box;
+  } finally {
+    cached.done?.();
   }
-  await steps.step('agent');
-  return box;
+}
+
+/**
+ * The environment's setup cache for a new sandbox: its layer if there is one (a build
+ * by another session under way is waited for), else `save` keeps this session's.
+ */
+async function claimSetupCache(
+  deps: RunnerDeps,
+  session: Session,
+  env: Environment,
+): Promise<{ entry?: CacheEntry; save?: (sandbox: Sandbox) => Promise<void>; done?: () => void }> {
+  const cache = deps.setupCache;
+  if (!cache || session.sandboxId || env.setupScript.trim() === '') return {};
+  const key = setupKey({
+    base: sandboxRoot(deps.dataDir, env.image),
+    script: env.setupScript,
+    envVars: env.envVars,
+    network: [env.networkLevel, env.allowlist, env.includeDefaults],
+  });
+  const claim = await cache.claim(env.id, key);
+  if (claim.entry) return claim;
+  const exclude = [repoDir(session), `${HOME}/.hangar`];
+  const save = async (sandbox: Sandbox) => {
+    try {
+      await cache.save(env.id, key, (target) => sandbox.snapshot(target, exclude));
+    } catch (error) {
+      // The session goes on; the next one runs setup again.
+      deps.logger.warn({ err: error, session: session.id }, 'keeping the setup cache failed');
+    }
+  };
+  return { save, ...(claim.done ? { done: claim.done } : {}) };
 }
 
 /** A sandbox started for a provisioning step that failed alongside it is not left running. */
@@ -122,6 +162,7 @@ export async function startSandbox(
   agentDir: string,
   repoMaxBytes: number,
   access?: RepoAccess,
+  layers: string[] = [],
 ): Promise<Box> {
   const { db, gateway, driver, dataDir } = deps;
   const policy = policyFor(
@@ -164,6 +205,7 @@ export async function startSandbox(
             : []),
         ],
         ...(rootfs !== undefined ? { rootfs } : {}),
+        layers,
       });
       await updateSession(db, session.id, { sandboxId: sandbox.id });
     }

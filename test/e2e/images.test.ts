@@ -21,74 +21,89 @@ afterAll(() => {
 });
 
 describe('hangar image', () => {
-  it('builds minimal, lists it, and runs a sandbox on it that sees nothing of the host', async () => {
-    expect(existsSync(HANGAR_BIN), 'run `npm run build` first').toBe(true);
-    await minimalImage(dataDir);
-    const list = await runHangar(['image', 'list'], env);
-    expect(list.stdout).toMatch(/^minimal\s+debian\s+\d+(\.\d+)?M\s/m);
+  it(
+    'builds minimal, lists it, and runs a sandbox on it that sees nothing of the host',
+    async () => {
+      expect(existsSync(HANGAR_BIN), 'run `npm run build` first').toBe(true);
+      await minimalImage(dataDir);
+      const list = await runHangar(['image', 'list'], env);
+      expect(list.stdout).toMatch(/^minimal\s+debian\s+\d+(\.\d+)?M\s/m);
 
-    const inside = await runHangar(
-      [
-        'sandbox',
-        'run',
-        '--image',
-        'minimal',
-        '--network',
-        'none',
-        '--',
-        'sh',
-        '-c',
-        // The host has node, the checkout and its data dir; the image has none of them.
-        `. /etc/os-release; echo $ID; command -v node || echo no-node; ls ${dataDir} 2>&1 || true; git --version; cat /etc/hostname`,
-      ],
-      env,
-    );
-    expect(inside.code).toBe(0);
-    const lines = inside.stdout.split('\n');
-    expect(lines[0]).toBe('debian');
-    expect(lines[1]).toBe('no-node');
-    expect(lines[2]).toMatch(/No such file or directory/);
-    expect(lines[3]).toMatch(/^git version /);
-    expect(lines[4]).toBe('sandbox');
-    // check-tools lists what the image has.
-    const tools = await runHangar(['sandbox', 'run', '--image', 'minimal', '--', 'check-tools'], env);
-    expect(tools.stdout).toMatch(/Utilities\s+git\s+\d+\.\d+/);
-    expect(tools.stdout).not.toMatch(/\bnode\b/);
-  });
+      const inside = await runHangar(
+        [
+          'sandbox',
+          'run',
+          '--image',
+          'minimal',
+          '--network',
+          'none',
+          '--',
+          'sh',
+          '-c',
+          // The host has node, the checkout and its data dir; the image has none of them.
+          `. /etc/os-release; echo $ID; command -v node || echo no-node; ls ${dataDir} 2>&1 || true; git --version; cat /etc/hostname`,
+        ],
+        env,
+      );
+      expect(inside.code).toBe(0);
+      const lines = inside.stdout.split('\n');
+      expect(lines[0]).toBe('debian');
+      expect(lines[1]).toBe('no-node');
+      expect(lines[2]).toMatch(/No such file or directory/);
+      expect(lines[3]).toMatch(/^git version /);
+      expect(lines[4]).toBe('sandbox');
+      // check-tools lists what the image has.
+      const tools = await runHangar(
+        ['sandbox', 'run', '--image', 'minimal', '--', 'check-tools'],
+        env,
+      );
+      expect(tools.stdout).toMatch(/Utilities\s+git\s+\d+\.\d+/);
+      expect(tools.stdout).not.toMatch(/\bnode\b/);
+    },
+    20 * 60_000,
+  );
 
-  it('refuses to remove an image a running sandbox uses, and removes it once stopped', async () => {
-    const root = await minimalImage(driver.dataDir);
-    const box = await driver.create({ rootfs: root });
-    const denv = { ...env, HANGAR_DATA_DIR: driver.dataDir };
-    try {
-      // Writes stay in the sandbox: the image is a read-only base.
-      expect((await sh(box, 'echo mine > /etc/mine', { user: 'root' })).code).toBe(0);
-      expect(existsSync(join(root, 'etc/mine'))).toBe(false);
-      const refused = await runHangar(['image', 'rm', 'minimal'], denv);
-      expect(refused.code).toBe(1);
-      expect(refused.stderr).toContain(`in use by running sandbox ${box.id}: stop it first`);
-      expect(existsSync(root)).toBe(true);
-      await box.stop();
-      const removed = await runHangar(['image', 'rm', 'minimal'], denv);
-      expect(removed.stdout).toBe('Removed image minimal.\n');
-      expect((await runHangar(['image', 'list'], denv)).stdout).not.toContain('minimal');
-      await expect(box.start()).rejects.toThrow(/its image or setup cache was removed/);
-    } finally {
-      await box.destroy();
-    }
-  });
+  it(
+    'refuses to remove an image a running sandbox uses, and removes it once stopped',
+    async () => {
+      const root = await minimalImage(driver.dataDir);
+      const box = await driver.create({ rootfs: root });
+      const denv = { ...env, HANGAR_DATA_DIR: driver.dataDir };
+      try {
+        // Writes stay in the sandbox: the image is a read-only base.
+        expect((await sh(box, 'echo mine > /etc/mine', { user: 'root' })).code).toBe(0);
+        expect(existsSync(join(root, 'etc/mine'))).toBe(false);
+        const refused = await runHangar(['image', 'rm', 'minimal'], denv);
+        expect(refused.code).toBe(1);
+        expect(refused.stderr).toContain(`in use by running sandbox ${box.id}: stop it first`);
+        expect(existsSync(root)).toBe(true);
+        await box.stop();
+        const removed = await runHangar(['image', 'rm', 'minimal'], denv);
+        expect(removed.stdout).toBe('Removed image minimal.\n');
+        expect((await runHangar(['image', 'list'], denv)).stdout).not.toContain('minimal');
+        await expect(box.start()).rejects.toThrow(/its image or setup cache was removed/);
+      } finally {
+        await box.destroy();
+      }
+    },
+    20 * 60_000,
+  );
 
-  it('fails a build naming a package apt does not know, with apt’s message, leaving no image', async () => {
-    const result = await runHangar(
-      ['image', 'build', 'broken', '--packages', 'hangar-no-such-package'],
-      env,
-    );
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/\[\s*\d+s\] I: /); // progress was shown
-    expect(result.stderr).toMatch(/E: .*hangar-no-such-package/);
-    expect((await runHangar(['image', 'list'], env)).stdout).not.toContain('broken');
-    expect(readdirSync(join(dataDir, 'images', 'broken', 'builds'))).toEqual([]);
-  });
+  it(
+    'fails a build naming a package apt does not know, with apt’s message, leaving no image',
+    async () => {
+      const result = await runHangar(
+        ['image', 'build', 'broken', '--packages', 'hangar-no-such-package'],
+        env,
+      );
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/\[\s*\d+s\] I: /); // progress was shown
+      expect(result.stderr).toMatch(/E: .*hangar-no-such-package/);
+      expect((await runHangar(['image', 'list'], env)).stdout).not.toContain('broken');
+      expect(readdirSync(join(dataDir, 'images', 'broken', 'builds'))).toEqual([]);
+    },
+    10 * 60_000,
+  );
 
   it('refuses a package name that is not one before building anything', async () => {
     const result = await runHangar(['image', 'build', 'x', '--packages', 'foo;rm -rf /'], env);
@@ -147,7 +162,16 @@ describe('hangar image build --from', () => {
     expect(built.stderr).toContain('applying layer 2 of 2');
     expect(built.code).toBe(0);
     const inside = await runHangar(
-      ['sandbox', 'run', '--image', 'tiny', '--', 'sh', '-c', 'cat /etc/motd; ls /etc; ls /opt/gone'],
+      [
+        'sandbox',
+        'run',
+        '--image',
+        'tiny',
+        '--',
+        'sh',
+        '-c',
+        'cat /etc/motd; ls /etc; ls /opt/gone',
+      ],
       env,
     );
     expect(inside.code).toBe(0);
@@ -155,7 +179,7 @@ describe('hangar image build --from', () => {
     expect(inside.stdout).not.toContain('issue');
     expect(inside.stdout).toContain('new\n');
     expect(inside.stdout).not.toMatch(/^file$/m);
-  });
+  }, 120_000);
 
   it('imports an OCI layout with gzip layers', async () => {
     const dir = join(work, 'oci');
@@ -167,7 +191,9 @@ describe('hangar image build --from', () => {
     execFileSync('cp', [join(work, 'base.tar.gz'), join(dir, 'blobs/sha256', layer)]);
     const manifest = JSON.stringify({
       schemaVersion: 2,
-      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${layer}` }],
+      layers: [
+        { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${layer}` },
+      ],
     });
     writeFileSync(join(work, 'manifest'), manifest);
     const m = digest(join(work, 'manifest'));
@@ -176,16 +202,21 @@ describe('hangar image build --from', () => {
       join(dir, 'index.json'),
       JSON.stringify({
         schemaVersion: 2,
-        manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${m}` }],
+        manifests: [
+          { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${m}` },
+        ],
       }),
     );
     writeFileSync(join(dir, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}');
     execFileSync('tar', ['-C', dir, '-cf', `${dir}.tar`, '.']);
     const built = await runHangar(['image', 'build', 'oci', '--from', `${dir}.tar`], env);
     expect(built.code).toBe(0);
-    const inside = await runHangar(['sandbox', 'run', '--image', 'oci', '--', 'cat', '/etc/issue'], env);
+    const inside = await runHangar(
+      ['sandbox', 'run', '--image', 'oci', '--', 'cat', '/etc/issue'],
+      env,
+    );
     expect(inside.stdout).toBe('tiny rootfs for hangar tests\n');
-  });
+  }, 120_000);
 
   describe('a hostile archive writes nothing outside the image', () => {
     const target = join(work, 'target');
@@ -210,24 +241,30 @@ describe('hangar image build --from', () => {
       ],
     ];
     for (const [what, first, second] of attacks) {
-      it(`${what}`, async () => {
-        const name = `attack${attacks.findIndex((a) => a[0] === what)}`;
-        const one = join(work, `${name}-1.tar`);
-        const two = join(work, `${name}-2.tar`);
-        pythonTar(one, first);
-        pythonTar(two, second || `add('etc/ok', b'ok')`);
-        const archive = dockerSave(join(work, name), [base, one, two]);
-        const result = await runHangar(['image', 'build', name, '--from', archive], env);
-        expect(readdirSync(target)).toEqual([]);
-        if (result.code === 0) {
-          // Accepted: then whatever was written is inside the image only.
-          const listed = await runHangar(['image', 'list', '--json'], env);
-          expect(listed.stdout).toContain(`"name": "${name}"`);
-        } else {
-          expect(result.stderr).toMatch(/points outside the image|not a directory|not a file of the image/);
-          expect(readdirSync(join(dataDir, 'images', name, 'builds'))).toEqual([]);
-        }
-      });
+      it(
+        what,
+        async () => {
+          const name = `attack${attacks.findIndex((a) => a[0] === what)}`;
+          const one = join(work, `${name}-1.tar`);
+          const two = join(work, `${name}-2.tar`);
+          pythonTar(one, first);
+          pythonTar(two, second || `add('etc/ok', b'ok')`);
+          const archive = dockerSave(join(work, name), [base, one, two]);
+          const result = await runHangar(['image', 'build', name, '--from', archive], env);
+          expect(readdirSync(target)).toEqual([]);
+          if (result.code === 0) {
+            // Accepted: then whatever was written is inside the image only.
+            const listed = await runHangar(['image', 'list', '--json'], env);
+            expect(listed.stdout).toContain(`"name": "${name}"`);
+          } else {
+            expect(result.stderr).toMatch(
+              /points outside the image|not a directory|not a file of the image/,
+            );
+            expect(readdirSync(join(dataDir, 'images', name, 'builds'))).toEqual([]);
+          }
+        },
+        60_000,
+      );
     }
   });
 });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,26 +18,43 @@ export async function minimalImage(dataDir: string): Promise<string> {
   while (!findImage(SHARED, 'minimal')) {
     try {
       mkdirSync(lock);
+      writeFileSync(join(lock, 'pid'), String(process.pid));
     } catch {
-      // Another test file builds it; a lock left by a killed run goes after 15 minutes.
-      if (Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > 15 * 60_000) {
-        rmdirSync(lock);
-      }
+      // Another test process builds it; a lock its dead builder left is taken over.
+      if (!builderAlive(lock)) rmSync(lock, { recursive: true, force: true });
       await sleep(2000);
       continue;
     }
     try {
       if (!findImage(SHARED, 'minimal')) await buildImage({ dataDir: SHARED, name: 'minimal' });
     } finally {
-      rmdirSync(lock);
+      rmSync(lock, { recursive: true, force: true });
     }
   }
   const target = join(dataDir, 'images', 'minimal');
   if (!existsSync(target)) {
     mkdirSync(join(dataDir, 'images'), { recursive: true });
-    execFileSync('cp', ['-a', join(SHARED, 'images', 'minimal'), target]);
+    // The current build only: never one a killed build left half made.
+    const built = findImage(SHARED, 'minimal');
+    mkdirSync(join(target, 'builds'), { recursive: true });
+    execFileSync('cp', ['-a', join(SHARED, 'images/minimal/image.json'), target]);
+    execFileSync('cp', [
+      '-a',
+      join(SHARED, 'images/minimal/builds', built?.build ?? '-'),
+      join(target, 'builds'),
+    ]);
   }
   const info = findImage(dataDir, 'minimal');
   if (!info) throw new Error('the minimal image did not copy');
   return imageRoot(dataDir, info);
+}
+
+function builderAlive(lock: string): boolean {
+  try {
+    process.kill(Number(readFileSync(join(lock, 'pid'), 'utf8')), 0);
+    return true;
+  } catch {
+    // No pid yet (just made) counts as alive only briefly: the next look sees it.
+    return !existsSync(join(lock, 'pid')) && existsSync(lock);
+  }
 }

@@ -134,6 +134,27 @@ export function registerEnv(program: Command, io: Io): void {
     });
 
   env
+    .command('cache')
+    .description("an environment's setup cache: `hangar env cache clear ENV`")
+    .command('clear')
+    .description('forget the kept setup result: the next new session runs the setup script again')
+    .argument('<env>', 'environment name or id')
+    .action(async (ref: string) => {
+      const api = client();
+      const found = await findEnvironment(api, ref);
+      const { cleared } = await api.data(
+        api.http.DELETE('/api/v1/environments/{id}/setup-cache', {
+          params: { path: { id: found.id } },
+        }),
+      );
+      io.out(
+        cleared
+          ? `Cleared the setup cache of "${found.name}": its next new session runs setup again.`
+          : `"${found.name}" had no cached setup.`,
+      );
+    });
+
+  env
     .command('default')
     .description('make an environment the default for new sessions (no argument: show it)')
     .argument('[env]', 'environment name or id')

@@ -16,6 +16,7 @@ import { findImage, IMAGE_NAME, listImages } from '../../images/images.js';
 import { ValidationError } from '../../errors.js';
 import { resolveImage } from '../../images/resolve.js';
 import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
+import type { SetupCache } from '../../sessions/setup-cache.js';
 import type { Db } from '../../store/store.js';
 import {
   ArchivedQuery,
@@ -187,7 +188,12 @@ const security = [{ bearer: [] }];
 const one = jsonResponse(EnvironmentSchema, 'The environment');
 
 /** `/environments`: name, network level and allowlist, env vars, setup script. */
-export function environmentRoutes(db: Db, clock: () => Date, dataDir: string) {
+export function environmentRoutes(
+  db: Db,
+  clock: () => Date,
+  dataDir: string,
+  setupCache: SetupCache,
+) {
   const app = router();
 
   app.openapi(
@@ -299,6 +305,27 @@ export function environmentRoutes(db: Db, clock: () => Date, dataDir: string) {
     async (c) => {
       const env = await setDefaultEnvironment(db, c.get('user').id, c.req.valid('param').id);
       return c.json(toJson(env, env.id, dataDir), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'delete',
+      path: '/environments/{id}/setup-cache',
+      tags,
+      security,
+      request: { params: IdParams },
+      responses: {
+        200: jsonResponse(
+          z.object({ cleared: z.boolean().describe('False: there was no cached setup') }),
+          "The environment's next new session runs its setup script again",
+        ),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const env = await getEnvironment(db, c.get('user').id, c.req.valid('param').id);
+      return c.json({ cleared: setupCache.clear(env.id) }, 200);
     },
   );
 
