@@ -4158,7 +4158,7 @@ export interface components {
       /** @description Default: your default environment, pinned now */
       environmentId?: string;
       /**
-       * @description Default: claude-code
+       * @description Default: the environment's default agent, else claude-code; pinned now
        * @enum {string}
        */
       agent?: 'claude-code' | 'codex' | 'opencode';

@@ -142,6 +142,21 @@ describe('/api/v1/schedules', { timeout: 60_000 }, () => {
     expect((await schedule(made.id)).nextRuns[0]).toBe('2030-01-07T09:05:00.000Z');
   });
 
+  it("pins the environment's default agent when none is named, and a named one over it", async () => {
+    const env = await call('POST', '/api/v1/environments', {
+      name: 'opencode-first',
+      defaultAgent: 'opencode',
+    });
+    expect(env.status, JSON.stringify(env.json)).toBe(201);
+    const environmentId = (env.json as { id: string }).id;
+    expect((await create({ cron: '0 9 * * *', environmentId })).agent).toBe('opencode');
+    expect((await create({ cron: '0 9 * * *', environmentId, agent: 'codex' })).agent).toBe(
+      'codex',
+    );
+    // An environment with no default agent of its own: the server's.
+    expect((await create({ cron: '0 9 * * *' })).agent).toBe('claude-code');
+  });
+
   it('edit changes every field, and a new cron changes the next run', async () => {
     t.setNow(new Date('2030-02-01T10:00:00Z'));
     const made = await create({ cron: '0 9 * * *' });

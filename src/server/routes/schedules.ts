@@ -70,7 +70,10 @@ const CreateSchedule = z
     repoUrl: RepoUrl.describe("The repository's git URL"),
     branch: Branch.optional().describe("Default: the remote's HEAD at each run"),
     environmentId: Id.optional().describe('Default: your default environment, pinned now'),
-    agent: z.enum(AGENT_NAMES).optional().describe('Default: claude-code'),
+    agent: z
+      .enum(AGENT_NAMES)
+      .optional()
+      .describe("Default: the environment's default agent, else claude-code; pinned now"),
     model: Model.optional(),
     prompt: Prompt,
     title: Title.optional().describe('Default: from the task'),
@@ -207,7 +210,7 @@ export function scheduleRoutes(db: Db, options: ScheduleRouteOptions) {
         'environmentId',
       );
     }
-    return env.id;
+    return env;
   };
 
   /** The repo and branch are readable now, as a session's source is checked (a 400 naming the field). */
@@ -280,9 +283,10 @@ export function scheduleRoutes(db: Db, options: ScheduleRouteOptions) {
       }
       const timing = { cron: body.cron, timezone: body.timezone ?? 'UTC' };
       checkTiming(timing);
-      const agent = body.agent ?? DEFAULT_AGENT_NAME;
+      const env = await checkEnvironment(user, body.environmentId);
+      const environmentId = env.id;
+      const agent = body.agent ?? env.defaultAgent ?? DEFAULT_AGENT_NAME;
       requireUsableAgent(agents, agent);
-      const environmentId = await checkEnvironment(user, body.environmentId);
       await checkRepo(user, body.repoUrl, body.branch);
       const now = clock();
       const schedule = await insertSchedule(db, {
@@ -352,7 +356,7 @@ export function scheduleRoutes(db: Db, options: ScheduleRouteOptions) {
       const environmentId =
         body.environmentId === undefined
           ? undefined
-          : await checkEnvironment(user, body.environmentId);
+          : (await checkEnvironment(user, body.environmentId)).id;
       if (body.repoUrl !== undefined || body.branch !== undefined) {
         await checkRepo(
           user,
