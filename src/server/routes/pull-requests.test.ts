@@ -263,6 +263,19 @@ describe('Create PR and its CI', () => {
     });
     gh.setCheckRun('octo/app', head, { name: 'lint', status: 'completed', conclusion: 'success' });
     expect((await waitForChecks(id, 'success')).checks.passed).toBe(2);
+
+    // Nothing changes from here: each poll asks with the ETag it holds, GitHub answers
+    // 304 Not Modified (which costs no rate limit), and the session stays as it was.
+    const shown = await session(id);
+    const answered = gh.exchanges.length;
+    const unchanged = gh.notModified.length;
+    while (gh.notModified.length < unchanged + 6) await new Promise((r) => setTimeout(r, 100));
+    expect(gh.exchanges.slice(answered)).toEqual([]);
+    expect(gh.notModified.slice(unchanged)).toContainEqual({
+      method: 'GET',
+      route: '/repos/{owner}/{repo}/pulls/{pull_number}',
+    });
+    expect(await session(id)).toEqual(shown);
   });
 
   it('answers a clear error when the token is revoked mid-session, and keeps the session', async () => {
