@@ -134,6 +134,21 @@ describe('buildTranscript', () => {
     expect(t.turnRunning).toBe(false);
   });
 
+  it("says when GitHub stops taking the session's credential, and what to do", () => {
+    const message =
+      'GitHub no longer accepts the token of octo (revoked or expired): connect again';
+    const t = buildTranscript([
+      ev('message.user', { text: 'push it' }),
+      ev('github.access_failed', { repo: 'acme/app', code: 'github_token_revoked', message }),
+    ]);
+    expect(t.items.at(-1)).toMatchObject({
+      kind: 'access',
+      repo: 'acme/app',
+      code: 'github_token_revoked',
+      message,
+    });
+  });
+
   it('shows each auto-fix wake-up before the follow-up it caused, with what GitHub said', () => {
     const t = buildTranscript([
       ev('github.ci', {

@@ -29,6 +29,8 @@ export type Item =
   | { kind: 'hook'; seq: number; hook: string; text: string; isError: boolean; exitCode?: number }
   | { kind: 'compaction'; seq: number; trigger: string; preTokens?: number; postTokens?: number }
   | { kind: 'blocked'; seq: number; host: string; port: number; reason: string }
+  /** GitHub stopped taking the session's credential: what to do (reconnecting fixes it). */
+  | { kind: 'access'; seq: number; repo: string; code: string; message: string }
   | {
       kind: 'turn';
       seq: number;
@@ -210,6 +212,15 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
         lastDiff = key;
         break;
       }
+      case 'github.access_failed':
+        items.push({
+          kind: 'access',
+          seq,
+          repo: str(data.repo),
+          code: str(data.code),
+          message: str(data.message),
+        });
+        break;
       case 'github.ci':
       case 'github.review':
       case 'github.conflict':

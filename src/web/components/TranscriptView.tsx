@@ -109,6 +109,13 @@ function Entry({ item, sessionId, agent }: { item: Item; sessionId: string; agen
           — {item.reason}
         </p>
       );
+    case 'access':
+      return (
+        <p className="notice error" role="alert">
+          GitHub refused this session's access to <code>{item.repo}</code>: {item.message}{' '}
+          <Link href="/settings">GitHub settings</Link>
+        </p>
+      );
     case 'turn':
       return <TurnResult item={item} />;
     case 'status':
