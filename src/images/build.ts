@@ -216,7 +216,10 @@ export function finishRoot(root: string): void {
 /** Runs mmdebstrap, handing each line it prints to onProgress; fails with apt's errors. */
 function runMmdebstrap(command: string, args: string[], options: BuildOptions): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
+    // In a mount namespace of its own: the /proc, /sys and /dev mmdebstrap mounts in the
+    // new root go with it, even when it is killed, and never stay on the host.
+    const isolated = ['--mount', '--propagation', 'private', '--fork', '--kill-child'];
+    const child = spawn('unshare', [...isolated, '--', command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C.UTF-8' },
       signal: options.signal,

@@ -29,11 +29,18 @@ export class ImageBuilds {
     private readonly logger: Pick<Logger, 'error'>,
   ) {}
 
-  /** Starts building `name`; a 409 while a build of it runs. */
+  /** Starts building `name`; a 409 while a build (of it or another image) runs. */
   start(name: string, packages: readonly string[]): BuildState {
     checkImageName(name);
     if (this.builds.get(name)?.state === 'building') {
       throw new ConflictError(`Image ${name} is being built already.`);
+    }
+    // One build at a time: each takes a core and hundreds of MB of packages.
+    const running = this.list().find((build) => build.state === 'building');
+    if (running) {
+      throw new ConflictError(
+        `Image ${running.name} is being built: one build at a time; try again when it is done (hangar image list).`,
+      );
     }
     const build: BuildState = {
       name,

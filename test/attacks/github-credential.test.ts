@@ -49,21 +49,15 @@ beforeAll(async () => {
   gitAs(src, 'commit', '-q', '--allow-empty', '-m', 'secret work');
   bare = gh.createRepo('acme/app', { from: src, collaborators: { octo: 'write' } }).bare;
   gh.createRepo('acme/other', { from: src, collaborators: { octo: 'write' } });
-  const env = {
-    HANGAR_GITHUB_URL: gh.webUrl,
-    HANGAR_GITHUB_API_URL: gh.apiUrl,
-    HANGAR_GITHUB_APP_ID: String(gh.app.id),
-    HANGAR_GITHUB_APP_PRIVATE_KEY: gh.app.privateKey,
-  };
   github = createGitHub({
-    config: githubConfigFrom(env),
+    config: githubConfigFrom(gh.hangarEnv),
     db: store.db,
     secretKey: () => loadSecretKey(dataDir, {}),
   });
   userId = (await createUser(store.db, { name: 'octo', isAdmin: false })).id;
   await github.connectToken(userId, userToken);
   // The stand-in is on loopback: reachable only because HANGAR_GITHUB_URL names it.
-  gateway = createGateway(gatewayOptionsFrom(env));
+  gateway = createGateway(gatewayOptionsFrom(gh.hangarEnv));
   driver = new LocalDriver({ dataDir, cgroupGroup: `hangar-attack-github-${process.pid}` });
   repoKey = `${new URL(gh.webUrl).host}/acme/app`;
 }, 120_000);

@@ -54,11 +54,7 @@ beforeAll(async () => {
   gh.createRepo('acme/readonly', { from: src, collaborators: { octo: 'read' } });
   model = await startModelServer({ script: { replies: [] } });
   stack = await Stack.start(model, {
-    HANGAR_GITHUB_URL: gh.webUrl,
-    HANGAR_GITHUB_API_URL: gh.apiUrl,
-    HANGAR_GITHUB_APP_ID: String(gh.app.id),
-    HANGAR_GITHUB_APP_PRIVATE_KEY: gh.app.privateKey,
-    HANGAR_GITHUB_WEBHOOK_SECRET: gh.app.webhookSecret,
+    ...gh.hangarEnv,
     // Webhooks alone until the polling part restarts the server with polling on.
     HANGAR_GITHUB_POLL_SECONDS: '0',
   });

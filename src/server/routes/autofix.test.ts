@@ -44,11 +44,7 @@ beforeAll(async () => {
   t = await openTestApp({
     sessions: true,
     githubEnv: {
-      HANGAR_GITHUB_URL: gh.webUrl,
-      HANGAR_GITHUB_API_URL: gh.apiUrl,
-      HANGAR_GITHUB_APP_ID: String(gh.app.id),
-      HANGAR_GITHUB_APP_PRIVATE_KEY: gh.app.privateKey,
-      HANGAR_GITHUB_WEBHOOK_SECRET: gh.app.webhookSecret,
+      ...gh.hangarEnv,
       HANGAR_GITHUB_POLL_SECONDS: '0',
       HANGAR_AUTOFIX_MAX_PER_HOUR: '2',
     },
