@@ -92,11 +92,20 @@ export function App() {
 
 /** Forgets the token; one this browser was given by a sign-in link is revoked too. */
 async function signOut(me: Me | null): Promise<void> {
-  if (me && auth.ownsToken) {
+  if (auth.ownsToken) {
     // Best effort: if the server is unreachable, the token still expires in 30 days.
-    await api
-      .DELETE('/api/v1/tokens/{id}', { params: { path: { id: me.tokenId } } })
-      .catch(() => undefined);
+    // Signed out before the page knew who it is: ask, so the token is revoked all the same.
+    const tokenId =
+      me?.tokenId ??
+      (await api
+        .GET('/api/v1/me')
+        .then((answer) => answer.data?.tokenId)
+        .catch(() => undefined));
+    if (tokenId) {
+      await api
+        .DELETE('/api/v1/tokens/{id}', { params: { path: { id: tokenId } } })
+        .catch(() => undefined);
+    }
   }
   auth.signOut();
 }
