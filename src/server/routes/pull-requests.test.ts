@@ -261,8 +261,8 @@ describe('Create PR and its CI', () => {
     expect((await waitForChecks(id, 'success')).checks.passed).toBe(2);
 
     // Nothing changes from here: each poll asks with the ETag it holds, GitHub answers
-    // 304 Not Modified (which costs no rate limit), and the session stays as it was.
-    const shown = await session(id);
+    // 304 Not Modified (which costs no rate limit), and the session's PR stays as it was.
+    const shown = (await session(id)).pullRequest;
     const answered = gh.exchanges.length;
     const unchanged = gh.notModified.length;
     while (gh.notModified.length < unchanged + 6) await new Promise((r) => setTimeout(r, 100));
@@ -271,7 +271,7 @@ describe('Create PR and its CI', () => {
       method: 'GET',
       route: '/repos/{owner}/{repo}/pulls/{pull_number}',
     });
-    expect(await session(id)).toEqual(shown);
+    expect((await session(id)).pullRequest).toEqual(shown);
   });
 
   it('answers a clear error when the token is revoked mid-session, and keeps the session', async () => {

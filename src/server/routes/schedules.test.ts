@@ -76,6 +76,16 @@ async function schedule(id: string): Promise<ScheduleJson> {
 function errorOf(json: unknown): { code: string; message: string } {
   return (json as { error: { code: string; message: string } }).error;
 }
+/** Waits (vitest's timeout is the deadline) until the runner is done with the session's start. */
+async function settled(sessionId: string): Promise<void> {
+  for (;;) {
+    const { status } = (await call('GET', `/api/v1/sessions/${sessionId}`)).json as {
+      status: string;
+    };
+    if (status !== 'queued' && status !== 'provisioning') return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 async function at(iso: string): Promise<void> {
   t.setNow(new Date(iso));
   await t.scheduler?.tick();
@@ -217,7 +227,9 @@ describe('/api/v1/schedules', { timeout: 60_000 }, () => {
     await at('2030-04-01T10:10:00Z');
     const first = (await schedule(made.id)).runs[0];
     if (!first?.sessionId) throw new Error('the first run has a session');
-    // The in-process runner has no agent; play a session still at work.
+    // The in-process runner has no agent: once it has given up on the session, play one
+    // still at work (before that, the runner's own update could land after ours).
+    await settled(first.sessionId);
     await updateSession(t.store.db, first.sessionId, { status: 'running' });
     await at('2030-04-01T10:20:00Z');
     const runs = (await schedule(made.id)).runs;
