@@ -127,10 +127,14 @@ async function gatewayProcess() {
         if (message === 'stop') {
           await box.destroy();
           await driver.close();
-          process.send('stopped');
+          process.send('stopped', () => process.exit(0));
           return;
         }
-        process.send(await inSandbox(box, message));
+        process.send(
+          message[0] === 'netns'
+            ? await inNetns(driver.netnsInUse.get(box.id), message.slice(1))
+            : await inSandbox(box, message),
+        );
       });
     } catch (error) {
       why = error.message;
@@ -159,6 +163,33 @@ async function inSandbox(box, args) {
   return JSON.parse(out);
 }
 
+/**
+ * Runs one `--client` measurement as a host process (no sandbox: no seccomp filter,
+ * cgroup or mount namespace) entered into the sandbox's network namespace only, to
+ * tell the client's sandbox apart from the network path.
+ */
+async function inNetns(netns, args) {
+  if (!netns) return { error: 'the sandbox has no prepared network namespace' };
+  const proc = spawn(
+    'nsenter',
+    [
+      `--net=/proc/self/fd/3`,
+      process.execPath,
+      fileURLToPath(import.meta.url),
+      '--client',
+      ...args.map(String),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe', netns.nsFd] },
+  );
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (chunk) => (out += chunk));
+  proc.stderr.on('data', (chunk) => (err += chunk));
+  const [code] = await once(proc, 'exit');
+  if (code !== 0) return { error: err.trim() || `exit ${code}` };
+  return JSON.parse(out);
+}
+
 function arg(name, fallback) {
   const index = process.argv.indexOf(name);
   return index === -1 ? fallback : process.argv[index + 1];
@@ -171,7 +202,11 @@ function parseBytes(text) {
 }
 
 async function child(args) {
-  const proc = spawn(process.execPath, [fileURLToPath(import.meta.url), ...args], {
+  const prof =
+    args[0] === '--gateway' && process.env.BENCH_PROFILE
+      ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`]
+      : [];
+  const proc = spawn(process.execPath, [...prof, fileURLToPath(import.meta.url), ...args], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const [message] = await once(proc, 'message');
@@ -333,6 +368,9 @@ async function main() {
   const SQUID = 'squid CONNECT';
   const routes = [
     ...(host.sandbox ? [{ name: SANDBOX, kind: 'tcp', port: SANDBOX_PORT, sandbox: true }] : []),
+    ...(host.sandbox
+      ? [{ name: 'host client in its netns', kind: 'tcp', port: SANDBOX_PORT, netns: true }]
+      : []),
     ...(squid ? [{ name: SQUID, kind: 'tcp', port: squid.port, target: '127.0.0.1' }] : []),
     { name: 'gateway unix socket', kind: 'unix', path: host.unixSocket },
     { name: 'direct', kind: 'direct' },
@@ -342,8 +380,9 @@ async function main() {
     console.log('  (no squid anchor: install squid to measure it: apt-get install squid)');
 
   const run = async (route, what, port, amount) => {
-    if (!route.sandbox) return measure(what, route, port, amount);
-    gatewayProc.send([what, JSON.stringify(route), port, amount]);
+    if (!route.sandbox && !route.netns) return measure(what, route, port, amount);
+    const where = route.netns ? ['netns'] : [];
+    gatewayProc.send([...where, what, JSON.stringify(route), port, amount]);
     const [result] = await once(gatewayProc, 'message');
     if (result.error) throw new Error(`in the sandbox: ${result.error}`);
     return result;
@@ -392,8 +431,10 @@ async function main() {
     }
   } finally {
     if (host.sandbox) {
+      const exited = once(gatewayProc, 'exit');
       gatewayProc.send('stop');
       await once(gatewayProc, 'message');
+      await exited;
     }
     squid?.proc.kill();
     sinkProc.kill();

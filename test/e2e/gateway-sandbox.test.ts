@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -114,6 +114,51 @@ describe('gateway inside a sandbox', () => {
         `curl -sS --max-time 5 --noproxy '*' http://127.0.0.1:${webPort}/ 2>&1; echo rc=$?`,
       );
       expect(hostLoopback.out).not.toMatch(/web ok/);
+    });
+  });
+
+  it('accepts a sandbox connection in the gateway itself: no socat serves it', async () => {
+    await withSandbox(allowWeb(), async (box) => {
+      const through = await sh(box, `curl -sS http://web.hangar.test:${webPort}/direct`);
+      expect(through).toEqual({ code: 0, out: 'web ok /direct\n' });
+      const seen = await sh(box, 'readlink /proc/self/ns/net; cat /proc/net/tcp');
+      const [netns = '', ...tcp] = seen.out.trim().split('\n');
+      expect(netns).toMatch(/^net:\[\d+\]$/);
+      // The socket listening on 127.0.0.1:3128 in there (state 0A) is one of this
+      // process's own fds: the gateway accepts, nothing in between.
+      const port = PORT.toString(16).toUpperCase().padStart(4, '0');
+      const listening = tcp
+        .map((line) => line.trim().split(/\s+/))
+        .filter((f) => f[1] === `0100007F:${port}` && f[3] === '0A')
+        .map((f) => `socket:[${f[9]}]`);
+      expect(listening).toHaveLength(1);
+      const ownFds = readdirSync('/proc/self/fd').map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      });
+      expect(ownFds).toContain(listening[0]);
+      // And no socat (or any process but the sandbox's own) runs in its namespace.
+      const inNetns = readdirSync('/proc')
+        .filter((pid) => /^\d+$/.test(pid))
+        .filter((pid) => {
+          try {
+            return readlinkSync(`/proc/${pid}/ns/net`) === netns;
+          } catch {
+            return false;
+          }
+        })
+        .map((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+          } catch {
+            return '';
+          }
+        });
+      expect(inNetns.length).toBeGreaterThan(0);
+      expect(inNetns).not.toContain('socat');
     });
   });
 
