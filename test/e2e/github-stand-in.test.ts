@@ -378,6 +378,7 @@ describe('git and pull requests', () => {
           'status',
           'issue_comment',
           'pull_request_review_comment',
+          'push',
         ]),
       );
     for (const hook of hooks) {
@@ -455,7 +456,13 @@ describe('the wire format', () => {
         (d) => `${d.event} ${typeof d.payload.action === 'string' ? d.payload.action : ''}`,
       ),
     );
-    for (const kind of ['pull_request opened', 'check_run completed', 'status ']) {
+    for (const kind of [
+      'pull_request opened',
+      'pull_request synchronize',
+      'push ',
+      'check_run completed',
+      'status ',
+    ]) {
       expect(sent, kind).toContain(kind);
     }
     const status = received.find((d) => d.event === 'status');
