@@ -45,6 +45,8 @@ export const autofixEventSchemas = {
     number: z.number().int(),
     comments: z.array(
       z.object({
+        /** GitHub's id of the comment: a review comment's reply goes in its thread. */
+        id: z.number().int().optional(),
         author: z.string(),
         body: z.string(),
         url: z.string(),

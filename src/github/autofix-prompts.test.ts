@@ -41,6 +41,7 @@ describe("auto-fix's follow-ups", () => {
         number: 7,
         comments: [
           {
+            id: 41,
             author: 'ann',
             body: 'Rename.\nPlease.',
             url: 'u',
@@ -53,8 +54,12 @@ describe("auto-fix's follow-ups", () => {
       },
       'b',
     );
-    expect(text).toContain('ann on a.ts:3:\n```diff\n@@\n+x\n```\n> Rename.\n> Please.');
+    expect(text).toContain(
+      'ann on a.ts:3 (comment 41):\n```diff\n@@\n+x\n```\n> Rename.\n> Please.',
+    );
     expect(text).toContain('bob on the conversation:\n> Why?');
+    // Where the answer goes: the review comment's own thread.
+    expect(text).toContain('reply_to_review_comment with pull_number 7 and its comment id');
   });
 
   it('asks for the base to be merged in', () => {

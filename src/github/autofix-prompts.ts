@@ -23,15 +23,16 @@ export function ciFollowUp(wake: CiWakeUp, branch: string): string {
 export function reviewFollowUp(wake: ReviewWakeUp, branch: string): string {
   const quoted = wake.comments.map((c) => {
     const body = quote(c.body);
-    if (!c.path) return `${c.author} on the conversation:\n${body}`;
+    const id = c.id === undefined ? '' : ` (comment ${c.id})`;
+    if (!c.path) return `${c.author} on the conversation${id}:\n${body}`;
     const hunk = c.diffHunk ? `\`\`\`diff\n${c.diffHunk}\n\`\`\`\n` : '';
-    return `${c.author} on ${c.path}:${c.line ?? '?'}:\n${hunk}${body}`;
+    return `${c.author} on ${c.path}:${c.line ?? '?'}${id}:\n${hunk}${body}`;
   });
   return [
     `New comments on pull request #${wake.number}:`,
     '',
     ...quoted.flatMap((q) => [q, '']),
-    `Address each comment: change the code where it asks for a change, commit, and push to the branch ${branch}. Then say briefly, for each comment, what you did.`,
+    `Address each comment: change the code where it asks for a change, commit, and push to the branch ${branch}. Then answer each one briefly with what you did: with the hangar-github tools if you have them, a review comment in its thread (reply_to_review_comment with pull_number ${wake.number} and its comment id), a conversation comment with comment; else in your reply here.`,
   ].join('\n');
 }
 

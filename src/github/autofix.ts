@@ -15,6 +15,7 @@ import { isAgentText } from './agent-label.js';
 import type { AutofixSummary, CiWakeUp, ReviewWakeUp } from './autofix-events.js';
 import { ciFollowUp, conflictFollowUp, reviewFollowUp } from './autofix-prompts.js';
 import { statusOf } from './client.js';
+import { readPullSnapshot, type CachedGet, type Pull, type PullSnapshot } from './pull-snapshot.js';
 import type { GitHubRepoRef } from './repo-ref.js';
 
 /** A client for the session's repo, with the token it carries. */
@@ -29,11 +30,7 @@ export interface AutofixDeps {
   /** The session's repo client (its access is checked as for PR status). */
   clientFor: (sessionId: string) => Promise<RepoClient>;
   /** A conditional GET (ETags), shared with PR status. */
-  cached: (
-    client: Octokit,
-    route: string,
-    params: Record<string, string | number>,
-  ) => Promise<unknown>;
+  cached: CachedGet;
   /** Records the wake-up event, then sends the follow-up (queued while a turn runs). */
   wake: (sessionId: string, event: NewEvent, followUp: string) => Promise<void>;
   /** Tells the session's watchers its auto-fix changed. */
@@ -58,24 +55,6 @@ const BODY_CHARS = 4000;
 // GitHub computes mergeability in the background after a push: read it again shortly.
 const MERGEABLE_RECHECK_MS = 3000;
 const MERGEABLE_RECHECKS = 10;
-
-interface Pull {
-  number: number;
-  state: string;
-  merged?: boolean;
-  mergeable?: boolean | null;
-  head: { sha: string; ref: string };
-  base: { ref: string };
-}
-
-interface CheckRun {
-  id: number;
-  name: string;
-  status: string;
-  conclusion: string | null;
-  details_url?: string | null;
-  output?: { title?: string | null; summary?: string | null };
-}
 
 interface Comment {
   id: number;
@@ -146,10 +125,10 @@ export class Autofix {
    * Looks at the session's PR and wakes the agent for what it has not been woken for
    * yet, within the hourly cap. One check per session at a time.
    */
-  check(sessionId: string): Promise<void> {
+  check(sessionId: string, seen?: PullSnapshot): Promise<void> {
     const running = this.checking.get(sessionId);
-    if (running) return running.then(() => this.check(sessionId));
-    const work = this.checkNow(sessionId).finally(() => this.checking.delete(sessionId));
+    if (running) return running.then(() => this.check(sessionId, seen));
+    const work = this.checkNow(sessionId, seen).finally(() => this.checking.delete(sessionId));
     this.checking.set(sessionId, work);
     return work;
   }
@@ -161,7 +140,8 @@ export class Autofix {
     await Promise.all([...this.checking.values()].map((p) => p.catch(() => undefined)));
   }
 
-  private async checkNow(sessionId: string): Promise<void> {
+  /** `seen`: the PR and its CI as PR status has just read them (not read again). */
+  private async checkNow(sessionId: string, seen?: PullSnapshot): Promise<void> {
     const watch = await watchOf(this.deps.db, sessionId);
     if (!watch?.enabled) return;
     const row = await pullRequestOf(this.deps.db, sessionId);
@@ -172,12 +152,9 @@ export class Autofix {
     }
     const { client, ref, token } = await this.deps.clientFor(sessionId);
     const repo = { owner: ref.owner, repo: ref.repo };
-    let pull: Pull;
+    let snapshot: PullSnapshot;
     try {
-      pull = (await this.deps.cached(client, 'GET /repos/{owner}/{repo}/pulls/{pull_number}', {
-        ...repo,
-        pull_number: row.number,
-      })) as Pull;
+      snapshot = seen ?? (await readPullSnapshot(this.deps.cached, client, repo, row.number));
     } catch (error) {
       if (statusOf(error) === 404 || statusOf(error) === 410) {
         await this.end(sessionId, 'the pull request is gone from GitHub');
@@ -185,6 +162,7 @@ export class Autofix {
       }
       throw error;
     }
+    const { pull } = snapshot;
     if (pull.state === 'closed') {
       await this.end(sessionId, `the pull request was ${pull.merged ? 'merged' : 'closed'}`);
       return;
@@ -198,7 +176,9 @@ export class Autofix {
     if (mergeable === 'unknown') this.recheckSoon(sessionId, pull.head.sha);
 
     const wakeUps = [
-      ...(watch.ciSha === pull.head.sha ? [] : [await this.ciWakeUp(client, repo, pull, token)]),
+      ...(watch.ciSha === pull.head.sha
+        ? []
+        : [await this.ciWakeUp(client, repo, snapshot, token)]),
       await this.commentsWakeUp(client, repo, pull, watch),
       mergeable === 'conflicting' && watch.conflictSha !== pull.head.sha
         ? conflictWakeUp(pull)
@@ -241,31 +221,10 @@ export class Autofix {
   private async ciWakeUp(
     client: Octokit,
     repo: { owner: string; repo: string },
-    pull: Pull,
+    { pull, runs, statuses }: PullSnapshot,
     token: string,
   ): Promise<WakeUp | undefined> {
     const sha = pull.head.sha;
-    const runs = (
-      (await this.deps.cached(client, 'GET /repos/{owner}/{repo}/commits/{ref}/check-runs', {
-        ...repo,
-        ref: sha,
-        per_page: 100,
-      })) as { check_runs: CheckRun[] }
-    ).check_runs;
-    const statuses = (
-      (await this.deps.cached(client, 'GET /repos/{owner}/{repo}/commits/{ref}/status', {
-        ...repo,
-        ref: sha,
-        per_page: 100,
-      })) as {
-        statuses: {
-          context: string;
-          state: string;
-          description?: string | null;
-          target_url?: string | null;
-        }[];
-      }
-    ).statuses;
     const pending =
       runs.some((r) => r.status !== 'completed') || statuses.some((s) => s.state === 'pending');
     const failedRuns = runs.filter(
@@ -325,11 +284,6 @@ export class Autofix {
     }
   }
 
-  /**
-   * The last lines of a GitHub Actions job's log (a check run's id is its job's id): the
-   * API answers a redirect to the download, which is read as a stream keeping only its
-   * tail, so a huge log never sits in memory. Undefined when there is none.
-   */
   /** A follow-up for the comments since the last one handled, none of them Hangar's. */
   private async commentsWakeUp(
     client: Octokit,
@@ -337,16 +291,20 @@ export class Autofix {
     pull: Pull,
     watch: AutofixWatch,
   ): Promise<WakeUp | undefined> {
-    const review = (await this.deps.cached(
-      client,
-      'GET /repos/{owner}/{repo}/pulls/{pull_number}/comments',
-      { ...repo, pull_number: pull.number, per_page: 100, sort: 'created', direction: 'desc' },
-    )) as Comment[];
-    const talk = (await this.deps.cached(
-      client,
-      'GET /repos/{owner}/{repo}/issues/{issue_number}/comments',
-      { ...repo, issue_number: pull.number, per_page: 100 },
-    )) as Comment[];
+    const [review, talk] = (await Promise.all([
+      this.deps.cached(client, 'GET /repos/{owner}/{repo}/pulls/{pull_number}/comments', {
+        ...repo,
+        pull_number: pull.number,
+        per_page: 100,
+        sort: 'created',
+        direction: 'desc',
+      }),
+      this.deps.cached(client, 'GET /repos/{owner}/{repo}/issues/{issue_number}/comments', {
+        ...repo,
+        issue_number: pull.number,
+        per_page: 100,
+      }),
+    ])) as [Comment[], Comment[]];
     const fresh = (list: Comment[], seen: number) =>
       list
         .filter((c) => c.id > seen && Date.parse(c.created_at) >= watch.since.getTime() - 1000)
@@ -369,6 +327,7 @@ export class Autofix {
     const data: ReviewWakeUp = {
       number: pull.number,
       comments: theirs.map((c) => ({
+        id: c.id,
         author: c.user?.login ?? 'ghost',
         body: clip(c.body ?? ''),
         url: c.html_url,

@@ -26,6 +26,7 @@ import type { AutofixSummary } from './autofix-events.js';
 import { Autofix, type AutofixDeps, type RepoClient } from './autofix.js';
 import type { GitHub, RepoAccess } from './github.js';
 import { pullRequestState, summarizeChecks, type PullRequestSummary } from './pr-status.js';
+import { readPullSnapshot, type PullSnapshot } from './pull-snapshot.js';
 import { parseGitHubRepo, type GitHubRepoRef } from './repo-ref.js';
 
 /** The session fields a pull request is made from. */
@@ -112,7 +113,7 @@ export function toSummary(row: StoredPullRequest): PullRequestSummary {
 export class PullRequests {
   private readonly etagCache = new Map<string, { etag: string; data: unknown }>();
   private readonly access = new Map<string, { at: number; access: Promise<RepoAccess> }>();
-  private readonly refreshing = new Map<string, Promise<void>>();
+  private readonly refreshing = new Map<string, Promise<PullSnapshot | undefined>>();
   private pollTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   /** Watches sessions' PRs and wakes their agents (when the server has auto-fix). */
@@ -273,7 +274,7 @@ export class PullRequests {
    * an unchanged answer is a 304 that costs no rate limit), stores what changed and
    * announces it. One refresh per session at a time.
    */
-  refresh(sessionId: string): Promise<void> {
+  refresh(sessionId: string): Promise<PullSnapshot | undefined> {
     const running = this.refreshing.get(sessionId);
     if (running) return running.then(() => this.refresh(sessionId));
     const work = this.refreshNow(sessionId).finally(() => this.refreshing.delete(sessionId));
@@ -281,48 +282,35 @@ export class PullRequests {
     return work;
   }
 
-  private async refreshNow(sessionId: string): Promise<void> {
+  private async refreshNow(sessionId: string): Promise<PullSnapshot | undefined> {
     const row = await pullRequestOf(this.deps.db, sessionId);
     const session = row && (await this.deps.loadSession(sessionId));
-    if (!row || !session) return;
+    if (!row || !session) return undefined;
     const ref = this.repoOf(session);
     const client = githubClient(
       this.deps.github.config,
       await (await this.accessFor(session, ref)).credential.token(),
     );
-    const repo = { owner: ref.owner, repo: ref.repo };
     try {
-      const pull = await this.cached(client, `GET /repos/{owner}/{repo}/pulls/{pull_number}`, {
-        ...repo,
-        pull_number: row.number,
-      });
-      const p = pull as { head: { sha: string }; state: string; draft?: boolean; merged?: boolean };
-      const runs = (await this.cached(
+      const snapshot = await readPullSnapshot(
+        (...args) => this.cached(...args),
         client,
-        'GET /repos/{owner}/{repo}/commits/{ref}/check-runs',
-        { ...repo, ref: p.head.sha, per_page: 100 },
-      )) as { check_runs: { status: string; conclusion: string | null }[] };
-      const combined = (await this.cached(
-        client,
-        'GET /repos/{owner}/{repo}/commits/{ref}/status',
-        {
-          ...repo,
-          ref: p.head.sha,
-          per_page: 100,
-        },
-      )) as { statuses: { state: string }[] };
-      const checks = summarizeChecks(runs.check_runs, combined.statuses);
-      const state = pullRequestState(p);
+        { owner: ref.owner, repo: ref.repo },
+        row.number,
+      );
+      const { pull } = snapshot;
+      const checks = summarizeChecks(snapshot.runs, snapshot.statuses);
+      const state = pullRequestState(pull);
       const changed =
         state !== row.state ||
-        p.head.sha !== row.headSha ||
+        pull.head.sha !== row.headSha ||
         checks.state !== row.checksState ||
         checks.passed !== row.checksPassed ||
         checks.failed !== row.checksFailed ||
         checks.pending !== row.checksPending;
       await updatePullRequest(this.deps.db, sessionId, {
         state,
-        headSha: p.head.sha,
+        headSha: pull.head.sha,
         checksState: checks.state,
         checksPassed: checks.passed,
         checksFailed: checks.failed,
@@ -337,6 +325,7 @@ export class PullRequests {
           checks,
         });
       }
+      return snapshot;
     } catch (error) {
       if (statusOf(error) === 401) this.access.delete(sessionId);
       throw error;
@@ -407,12 +396,13 @@ export class PullRequests {
 
   private async refreshAll(rows: StoredPullRequest[]): Promise<void> {
     for (const row of rows) {
-      await this.refresh(row.sessionId).catch((error: unknown) => {
+      const snapshot = await this.refresh(row.sessionId).catch((error: unknown) => {
         // A revoked token or GitHub down: the stored state stays, the next poll tries again.
         this.deps.logger.warn({ err: error, session: row.sessionId }, 'could not refresh a PR');
+        return undefined;
       });
-      // After the refresh: a merged, closed or deleted PR ends its watch there.
-      await this.autofix?.check(row.sessionId).catch((error: unknown) => {
+      // After the refresh, on what it read: a merged, closed or deleted PR ends its watch there.
+      await this.autofix?.check(row.sessionId, snapshot).catch((error: unknown) => {
         this.deps.logger.warn({ err: error, session: row.sessionId }, 'auto-fix check failed');
       });
     }

@@ -234,6 +234,24 @@ describe('a watched PR', () => {
     expect((await events(id)).length).toBe(before);
   });
 
+  it('reads the PR and its CI once per delivery, for its status and auto-fix together', async () => {
+    await deliveriesAnswered();
+    const reads = () =>
+      [...gh.exchanges, ...gh.notModified]
+        .filter((e) => e.method === 'GET')
+        .map((e) => e.route)
+        .filter((r) => /\/pulls\/\{pull_number\}$|\/check-runs$|\/status$/.test(r));
+    const before = reads().length;
+    const head = gh.pulls('octo/app').find((p) => p.number === number)?.head.sha ?? '';
+    gh.setStatus('octo/app', head, { context: 'ci/docs', state: 'success' });
+    await deliveriesAnswered();
+    expect(reads().slice(before).sort()).toEqual([
+      '/repos/{owner}/{repo}/commits/{ref}/check-runs',
+      '/repos/{owner}/{repo}/commits/{ref}/status',
+      '/repos/{owner}/{repo}/pulls/{pull_number}',
+    ]);
+  });
+
   it('refuses a wrong signature (401) and ignores an unknown event: nothing happens', async () => {
     const before = (await events(id)).length;
     const comment = JSON.stringify({
@@ -300,10 +318,9 @@ describe('merge conflicts and the end of a watch', () => {
   it('wakes the agent when the PR conflicts with its base, shows it mergeable again after', async () => {
     const { id, number } = await sessionWithPr('b.txt');
     expect((await autofix(id, true)).body.mergeable).toBe('mergeable');
+    // The push to the base is what makes Hangar look (its `push` delivery).
     await push('main', 'b.txt', 'main says otherwise');
-    // What made Hangar look: a status on the PR's head (a push to the base sends no PR event).
     const head = gh.pulls('octo/app').find((p) => p.number === number)?.head.sha ?? '';
-    gh.setStatus('octo/app', head, { context: 'ci/lint', state: 'success' });
     const [wake] = await waitForEvents(id, 'github.conflict');
     expect(wake?.data).toMatchObject({ number, sha: head, base: 'main' });
     expect((await summary(id)).mergeable).toBe('conflicting');
