@@ -22,8 +22,8 @@ import {
 /** What the built-in images hold. Any other name starts from `minimal`. */
 export const DEFINITIONS: Record<string, { about: string; packages: string[] }> = {
   minimal: {
-    about: 'Debian with apt, git and CA certificates: set up everything else yourself',
-    packages: ['ca-certificates', 'git'],
+    about: 'Debian with apt, git, ps and CA certificates: set up everything else yourself',
+    packages: ['ca-certificates', 'git', 'procps'],
   },
   universal: {
     about: 'the toolchains agents expect, as far as Debian packages them',

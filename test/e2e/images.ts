@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,16 +7,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { buildImage, imagePackages } from '../../src/images/build.js';
 import { findImage, imageRoot } from '../../src/images/images.js';
 
-/** Where the tests' `minimal` image is built once, for every test file of a run (and the next). */
-const SHARED = join(tmpdir(), `hangar-e2e-images-${imagePackages('minimal').join('-')}`);
+/** Where the tests' image `name` is built once, for every test file of a run (and the next). */
+function sharedDir(name: string): string {
+  const packages = createHash('sha256').update(imagePackages(name).join(',')).digest('hex');
+  return join(tmpdir(), `hangar-e2e-images-${name}-${packages.slice(0, 12)}`);
+}
 
 /**
  * The `minimal` image, built with the real mmdebstrap the first time any test asks
  * (the others wait for that build), then copied into `dataDir`; returns its root.
  */
-export async function minimalImage(dataDir: string): Promise<string> {
+export function minimalImage(dataDir: string): Promise<string> {
+  return sharedImage(dataDir, 'minimal');
+}
+
+/** The built-in image `name`, built once for all tests (see minimalImage). */
+export async function sharedImage(dataDir: string, name: string): Promise<string> {
+  const SHARED = sharedDir(name);
   const lock = `${SHARED}.lock`;
-  while (!findImage(SHARED, 'minimal')) {
+  while (!findImage(SHARED, name)) {
     try {
       mkdirSync(lock);
       writeFileSync(join(lock, 'pid'), String(process.pid));
@@ -26,26 +36,26 @@ export async function minimalImage(dataDir: string): Promise<string> {
       continue;
     }
     try {
-      if (!findImage(SHARED, 'minimal')) await buildImage({ dataDir: SHARED, name: 'minimal' });
+      if (!findImage(SHARED, name)) await buildImage({ dataDir: SHARED, name });
     } finally {
       rmSync(lock, { recursive: true, force: true });
     }
   }
-  const target = join(dataDir, 'images', 'minimal');
+  const target = join(dataDir, 'images', name);
   if (!existsSync(target)) {
     mkdirSync(join(dataDir, 'images'), { recursive: true });
     // The current build only: never one a killed build left half made.
-    const built = findImage(SHARED, 'minimal');
+    const built = findImage(SHARED, name);
     mkdirSync(join(target, 'builds'), { recursive: true });
-    execFileSync('cp', ['-a', join(SHARED, 'images/minimal/image.json'), target]);
+    execFileSync('cp', ['-a', join(SHARED, 'images', name, 'image.json'), target]);
     execFileSync('cp', [
       '-a',
-      join(SHARED, 'images/minimal/builds', built?.build ?? '-'),
+      join(SHARED, 'images', name, 'builds', built?.build ?? '-'),
       join(target, 'builds'),
     ]);
   }
-  const info = findImage(dataDir, 'minimal');
-  if (!info) throw new Error('the minimal image did not copy');
+  const info = findImage(dataDir, name);
+  if (!info) throw new Error(`the ${name} image did not copy`);
   return imageRoot(dataDir, info);
 }
 
