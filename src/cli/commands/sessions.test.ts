@@ -1,5 +1,52 @@
-import { describe, expect, it } from 'vitest';
-import { formatEvent } from './sessions.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApiClient } from '../client.js';
+import { followEvents, formatEvent } from './sessions.js';
+
+describe('followEvents', () => {
+  let server: Server | undefined;
+  afterEach(() => server?.close());
+
+  const event = (seq: number) =>
+    `id: ${seq}\ndata: ${JSON.stringify({ seq, type: 'message.assistant', data: { text: `event ${seq}` } })}\n\n`;
+
+  it('reconnects after a reset connection and a stream cut mid-way, from the last event seen', async () => {
+    const asked: string[] = [];
+    server = createServer((req, res) => {
+      asked.push(String(req.headers['last-event-id']));
+      if (asked.length === 1) return req.socket.destroy(); // the connect itself fails
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (asked.length === 2) {
+        res.write(event(1));
+        setTimeout(() => req.socket.destroy(), 50); // cut, not ended
+        return;
+      }
+      res.end(event(2));
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const api = new ApiClient({ server: `http://127.0.0.1:${port}`, token: 't' });
+    const seen: number[] = [];
+    const answer = await followEvents(api, 'ses_1', 0, (e) => {
+      seen.push(e.seq);
+      return e.seq === 2 ? 'done' : undefined;
+    });
+    expect(answer).toBe('done');
+    expect(seen).toEqual([1, 2]);
+    expect(asked).toEqual(['0', '0', '1']);
+  });
+
+  it('gives up on a server it cannot reach for the whole reconnect window, saying where', async () => {
+    server = createServer((req) => req.socket.destroy());
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const api = new ApiClient({ server: `http://127.0.0.1:${port}`, token: 't' });
+    await expect(followEvents(api, 'ses_1', 0, () => undefined, 600)).rejects.toThrow(
+      `Cannot reach Hangar at http://127.0.0.1:${port}`,
+    );
+  });
+});
 
 describe('formatEvent', () => {
   it("heads a hook's output with its name, and says when it failed", () => {

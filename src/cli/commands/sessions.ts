@@ -1,4 +1,5 @@
 import { createInterface } from 'node:readline/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { parseSse } from '../../sse.js';
 import { ApiClient, type Schemas } from '../client.js';
@@ -161,28 +162,50 @@ export function stoppedError(id: string, stop: Stop): CliError {
   return new CliError(`Session ${id} ${stop.status}: ${stop.reason ?? 'no reason recorded'}`);
 }
 
+/** How long a follow keeps reconnecting to a server it cannot reach before it gives up. */
+export const RECONNECT_FOR_MS = 30_000;
+
 /**
  * Follows a session's SSE stream after seq `after`, reconnecting from the last seen
- * event if the connection drops, until `onEvent` answers something; answers that.
+ * event when the connection drops or a connect fails (a reset keep-alive connection, a
+ * server restarting), as EventSource does, until `onEvent` answers something; answers
+ * that. A server unreachable for `reconnectForMs` in a row is an error.
  */
 export async function followEvents<T>(
   api: ApiClient,
   id: string,
   after: number,
   onEvent: (event: EventJson) => T | undefined,
+  reconnectForMs = RECONNECT_FOR_MS,
 ): Promise<T> {
   let last = after;
+  let unreachableSince: number | undefined;
   for (;;) {
-    const body = await api.data(
-      api.http.GET('/api/v1/sessions/{id}/events', {
-        params: { path: { id } },
-        headers: { accept: 'text/event-stream', 'last-event-id': String(last) },
-        parseAs: 'stream',
-      }),
-    );
+    let body: ReadableStream<Uint8Array> | null;
+    try {
+      body = await api.data(
+        api.http.GET('/api/v1/sessions/{id}/events', {
+          params: { path: { id } },
+          headers: { accept: 'text/event-stream', 'last-event-id': String(last) },
+          parseAs: 'stream',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof CliError && error.code === 'unreachable')) throw error;
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince >= reconnectForMs) throw error;
+      await sleep(250);
+      continue;
+    }
+    unreachableSince = undefined;
     if (!body) throw new CliError('The server sent no event stream.');
-    for await (const message of parseSse(body)) {
-      const event = JSON.parse(message.data) as EventJson;
+    const messages = parseSse(body);
+    for (;;) {
+      // A stream cut mid-way (its connection reset) is a drop: connect again from `last`.
+      const next = await messages.next().catch(() => undefined);
+      if (!next) await sleep(250);
+      if (!next || next.done === true) break;
+      const event = JSON.parse(next.value.data) as EventJson;
       last = event.seq;
       const answer = onEvent(event);
       if (answer !== undefined) return answer;
