@@ -1,5 +1,5 @@
-import createClient, { type Client } from 'openapi-fetch';
 import type { components, paths } from '../api/schema.js';
+import { createApiHttp, type Answer, type ApiHttp } from './api-http.js';
 import type { Credentials } from './credentials.js';
 import { CliError } from './errors.js';
 
@@ -17,7 +17,7 @@ export type GetAnswer<P extends keyof paths> = paths[P] extends {
 interface ApiResult<T> {
   data?: T;
   error?: unknown;
-  response: Response;
+  response: Answer;
 }
 
 /**
@@ -26,12 +26,11 @@ interface ApiResult<T> {
  * keeps the server's words and its error `code`.
  */
 export class ApiClient {
-  readonly http: Client<paths>;
+  readonly http: ApiHttp;
 
   constructor(private readonly credentials: Pick<Credentials, 'server' | 'token'>) {
-    this.http = createClient<paths>({
-      baseUrl: credentials.server,
-      headers: { authorization: `Bearer ${credentials.token}` },
+    this.http = createApiHttp(credentials.server, {
+      authorization: `Bearer ${credentials.token}`,
     });
   }
 
@@ -57,8 +56,7 @@ export class ApiClient {
   }
 
   private unreachable(error: unknown): CliError {
-    const cause =
-      error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    const cause = error instanceof Error ? `: ${error.message}` : '';
     return new CliError(
       `Cannot reach Hangar at ${this.credentials.server}${cause}.`,
       ['Is `hangar serve` running there? Check HANGAR_SERVER or `hangar login`.'],
