@@ -5,6 +5,8 @@
 //
 // (a) create → first exec of `true` returns → destroy, N times: p50/p95 of the whole,
 //     and of each step;
+// (a') the same with a warm pool (HANGAR_SANDBOX_POOL): create → first exec, refilled
+//     between runs, and back to back;
 // (b) bare `bwrap … true` with the same mount tree (base root, /usr, /opt, /proc with
 //     its masks, /dev) and namespaces, N times: the floor a bwrap sandbox cannot beat;
 // (c) M idle sandboxes at once: host memory used beyond the baseline, per sandbox.
@@ -106,6 +108,34 @@ try {
     destroy.push(t3 - t2);
   }
 
+  // (a') The same with a warm pool of one shape: a started sandbox waits, and another is
+  // started in the background after each take. Measured with the pool refilled (as for
+  // sessions started more than a start apart), and back to back (refills still running).
+  const pooledDriver = new LocalDriver({ dataDir, cgroupGroup: group, warmPool: 1 });
+  await (await pooledDriver.create({})).destroy();
+  const warmFirst = [];
+  const warmTotal = [];
+  const backToBack = [];
+  for (let i = 0; i < runs; i++) {
+    await pooledDriver.poolSettled();
+    const t0 = performance.now();
+    const box = await pooledDriver.create({});
+    const result = await box.exec(['true']);
+    const t1 = performance.now();
+    if (result.exitCode !== 0) throw new Error(`true exited ${result.exitCode}`);
+    await box.destroy();
+    warmFirst.push(t1 - t0);
+    warmTotal.push(performance.now() - t0);
+  }
+  for (let i = 0; i < Math.min(runs, 10); i++) {
+    const t0 = performance.now();
+    const box = await pooledDriver.create({});
+    await box.exec(['true']);
+    backToBack.push(performance.now() - t0);
+    await box.destroy();
+  }
+  await pooledDriver.close();
+
   // (b) The same mount tree, without overlays or a disk: the base root read-only, the
   // live host directories bound, the same /proc masks, /dev and namespaces.
   const box = await driver.create({});
@@ -150,6 +180,7 @@ try {
   for (const b of boxes) await b.destroy();
 
   const ratio = quantile(total, 0.5) / quantile(bare, 0.5);
+  const coldFirst = create.map((c, i) => c + exec[i]);
   const perBox = (before - after) / idle / 1024 / 1024;
   console.log(
     `\nruns: ${runs}, idle sandboxes: ${idle}, cpus: ${(await import('node:os')).availableParallelism()}`,
@@ -158,6 +189,10 @@ try {
   console.log(`      create                         ${summary(create)}`);
   console.log(`      first exec of true             ${summary(exec)}`);
   console.log(`      destroy                        ${summary(destroy)}`);
+  console.log(`    create → first exec returns        ${summary(coldFirst)}`);
+  console.log(`(a') warm pool: create → first exec  ${summary(warmFirst)}`);
+  console.log(`      with destroy                   ${summary(warmTotal)}`);
+  console.log(`      back to back (pool refilling)  ${summary(backToBack)} (create → first exec)`);
   console.log(`(b) bare bwrap … true               ${summary(bare)}`);
   const mib = (bytes) => (bytes / 1024 / 1024).toFixed(1);
   console.log(
@@ -166,6 +201,12 @@ try {
       `host MemAvailable drop ${perBox.toFixed(1)} MiB (noisy: other load on the host moves it)`,
   );
   console.log(`ratio (a)/(b) at p50: ${ratio.toFixed(1)}×`);
+  const warmRatio = quantile(warmFirst, 0.5) / quantile(bare, 0.5);
+  const warmP50 = quantile(warmFirst, 0.5);
+  console.log(
+    `warm pool, create → first exec / bare at p50: ${warmRatio.toFixed(1)}× ` +
+      `(goal <= 3×: ${warmRatio <= 3 ? 'met' : 'not met'}); ${ms(warmP50)} (goal <= 50 ms: ${warmP50 <= 50 ? 'met' : 'not met'})`,
+  );
 } finally {
   rmSync(dataDir, { recursive: true, force: true });
   // The group's (now empty) cgroup directories, wherever this host mounts them.

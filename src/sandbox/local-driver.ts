@@ -1,10 +1,18 @@
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statfsSync,
+  writeFileSync,
+} from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import type { Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ulid } from 'ulid';
-import { HangarError, NotFoundError } from '../errors.js';
+import { HangarError, NotFoundError, ValidationError } from '../errors.js';
 import {
   diskTemplate,
   prepareBase,
@@ -20,13 +28,14 @@ import {
   type CgroupLayout,
   type CgroupPaths,
 } from './cgroups.js';
-import type { Sandbox, SandboxDriver, SandboxSpec } from './driver.js';
+import type { Bind, Sandbox, SandboxDriver, SandboxSpec } from './driver.js';
 import { GatewayNetnsPool, type GatewayNetns } from './gateway-netns.js';
 import { HostToolPaths, type HostTool } from './host-tools.js';
 import { resolveLimits, specLimits, type HostCapacity, type Limits } from './limits.js';
 import { liveMasks } from './live-masks.js';
 import { LocalSandbox, type SandboxHost } from './local-sandbox.js';
 import { readSaved, sandboxFiles, writeIdentity, writeSaved, type Saved } from './sandbox-dir.js';
+import { SandboxPool } from './sandbox-pool.js';
 import { compileSeccomp } from './seccomp.js';
 import { SECCOMP_POLICY } from './seccomp-policy.js';
 import {
@@ -64,6 +73,25 @@ export interface LocalDriverOptions {
    * does not serve, a socat relay bridges to the gateway's unix socket.
    */
   gateway?: GatewayAcceptor;
+  /**
+   * How many sandbox shapes to keep one started sandbox of (HANGAR_SANDBOX_POOL; default
+   * 0, none): a create of a shape seen before then skips the disk, mounts and holder.
+   */
+  warmPool?: number;
+}
+
+/** HANGAR_SANDBOX_POOL: shapes kept warm by a server (default 2; 0 turns the pool off). */
+export function sandboxPoolFrom(env: NodeJS.ProcessEnv): number {
+  const text = env.HANGAR_SANDBOX_POOL;
+  if (text === undefined || text === '') return 2;
+  const shapes = /^[0-9]+$/.test(text.trim()) ? Number(text) : NaN;
+  if (!Number.isSafeInteger(shapes) || shapes > 16) {
+    throw new ValidationError(
+      `"${text}" is not a number of sandbox shapes from 0 to 16.`,
+      'HANGAR_SANDBOX_POOL',
+    );
+  }
+  return shapes;
 }
 
 /** What the driver needs of an in-process gateway (gateway.ts's `serve`). */
@@ -118,6 +146,11 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
   readonly relays = new Map<string, ChildProcess>();
   readonly netnsInUse = new Map<string, GatewayNetns>();
   private netnsPool: GatewayNetnsPool | undefined;
+  private readonly pool: SandboxPool | undefined;
+  /** What a pool shape's key stands for: the spec its sandboxes are started from. */
+  private readonly shapes = new Map<string, SandboxSpec>();
+  /** Pooled sandboxes a process that is gone left behind, removed before the first create. */
+  private leftovers: Promise<void> | undefined;
 
   constructor(options: LocalDriverOptions) {
     if (process.platform !== 'linux') {
@@ -145,6 +178,9 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
     checkRangeFree(uids);
     this.uids = new UidClaims(join(this.dataDir, 'sandbox-uids'), uids);
     mkdirSync(this.sandboxesDir, { recursive: true, mode: 0o700 });
+    if (options.warmPool) {
+      this.pool = new SandboxPool(options.warmPool, (key) => this.startPooled(key));
+    }
   }
 
   get sandboxesDir(): string {
@@ -173,6 +209,57 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
     const base = this.baseFor(spec.rootfs);
     checkOutsideLive(this.dataDir, base.live);
     const layers = checkLayers(spec.layers ?? []);
+    const binds = checkBinds(spec.binds ?? []);
+    if (!this.pool) return this.make(spec, { limits, gatewayPort, base, layers, binds });
+
+    const shape: SandboxSpec = {
+      ...(spec.rootfs !== undefined ? { rootfs: spec.rootfs } : {}),
+      binds,
+      layers,
+      limits: { diskBytes: limits.diskBytes },
+      gatewayPort,
+    };
+    const key = JSON.stringify([base.key, shape]);
+    this.shapes.set(key, shape);
+    this.leftovers ??= this.removeLeftovers();
+    await this.leftovers;
+    const pooled = await this.pool.take(key);
+    this.pool.refill(key);
+    if (pooled) {
+      try {
+        await pooled.adopt({ limits, env: spec.env ?? {}, gatewaySocket: spec.gatewaySocket });
+        return pooled;
+      } catch {
+        await pooled.destroy().catch(() => undefined);
+      }
+    }
+    return this.make(spec, { limits, gatewayPort, base, layers, binds });
+  }
+
+  /** Starts a sandbox of a shape for the warm pool: marked pooled, no gateway yet. */
+  private startPooled(key: string): Promise<LocalSandbox> {
+    const shape = this.shapes.get(key) ?? {};
+    const limits = specLimits(shape.limits ?? {}, resolveLimits({}, this.hostCapacity()));
+    return this.make(
+      shape,
+      {
+        limits,
+        gatewayPort: checkSpec(shape),
+        base: this.baseFor(shape.rootfs),
+        layers: shape.layers ?? [],
+        binds: shape.binds ?? [],
+      },
+      true,
+    );
+  }
+
+  /** Makes and starts a sandbox from a checked spec. */
+  private async make(
+    spec: SandboxSpec,
+    checked: { limits: Limits; gatewayPort: number; base: Base; layers: string[]; binds: Bind[] },
+    pooled = false,
+  ): Promise<LocalSandbox> {
+    const { limits, gatewayPort, base, layers, binds } = checked;
     // The masks' first scan (a second or so) runs while the disk template is made.
     const [{ template, data }] = await Promise.all([
       this.template(base, limits.diskBytes),
@@ -183,6 +270,7 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
     const dir = join(this.sandboxesDir, id);
     mkdirSync(join(dir, 'root'), { recursive: true, mode: 0o700 });
     mkdirSync(join(dir, 'disk'), { mode: 0o700 });
+    if (pooled) writeFileSync(sandboxFiles(dir).pooled, String(process.pid));
     let cgroups: CgroupPaths | undefined;
     let uid: number | undefined;
     try {
@@ -194,10 +282,10 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
         id,
         createdAt: new Date().toISOString(),
         limits,
-        gatewaySocket: spec.gatewaySocket,
+        gatewaySocket: pooled ? undefined : spec.gatewaySocket,
         gatewayPort,
-        env: spec.env ?? {},
-        binds: checkBinds(spec.binds ?? []),
+        env: pooled ? {} : (spec.env ?? {}),
+        binds,
         base,
         layers,
         cgroups,
@@ -205,13 +293,28 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
       };
       writeSaved(dir, saved);
       const sandbox = new LocalSandbox(this, saved);
-      await sandbox.start();
+      await sandbox.start({ pooled });
       return sandbox;
     } catch (error) {
       if (cgroups) await removeCgroups(cgroups).catch(() => undefined);
       rmSync(dir, { recursive: true, force: true });
       if (uid !== undefined) this.uids.release(uid, id);
       throw error;
+    }
+  }
+
+  /** Resolves once the warm pool's sandboxes being started are started (e.g. before a benchmark's create). */
+  async poolSettled(): Promise<void> {
+    await this.pool?.settled();
+  }
+
+  /** Destroys pooled sandboxes whose pooling process is gone (it crashed before closing). */
+  private async removeLeftovers(): Promise<void> {
+    for (const id of readdirSync(this.sandboxesDir)) {
+      const files = sandboxFiles(join(this.sandboxesDir, id));
+      if (!SANDBOX_ID.test(id) || !existsSync(files.pooled) || !existsSync(files.saved)) continue;
+      if (processAlive(Number(readFileSync(files.pooled, 'utf8')))) continue;
+      await new LocalSandbox(this, readSaved(files.saved)).destroy().catch(() => undefined);
     }
   }
 
@@ -227,16 +330,20 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
   }
 
   async get(id: string): Promise<Sandbox> {
-    const file = sandboxFiles(join(this.sandboxesDir, id)).saved;
-    if (!SANDBOX_ID.test(id) || !existsSync(file)) throw new NotFoundError('sandbox', id);
-    return Promise.resolve(new LocalSandbox(this, readSaved(file)));
+    const files = sandboxFiles(join(this.sandboxesDir, id));
+    if (!SANDBOX_ID.test(id) || !existsSync(files.saved) || existsSync(files.pooled)) {
+      throw new NotFoundError('sandbox', id);
+    }
+    return Promise.resolve(new LocalSandbox(this, readSaved(files.saved)));
   }
 
   list(): Promise<string[]> {
     return Promise.resolve(
       readdirSync(this.sandboxesDir).filter(
         (name) =>
-          SANDBOX_ID.test(name) && existsSync(sandboxFiles(join(this.sandboxesDir, name)).saved),
+          SANDBOX_ID.test(name) &&
+          existsSync(sandboxFiles(join(this.sandboxesDir, name)).saved) &&
+          !existsSync(sandboxFiles(join(this.sandboxesDir, name)).pooled),
       ),
     );
   }
@@ -318,8 +425,20 @@ export class LocalDriver implements SandboxDriver, SandboxHost {
     this.netnsPool.refill(port);
   }
 
-  /** Closes the namespaces pooled for sandboxes not yet made. */
+  /** Destroys the pooled sandboxes and closes the namespaces pooled for sandboxes not yet made. */
   async close(): Promise<void> {
+    await this.pool?.close();
     await this.netnsPool?.close();
+  }
+}
+
+/** Whether a process with this pid exists (signal 0 checks without sending). */
+function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -55,7 +55,6 @@ const LOOP_RELEASE_MS = 10_000;
  */
 export class LocalSandbox implements Sandbox {
   readonly id: string;
-  readonly limits: Limits;
   private readonly dir: string;
   private readonly files: ReturnType<typeof sandboxFiles>;
 
@@ -64,9 +63,12 @@ export class LocalSandbox implements Sandbox {
     private readonly saved: Saved,
   ) {
     this.id = saved.id;
-    this.limits = saved.limits;
     this.dir = join(host.sandboxesDir, saved.id);
     this.files = sandboxFiles(this.dir);
+  }
+
+  get limits(): Limits {
+    return this.saved.limits;
   }
 
   /** The host uid and gid of this sandbox's `user`. */
@@ -87,7 +89,14 @@ export class LocalSandbox implements Sandbox {
     return this.running() ? 'running' : 'stopped';
   }
 
-  async start(): Promise<void> {
+  /** The live layers' masks this process started the sandbox with (for the warm pool). */
+  private startedMasks: string | undefined;
+
+  /**
+   * Starts the sandbox. `pooled`: for the warm pool (sandbox-pool.ts), in a prepared
+   * network namespace (with an in-process gateway) that nothing serves until `adopt`.
+   */
+  async start(options: { pooled?: boolean } = {}): Promise<void> {
     if (this.running()) throw new ConflictError(`Sandbox ${this.id} is already running.`);
     if (!existsSync(this.files.saved)) throw new NotFoundError('sandbox', this.id);
     // The image must not be mounted twice: wait until the last start's loop device is gone.
@@ -106,7 +115,8 @@ export class LocalSandbox implements Sandbox {
       }
     }
     const masks = await this.host.liveMasks(this.saved.base.live);
-    const netns = await this.gatewayNetns();
+    this.startedMasks = masks;
+    const netns = options.pooled ? await this.pooledNetns() : await this.gatewayNetns();
     let running: Running;
     try {
       running = await this.startHolder(masks, netns);
@@ -117,25 +127,74 @@ export class LocalSandbox implements Sandbox {
     }
     if (this.saved.gatewaySocket !== undefined && netns === undefined) {
       try {
-        const relay = await startGatewayRelay({
-          netns: `/proc/${running.initPid}/ns/net`,
-          tcpTable: `/proc/${running.initPid}/net/tcp`,
-          port: this.saved.gatewayPort,
-          socket: this.saved.gatewaySocket,
-          procsFiles: procsFiles(this.saved.cgroups),
-          tools: {
-            sh: this.host.tool('sh'),
-            nsenter: this.host.tool('nsenter'),
-            setpriv: this.host.tool('setpriv'),
-            socat: this.host.tool('socat'),
-          },
-        });
-        this.host.relays.set(this.id, relay);
+        await this.startRelay(running, this.saved.gatewaySocket);
       } catch (error) {
         await this.stop();
         throw error;
       }
     }
+  }
+
+  /** Bridges 127.0.0.1:<port> in the sandbox to the gateway's unix socket (gateway-relay.ts). */
+  private async startRelay(running: Running, socket: string): Promise<void> {
+    const relay = await startGatewayRelay({
+      netns: `/proc/${running.initPid}/ns/net`,
+      tcpTable: `/proc/${running.initPid}/net/tcp`,
+      port: this.saved.gatewayPort,
+      socket,
+      procsFiles: procsFiles(this.saved.cgroups),
+      tools: {
+        sh: this.host.tool('sh'),
+        nsenter: this.host.tool('nsenter'),
+        setpriv: this.host.tool('setpriv'),
+        socat: this.host.tool('socat'),
+      },
+    });
+    this.host.relays.set(this.id, relay);
+  }
+
+  /**
+   * Makes a pooled sandbox this create's: its limits, variables and gateway. Throws if
+   * it cannot be (the gateway is not attached at that socket, the live layers' masks
+   * changed since it started, it stopped); the caller then destroys it and starts anew.
+   */
+  async adopt(update: {
+    limits: Limits;
+    env: Record<string, string>;
+    gatewaySocket: string | undefined;
+  }): Promise<void> {
+    const running = this.running();
+    if (!running) throw new ConflictError(`Pooled sandbox ${this.id} is not running.`);
+    if ((await this.host.liveMasks(this.saved.base.live)) !== this.startedMasks) {
+      throw new ConflictError(`Pooled sandbox ${this.id} has out-of-date masks.`);
+    }
+    this.saved.limits = update.limits;
+    this.saved.env = update.env;
+    this.saved.gatewaySocket = update.gatewaySocket;
+    this.saved.cgroups = this.host.createCgroups(this.id, update.limits);
+    writeSaved(this.dir, this.saved);
+    const netns = this.host.netnsInUse.get(this.id);
+    const socket = update.gatewaySocket;
+    if (socket === undefined) {
+      // No network: close the listener, so nothing answers in its namespace.
+      netns?.close();
+      this.host.netnsInUse.delete(this.id);
+    } else if (netns) {
+      if (!this.host.gateway?.serve(socket, netns.server)) {
+        throw new ConflictError(`No gateway is attached at ${socket}.`);
+      }
+    } else {
+      await this.startRelay(running, socket);
+    }
+    rmSync(this.files.pooled, { force: true });
+  }
+
+  /** For a pooled sandbox: a prepared namespace (with an in-process gateway), not yet served. */
+  private async pooledNetns(): Promise<GatewayNetns | undefined> {
+    if (!this.host.gateway) return undefined;
+    const netns = await this.host.takeNetns(this.saved.gatewayPort);
+    this.host.netnsInUse.set(this.id, netns);
+    return netns;
   }
 
   /**

@@ -38,6 +38,8 @@ export function sandboxFiles(dir: string) {
     image: join(dir, 'disk.img'),
     disk: join(dir, 'disk'),
     root: join(dir, 'root'),
+    /** Present while the sandbox waits in a warm pool: the pid of the process that pooled it. */
+    pooled: join(dir, 'pooled'),
   };
 }
 

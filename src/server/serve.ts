@@ -20,7 +20,7 @@ import { agentStatuses, type AgentStatus } from '../agents/readiness.js';
 import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
 import { systemLookup, type UpstreamRules } from '../gateway/resolver.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
-import { LocalDriver, localDriverOptionsFrom } from '../sandbox/local-driver.js';
+import { LocalDriver, localDriverOptionsFrom, sandboxPoolFrom } from '../sandbox/local-driver.js';
 import { EventLog } from '../sessions/event-log.js';
 import { Runner, runnerIdFor } from '../sessions/runner.js';
 import { Scheduler } from '../schedules/scheduler.js';
@@ -119,6 +119,7 @@ export async function startServer(
       },
     });
     const setupCache = new SetupCache(config.dataDir, config.setupCacheMs);
+    let localDriver: LocalDriver | undefined;
     const runner = new Runner({
       db: store.db,
       log: events,
@@ -126,11 +127,12 @@ export async function startServer(
         deps.driver ??
         lazyDriver(
           () =>
-            new LocalDriver({
+            (localDriver = new LocalDriver({
               ...localDriverOptionsFrom(process.env, config.dataDir),
               // In this process: sandboxes' connections are accepted by it directly.
               gateway,
-            }),
+              warmPool: sandboxPoolFrom(process.env),
+            })),
         ),
       gateway,
       githubAccounts: github,
@@ -231,6 +233,8 @@ export async function startServer(
         await scheduler.stop();
         await pullRequests.stop();
         await runner.stop();
+        // The warm pool's sandboxes, which no session holds.
+        await localDriver?.close();
         log.info('sessions stopped');
         await gateway.close();
         await opened.close();

@@ -19,12 +19,17 @@ export function requireSandboxHost(): void {
 
 /** A driver in a fresh data dir, its cgroups in a group of their own so counts are exact. */
 export function testDriver(
-  options: { rootfs?: string } = {},
+  options: { rootfs?: string; warmPool?: number } = {},
 ): LocalDriver & { cleanupGroup(): void } {
   requireSandboxHost();
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-sbx-'));
   const group = `hangar-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-  const driver = new LocalDriver({ dataDir, cgroupGroup: group, rootfs: options.rootfs });
+  const driver = new LocalDriver({
+    dataDir,
+    cgroupGroup: group,
+    rootfs: options.rootfs,
+    warmPool: options.warmPool,
+  });
   return Object.assign(driver, {
     cleanupGroup() {
       for (const dir of groupDirs(group)) {
