@@ -88,7 +88,7 @@ describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
     id = started.id;
     expect(started.stdout).toContain(`hangar teleport ${id}`);
     expect(started.stderr).toContain('1 untracked file(s) were left out');
-  });
+  }, 300_000);
 
   it('refuses to teleport over uncommitted changes, and into another repository', async () => {
     const dirty = await cli(repo, 'teleport', id);
@@ -265,7 +265,7 @@ describe('teleport of a session on a git remote', { timeout: 300_000 }, () => {
       ],
     });
     ({ id } = await startSession(checkout, 'remote', '--wait', 'push a file'));
-  });
+  }, 300_000);
   afterAll(() => {
     upstream.close();
   });
