@@ -1956,6 +1956,327 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/teams': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Every team for an admin; for anyone else, the teams they are in */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              teams: components['schemas']['Team'][];
+            };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      /** @description The team */
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['CreateTeam'];
+        };
+      };
+      responses: {
+        /** @description The new team */
+        201: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Team'];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not an admin */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/teams/{id}/members': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Adds users to the team; those already in it stay. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      /** @description Who to add */
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['TeamMembers'];
+        };
+      };
+      responses: {
+        /** @description The team */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Team'];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not an admin */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/teams/{id}/members/remove': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Removes users from the team: they no longer see its members' Team sessions nor its environments. */
+    post: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      /** @description Who to remove */
+      requestBody: {
+        content: {
+          'application/json': {
+            /** @description Users by id or by name (a name two users share must be given as an id) */
+            users: string[];
+          };
+        };
+      };
+      responses: {
+        /** @description The team */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Team'];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not an admin */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/sessions': {
     parameters: {
       query?: never;
@@ -2235,6 +2556,161 @@ export interface paths {
         };
       };
     };
+    options?: never;
+    head?: never;
+    /** @description Shares the session (`visibility`) or stops sharing it, and shows or hides the owner's name to viewers. Only the owner may. */
+    patch: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      /** @description The fields to change */
+      requestBody: {
+        content: {
+          'application/json': components['schemas']['UpdateSession'];
+        };
+      };
+      responses: {
+        /** @description The session */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Session'];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not yours */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    trace?: never;
+  };
+  '/api/v1/sessions/{id}/share': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The session's link and who can open it (its owner only). */
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path: {
+          id: string;
+        };
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description How the session is shared */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['SessionShare'];
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not yours */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -3888,6 +4364,8 @@ export interface components {
       /** @description The agent of a session started here that names none; null: the server's default */
       defaultAgent: string | null;
       isDefault: boolean;
+      /** @description The team that owns it; null: personal */
+      teamId: string | null;
       archived: boolean;
       /** Format: date-time */
       createdAt: string;
@@ -3916,6 +4394,8 @@ export interface components {
        * @enum {string|null}
        */
       defaultAgent?: 'claude-code' | 'codex' | 'opencode' | null;
+      /** @description The team that owns it: every member sees, edits and uses it (env vars included); null: personal, yours alone */
+      teamId?: string | null;
     };
     UpdateEnvironment: {
       /** @description Shown in the environment selector; unique among your live environments */
@@ -3939,6 +4419,8 @@ export interface components {
        * @enum {string|null}
        */
       defaultAgent?: 'claude-code' | 'codex' | 'opencode' | null;
+      /** @description The team that owns it: every member sees, edits and uses it (env vars included); null: personal, yours alone */
+      teamId?: string | null;
     };
     Image: {
       name: string;
@@ -3999,6 +4481,23 @@ export interface components {
         [key: string]: string;
       };
     };
+    Team: {
+      id: string;
+      name: string;
+      members: {
+        id: string;
+        name: string;
+      }[];
+      /** Format: date-time */
+      createdAt: string;
+    };
+    CreateTeam: {
+      name: string;
+    };
+    TeamMembers: {
+      /** @description Users by id or by name (a name two users share must be given as an id) */
+      users: string[];
+    };
     CreateSession: {
       prompt: string;
       source:
@@ -4028,6 +4527,13 @@ export interface components {
       agent?: 'claude-code' | 'codex' | 'opencode';
       model?: string;
       title?: string;
+      /**
+       * @description Default `private`
+       * @enum {string}
+       */
+      visibility?: 'private' | 'team' | 'public';
+      /** @description Viewers are not shown the owner's name */
+      hideOwner?: boolean;
     };
     Session: {
       id: string;
@@ -4079,6 +4585,20 @@ export interface components {
       updatedAt: string;
       /** @description Grows with every change to the session: of two copies, the one with the higher version is current */
       version: number;
+      /**
+       * @description Who else may open the session, read-only: `private` nobody, `team` the members of any team its owner is in, `public` every signed-in user of this server
+       * @enum {string}
+       */
+      visibility: 'private' | 'team' | 'public';
+      /** @description Viewers are not shown the owner's name */
+      hideOwner: boolean;
+      /** @description Who owns the session; null when they hide their name from you */
+      owner: {
+        id: string;
+        name: string;
+      } | null;
+      /** @description True: the session is shared with you; you may watch it, not change it */
+      readOnly: boolean;
     };
     /** @description A git URL at a branch, or an uploaded bundle (teleport fetches it from Hangar) */
     SessionSource:
@@ -4095,6 +4615,39 @@ export interface components {
           branch: string;
           name: string;
         };
+    UpdateSession: {
+      /**
+       * @description Who else may open the session, read-only: `private` nobody, `team` the members of any team its owner is in, `public` every signed-in user of this server
+       * @enum {string}
+       */
+      visibility?: 'private' | 'team' | 'public';
+      /** @description Viewers are not shown the owner's name */
+      hideOwner?: boolean;
+    };
+    SessionShare: {
+      /** @description The session's link */
+      url: string;
+      /**
+       * @description Who else may open the session, read-only: `private` nobody, `team` the members of any team its owner is in, `public` every signed-in user of this server
+       * @enum {string}
+       */
+      visibility: 'private' | 'team' | 'public';
+      /** @description Viewers are not shown the owner's name */
+      hideOwner: boolean;
+      /** @description Who can open the link, in words */
+      audience: string;
+      /** @description The owner's teams: with `team`, their members can open it */
+      teams: {
+        id: string;
+        name: string;
+        members: {
+          id: string;
+          name: string;
+        }[];
+      }[];
+      /** @description True: a viewer must be able to read the session's GitHub repository with their own GitHub connection */
+      repoCheck: boolean;
+    };
     Event: {
       seq: number;
       type: string;

@@ -16,9 +16,17 @@ describe('githubConfigFrom', () => {
       apiUrl: 'https://api.github.com',
       app: undefined,
       tokenLogin: true,
+      shareCheck: true,
       pollSeconds: 60,
       autofixMaxPerHour: 3,
     });
+  });
+
+  it('turns the repository check on shared sessions off, and names a bad value', () => {
+    expect(githubConfigFrom({ HANGAR_GITHUB_SHARE_CHECK: 'off' }).shareCheck).toBe(false);
+    expect(() => githubConfigFrom({ HANGAR_GITHUB_SHARE_CHECK: 'no' })).toThrow(
+      /HANGAR_GITHUB_SHARE_CHECK/,
+    );
   });
 
   it('takes a polling interval for pull requests, 0 to turn it off, and names a bad one', () => {

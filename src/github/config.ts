@@ -13,6 +13,11 @@ export interface GitHubConfig {
   app: GitHubAppConfig | undefined;
   /** HANGAR_GITHUB_TOKEN_LOGIN: whether users may connect their own token (default on). */
   tokenLogin: boolean;
+  /**
+   * HANGAR_GITHUB_SHARE_CHECK: before a viewer opens a session shared with them on a
+   * GitHub repo, their own GitHub connection must read that repo (default on).
+   */
+  shareCheck: boolean;
   /** HANGAR_GITHUB_POLL_SECONDS: how often open pull requests are polled (0: never; default 60). */
   pollSeconds: number;
   /** HANGAR_AUTOFIX_MAX_PER_HOUR: automatic (auto-fix) turns per pull request per hour (default 3). */
@@ -47,6 +52,9 @@ const Env = z.object({
   HANGAR_GITHUB_APP_PRIVATE_KEY: z.string().min(1).optional(),
   HANGAR_GITHUB_WEBHOOK_SECRET: z.string().min(1).optional(),
   HANGAR_GITHUB_TOKEN_LOGIN: z
+    .enum(['on', 'off'], { error: 'must be "on" or "off"' })
+    .default('on'),
+  HANGAR_GITHUB_SHARE_CHECK: z
     .enum(['on', 'off'], { error: 'must be "on" or "off"' })
     .default('on'),
   HANGAR_GITHUB_POLL_SECONDS: z
@@ -84,6 +92,7 @@ export function githubConfigFrom(env: NodeJS.ProcessEnv): GitHubConfig {
           }
         : undefined,
     tokenLogin: vars.HANGAR_GITHUB_TOKEN_LOGIN === 'on',
+    shareCheck: vars.HANGAR_GITHUB_SHARE_CHECK === 'on',
     pollSeconds: vars.HANGAR_GITHUB_POLL_SECONDS,
     autofixMaxPerHour: vars.HANGAR_AUTOFIX_MAX_PER_HOUR,
   };

@@ -148,3 +148,28 @@ export class BranchNotPushedError extends HangarError {
     );
   }
 }
+
+/**
+ * A viewer of a shared session on a GitHub repo cannot be shown it: their own GitHub
+ * connection does not reach the repo, or they have none. Never the session's content.
+ */
+export class GitHubShareRefusedError extends HangarError {
+  constructor(
+    repo: string,
+    why: 'not_connected' | 'no_access' | 'token_invalid' | 'app_only',
+    login?: string,
+  ) {
+    const reasons = {
+      not_connected: `you have no GitHub account connected here, so Hangar cannot check that you may read ${repo}: connect yours with \`hangar github login\` (or Settings), then open it again`,
+      no_access: `your GitHub account ${login ?? ''} cannot read ${repo}: ask an admin of ${repo} for access, then open it again`,
+      token_invalid: `GitHub no longer accepts the token of ${login ?? 'your account'} (revoked or expired): connect again with \`hangar github login\``,
+      app_only: `this server lets no one connect a GitHub account (HANGAR_GITHUB_TOKEN_LOGIN=off), so Hangar cannot check that you may read ${repo}: ask the operator`,
+    } as const;
+    super(
+      'repo_access_required',
+      403,
+      `This session is shared with you, but it works on the GitHub repository ${repo}: ${reasons[why]}.`,
+      { repo, reason: why },
+    );
+  }
+}

@@ -10,6 +10,7 @@ import {
   GitHubNoPushAccessError,
   GitHubNotConnectedError,
   GitHubRepoNotFoundError,
+  GitHubShareRefusedError,
   GitHubTokenInvalidError,
 } from './errors.js';
 import type { GitHubRepoRef } from './repo-ref.js';
@@ -69,7 +70,15 @@ export interface GitHub {
   listRepos(userId: string, query: string): Promise<GitHubRepoSummary[]>;
   /** Which credential reaches the repo; throws a named error saying what to do if none can push. */
   resolveRepoAccess(userId: string, ref: GitHubRepoRef): Promise<RepoAccess>;
+  /**
+   * Whether the user's own GitHub connection can read the repo (a shared session's
+   * viewer); the answer is kept a few minutes. Throws GitHubShareRefusedError saying why not.
+   */
+  requireReadAccess(userId: string, ref: GitHubRepoRef): Promise<void>;
 }
+
+/** How long a viewer's access to a repo, or its lack, is kept before GitHub is asked again. */
+export const READ_ACCESS_TTL_MS = 5 * 60_000;
 
 /** The `Authorization` header git's smart HTTP needs for a credential. */
 export async function gitAuthHeaders(credential: GitCredential): Promise<Record<string, string>> {
@@ -95,6 +104,11 @@ export function createGitHub(deps: GitHubDeps): GitHub {
   const clock = deps.clock ?? (() => new Date());
   const app = config.app ? new AppTokens(config, config.app, clock) : undefined;
   const listed = new Map<string, { at: number; repos: Promise<GitHubRepoSummary[]> }>();
+  /** `userId owner/repo` → when checked and the refusal, if any. */
+  const readable = new Map<string, { at: number; refusal: GitHubShareRefusedError | undefined }>();
+  const forgetReadable = (userId: string) => {
+    for (const key of readable.keys()) if (key.startsWith(`${userId} `)) readable.delete(key);
+  };
   const context = (userId: string) => `github-token:${userId}`;
 
   async function storedToken(userId: string) {
@@ -138,6 +152,7 @@ export function createGitHub(deps: GitHubDeps): GitHub {
       sealedToken: seal(deps.secretKey(), token, context(userId)),
     });
     listed.delete(userId);
+    forgetReadable(userId);
     return { login };
   }
 
@@ -250,8 +265,42 @@ export function createGitHub(deps: GitHubDeps): GitHub {
     };
   }
 
+  async function checkRead(
+    userId: string,
+    ref: GitHubRepoRef,
+  ): Promise<GitHubShareRefusedError | undefined> {
+    const name = `${ref.owner}/${ref.repo}`;
+    if (!config.tokenLogin) return new GitHubShareRefusedError(name, 'app_only');
+    const stored = await storedToken(userId);
+    if (!stored) return new GitHubShareRefusedError(name, 'not_connected');
+    try {
+      await githubClient(config, stored.token).rest.repos.get({ owner: ref.owner, repo: ref.repo });
+      return undefined;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 404 || status === 403) {
+        return new GitHubShareRefusedError(name, 'no_access', stored.login);
+      }
+      if (status === 401) return new GitHubShareRefusedError(name, 'token_invalid', stored.login);
+      throw unexpected(error, `reading ${name}`);
+    }
+  }
+
+  async function requireReadAccess(userId: string, ref: GitHubRepoRef): Promise<void> {
+    const key = `${userId} ${ref.owner}/${ref.repo}`.toLowerCase();
+    const now = clock().getTime();
+    let entry = readable.get(key);
+    if (!entry || now - entry.at > READ_ACCESS_TTL_MS) {
+      entry = { at: now, refusal: await checkRead(userId, ref) };
+      for (const [k, e] of readable) if (now - e.at > READ_ACCESS_TTL_MS) readable.delete(k);
+      readable.set(key, entry);
+    }
+    if (entry.refusal) throw entry.refusal;
+  }
+
   return {
     config,
+    requireReadAccess,
     async status(userId) {
       const stored = config.tokenLogin ? await githubTokenOf(db, userId) : undefined;
       if (stored) return { connected: true, login: stored.login, via: 'token' };
@@ -261,6 +310,7 @@ export function createGitHub(deps: GitHubDeps): GitHub {
     connectToken,
     async disconnect(userId) {
       listed.delete(userId);
+      forgetReadable(userId);
       return deleteGitHubToken(db, userId);
     },
     listRepos,

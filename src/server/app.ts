@@ -33,7 +33,9 @@ import { ImageBuilds } from '../images/builds.js';
 import { DEFAULT_SETUP_CACHE_DAYS, SetupCache } from '../sessions/setup-cache.js';
 import { githubRoutes } from './routes/github.js';
 import { loginLinkRoutes, REDEEM_PATH } from './routes/login-links.js';
+import { teamRoutes } from './routes/teams.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { sessionAccess } from './session-access.js';
 import { userRoutes } from './routes/users.js';
 import { webApp } from './web-app.js';
 
@@ -170,9 +172,11 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       quotaBytes: limits.bundleBytesPerUser,
     }),
   );
+  app.route('/api/v1', teamRoutes(store.db));
   if (options.sessions) {
     const { log, runner, upstreams, modelLimits, pullRequests } = options.sessions;
     const { github } = options;
+    const access = sessionAccess(store.db, github);
     if (pullRequests && github) {
       app.route('/', githubWebhookRoutes(github.config.app?.webhookSecret, pullRequests));
     }
@@ -187,6 +191,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         agents,
         github,
         pullRequests,
+        access,
       }),
     );
     app.route(
@@ -197,9 +202,10 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         pullRequests,
         agents,
         publicUrl: () => options.publicUrl?.() ?? '',
+        access,
       }),
     );
-    app.route('/api/v1', sessionGitRoutes(store.db, options.dataDir));
+    app.route('/api/v1', sessionGitRoutes(access, options.dataDir));
     if (options.sessions.scheduler) {
       app.route(
         '/api/v1',

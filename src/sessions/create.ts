@@ -6,12 +6,15 @@ import type { UpstreamRules } from '../gateway/resolver.js';
 import { newId } from '../ids.js';
 import { getEnvironment } from '../store/environments.js';
 import { insertSession } from '../store/sessions.js';
+import type { sessionVisibilities } from '../store/schema.js';
 import type { Db } from '../store/store.js';
 import { sessionBranch, titleFromPrompt } from './branch-name.js';
 import type { EventLog } from './event-log.js';
 import { resolveSource, type SourceInput } from './source.js';
 import type { GitHub } from '../github/github.js';
 import { checkGitHubSource } from '../github/session-source.js';
+
+type SessionVisibility = (typeof sessionVisibilities)[number];
 
 /** A new session as the API takes it (already checked for shape). */
 export interface NewSessionInput {
@@ -28,6 +31,10 @@ export interface NewSessionInput {
   id?: string | undefined;
   /** The branch the agent works on and pushes; default a new `hangar/…` one (an existing PR's: its head). */
   branch?: string | undefined;
+  /** Who else may open it, read-only (default private). */
+  visibility?: SessionVisibility | undefined;
+  /** Viewers are not shown the owner's name. */
+  hideOwner?: boolean | undefined;
 }
 
 /** What creating a session needs. */
@@ -103,6 +110,8 @@ export async function createSession(
     source: resolved.source,
     branch,
     baseCommit: resolved.baseCommit,
+    visibility: input.visibility ?? 'private',
+    hideOwner: input.hideOwner ?? false,
   });
   await log.append(id, [
     { type: 'session.status', data: { status: 'queued' } },

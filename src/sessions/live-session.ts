@@ -3,7 +3,7 @@ import type { OutputLimits } from '../config.js';
 import { parseDotenv } from '../environments/dotenv.js';
 import { OutputBoundError, type OutputBound } from '../sandbox/bounded-output.js';
 import type { Sandbox } from '../sandbox/driver.js';
-import { getEnvironment } from '../store/environments.js';
+import { loadEnvironment } from '../store/environments.js';
 import { appendAgentOutput, loadSession, updateSession, type Session } from '../store/sessions.js';
 import { outputBound, type RunnerDeps, type SessionContext } from './context.js';
 import type { NewEvent } from './events.js';
@@ -179,7 +179,7 @@ export class LiveSession {
         leaseExpiresAt: new Date(Date.now() + options.leaseMs),
       });
       const agent = await deps.installAgent(this.ctx.agentOf(session));
-      const env = await getEnvironment(deps.db, session.userId, session.environmentId);
+      const env = await loadEnvironment(deps.db, session.environmentId);
       const box: LiveBox = await startSandbox(
         deps,
         session,
@@ -233,7 +233,7 @@ export class LiveSession {
       dataDir,
       logger,
     });
-    const env = await getEnvironment(db, session.userId, session.environmentId);
+    const env = await loadEnvironment(db, session.environmentId);
     await runTurn({
       agent,
       session,

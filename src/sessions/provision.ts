@@ -14,7 +14,7 @@ import { runGit } from '../git/run-git.js';
 import { parseDotenv } from '../environments/dotenv.js';
 import { sandboxRoot } from '../images/resolve.js';
 import type { Sandbox } from '../sandbox/driver.js';
-import { getEnvironment, type Environment } from '../store/environments.js';
+import { loadEnvironment, type Environment } from '../store/environments.js';
 import { updateSession, type Session } from '../store/sessions.js';
 import { outputBound, type RunnerDeps, type SessionContext } from './context.js';
 import type { Source } from './source.js';
@@ -62,7 +62,7 @@ export async function provision(
   const { deps, options } = ctx;
   const bound = (what: string) => outputBound(options.outputLimits, 'setupBytes', what);
   await steps.step('sandbox');
-  const env = await getEnvironment(deps.db, session.userId, session.environmentId);
+  const env = await loadEnvironment(deps.db, session.environmentId);
   const vars = parseDotenv(env.envVars).vars;
   const agent = await deps.installAgent(ctx.agentOf(session));
   // A GitHub repo's access, checked again now: a token revoked since creation fails here, saying what to do.

@@ -1,8 +1,8 @@
-import { and, asc, eq, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
 import { ConflictError, NotFoundError } from '../errors.js';
 import { newId } from '../ids.js';
 import type { NetworkLevel } from '../environments/network-level.js';
-import { environments, users } from './schema.js';
+import { environments, teamMembers, users } from './schema.js';
 import { isUniqueViolation, type Db } from './store.js';
 
 export type Environment = typeof environments.$inferSelect;
@@ -21,27 +21,42 @@ export interface EnvironmentSettings {
   defaultAgent: string | null;
 }
 
+/**
+ * Which environments a user may see, edit and use: their personal ones and those of
+ * the teams they are in.
+ */
+function reachableBy(userId: string) {
+  return or(
+    and(eq(environments.userId, userId), isNull(environments.teamId)),
+    inArray(
+      environments.teamId,
+      sql`(select ${teamMembers.teamId} from ${teamMembers} where ${teamMembers.userId} = ${userId})`,
+    ),
+  );
+}
+
 export async function createEnvironment(
   db: Db,
   userId: string,
   settings: EnvironmentSettings,
+  teamId: string | null = null,
 ): Promise<Environment> {
   const [created] = await db
     .insert(environments)
-    .values({ id: newId('env'), userId, ...settings })
+    .values({ id: newId('env'), userId, teamId, ...settings })
     .returning()
     .catch(nameTaken(settings.name));
   if (!created) throw new Error('insert returned no environment');
   return created;
 }
 
-/** The user's environments, oldest first; archived ones only when asked for. */
+/** The user's environments and their teams', oldest first; archived ones only when asked for. */
 export async function listEnvironments(
   db: Db,
   userId: string,
   options: { archived: boolean },
 ): Promise<Environment[]> {
-  const mine = eq(environments.userId, userId);
+  const mine = reachableBy(userId);
   return db
     .select()
     .from(environments)
@@ -49,11 +64,22 @@ export async function listEnvironments(
     .orderBy(asc(environments.createdAt), asc(environments.id));
 }
 
+/** An environment the user may use: theirs, or one of a team they are in. */
 export async function getEnvironment(db: Db, userId: string, id: string): Promise<Environment> {
   const [found] = await db
     .select()
     .from(environments)
-    .where(and(eq(environments.id, id), eq(environments.userId, userId)));
+    .where(and(eq(environments.id, id), reachableBy(userId)));
+  if (!found) throw new NotFoundError('environment', id);
+  return found;
+}
+
+/**
+ * A session's environment, for the runner: the session was checked when it was made,
+ * so its owner leaving the environment's team does not strand it.
+ */
+export async function loadEnvironment(db: Db, id: string): Promise<Environment> {
+  const [found] = await db.select().from(environments).where(eq(environments.id, id));
   if (!found) throw new NotFoundError('environment', id);
   return found;
 }
@@ -62,13 +88,13 @@ export async function updateEnvironment(
   db: Db,
   userId: string,
   id: string,
-  settings: EnvironmentSettings,
+  settings: EnvironmentSettings & { teamId?: string | null },
   now: Date,
 ): Promise<Environment> {
   const [updated] = await db
     .update(environments)
     .set({ ...settings, updatedAt: now })
-    .where(and(eq(environments.id, id), eq(environments.userId, userId)))
+    .where(and(eq(environments.id, id), reachableBy(userId)))
     .returning()
     .catch(nameTaken(settings.name));
   if (!updated) throw new NotFoundError('environment', id);

@@ -16,6 +16,9 @@ import { DEFAULT_AGENT_NAME } from '../agents/catalog.js';
 import { networkLevels } from '../environments/network-level.js';
 import { sessionStatuses } from '../sessions/status.js';
 
+/** Who may open a session besides its owner (read-only). */
+export const sessionVisibilities = ['private', 'team', 'public'] as const;
+
 /** Timestamps are always with time zone and read back as Date. */
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -68,13 +71,41 @@ export const loginLinks = pgTable(
   (t) => [uniqueIndex('login_links_hash').on(t.codeHash)],
 );
 
+/** A team (`hangar team create`): its members see each other's Team sessions and share environments. */
+export const teams = pgTable(
+  'teams',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('teams_name').on(sql`lower(${t.name})`)],
+);
+
+export const teamMembers = pgTable(
+  'team_members',
+  {
+    teamId: text('team_id')
+      .notNull()
+      .references(() => teams.id, { onDelete: 'cascade' }),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    addedAt: ts('added_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('team_members_user').on(t.userId)],
+);
+
 export const environments = pgTable(
   'environments',
   {
     id: text('id').primaryKey(),
+    /** Who made it; for a personal environment, the only one who sees it. */
     userId: text('user_id')
       .notNull()
       .references(() => users.id, { onDelete: 'cascade' }),
+    /** A team environment: every member sees, edits and uses it; null: personal. */
+    teamId: text('team_id').references(() => teams.id, { onDelete: 'set null' }),
     name: text('name').notNull(),
     networkLevel: text('network_level', { enum: networkLevels }).notNull().default('trusted'),
     /** Normalised host patterns; used at the `custom` level. */
@@ -140,6 +171,10 @@ export const sessions = pgTable(
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: ts('lease_expires_at'),
     lastSeq: integer('last_seq').notNull().default(0),
+    /** Who else may open it, read-only: nobody, the owner's teams, or every signed-in user. */
+    visibility: text('visibility', { enum: sessionVisibilities }).notNull().default('private'),
+    /** Viewers are not shown the owner's name. */
+    hideOwner: boolean('hide_owner').notNull().default(false),
     /**
      * Bumped by every change to the row, so a reader holding two copies of a session
      * (the live list's frame and a fetched list) keeps the newer one; the clock-based

@@ -4,6 +4,7 @@ import { isAgentSessionId } from '../ids.js';
 import type { SessionStatus } from '../sessions/status.js';
 import { agentOutput, sessions, users } from './schema.js';
 import type { Db } from './store.js';
+import { shareATeam } from './teams.js';
 
 export type Session = typeof sessions.$inferSelect;
 export type NewSession = typeof sessions.$inferInsert;
@@ -21,6 +22,34 @@ export async function getSession(db: Db, userId: string, id: string): Promise<Se
     .where(and(eq(sessions.id, id), eq(sessions.userId, userId)));
   if (!found) throw new NotFoundError('session', id);
   return found;
+}
+
+/** A session as one user may open it: its owner, or a viewer it is shared with (read-only). */
+export interface OpenedSession {
+  session: Session;
+  role: 'owner' | 'viewer';
+  ownerName: string;
+}
+
+/**
+ * The session if `userId` may open it: theirs, Public, or Team and they share a team
+ * with its owner. Anything else is the same 404 as no session at all, so a private
+ * session's existence is not told.
+ */
+export async function openSession(db: Db, userId: string, id: string): Promise<OpenedSession> {
+  const [found] = await db
+    .select({ session: sessions, ownerName: users.name })
+    .from(sessions)
+    .innerJoin(users, eq(users.id, sessions.userId))
+    .where(eq(sessions.id, id));
+  if (!found) throw new NotFoundError('session', id);
+  const { session, ownerName } = found;
+  if (session.userId === userId) return { session, role: 'owner', ownerName };
+  const visible =
+    session.visibility === 'public' ||
+    (session.visibility === 'team' && (await shareATeam(db, userId, session.userId)));
+  if (!visible) throw new NotFoundError('session', id);
+  return { session, role: 'viewer', ownerName };
 }
 
 /** Any user's session, for the runner. */

@@ -31,6 +31,10 @@ function session(id: string, version: number, extra: Partial<Session> = {}): Ses
     createdAt: new Date(0).toISOString(),
     updatedAt: new Date(0).toISOString(),
     version,
+    visibility: 'private',
+    hideOwner: false,
+    owner: { id: 'usr_1', name: 'admin' },
+    readOnly: false,
     ...extra,
   };
 }

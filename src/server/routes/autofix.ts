@@ -12,7 +12,7 @@ import type { CreateSessionDeps } from '../../sessions/create.js';
 import { createSession } from '../../sessions/create.js';
 import { sessionStatuses } from '../../sessions/status.js';
 import { pullRequestOf, savePullRequest } from '../../store/pull-requests.js';
-import { getSession } from '../../store/sessions.js';
+import type { SessionAccess } from '../session-access.js';
 import { errorResponses, Id, IdParams, jsonBody, jsonResponse, router } from '../context.js';
 
 const tags = ['Auto-fix'];
@@ -45,6 +45,8 @@ export function autofixRoutes(options: {
   pullRequests: PullRequests | undefined;
   agents: readonly AgentStatus[];
   publicUrl: () => string;
+  /** Who may read or change a session. */
+  access: SessionAccess;
 }) {
   const { db } = options.createDeps;
   const app = router();
@@ -67,7 +69,7 @@ export function autofixRoutes(options: {
       },
     }),
     async (c) => {
-      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const { session } = await options.access.read(c.get('user').id, c.req.valid('param').id);
       return c.json(await autofixOf().autofix.summary(session.id), 200);
     },
   );
@@ -90,7 +92,11 @@ export function autofixRoutes(options: {
       },
     }),
     async (c) => {
-      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const session = await options.access.write(
+        c.get('user').id,
+        c.req.valid('param').id,
+        'turn auto-fix on or off',
+      );
       const { autofix } = autofixOf();
       const { enabled } = c.req.valid('json');
       const pr = await pullRequestOf(db, session.id);

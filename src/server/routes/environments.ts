@@ -18,9 +18,11 @@ import { resolveImage } from '../../images/resolve.js';
 import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import type { SetupCache } from '../../sessions/setup-cache.js';
 import type { Db } from '../../store/store.js';
+import { isMember } from '../../store/teams.js';
 import {
   ArchivedQuery,
   errorResponses,
+  Id,
   IdParams,
   jsonBody,
   jsonResponse,
@@ -95,6 +97,10 @@ const DefaultAgent = z
     `The agent of a session started here that names none; null: the server's default (${DEFAULT_AGENT_NAME})`,
   );
 
+const TeamId = Id.nullable().describe(
+  'The team that owns it: every member sees, edits and uses it (env vars included); null: personal, yours alone',
+);
+
 const CreateEnvironment = z
   .strictObject({
     name: Name,
@@ -105,6 +111,7 @@ const CreateEnvironment = z
     setupScript: SetupScript.optional(),
     image: ImageName.optional(),
     defaultAgent: DefaultAgent.optional(),
+    teamId: TeamId.optional(),
   })
   .openapi('CreateEnvironment');
 
@@ -118,6 +125,7 @@ const UpdateEnvironment = z
     setupScript: SetupScript.optional(),
     image: ImageName.optional(),
     defaultAgent: DefaultAgent.optional(),
+    teamId: TeamId.optional(),
   })
   .openapi('UpdateEnvironment');
 
@@ -144,6 +152,7 @@ const EnvironmentSchema = z
       .nullable()
       .describe("The agent of a session started here that names none; null: the server's default"),
     isDefault: z.boolean(),
+    teamId: z.string().nullable().describe('The team that owns it; null: personal'),
     archived: z.boolean(),
     createdAt: z.iso.datetime(),
     updatedAt: z.iso.datetime(),
@@ -167,10 +176,21 @@ function toJson(env: Environment, defaultId: string | null, dataDir: string): En
     setupScript: env.setupScript,
     defaultAgent: env.defaultAgent,
     isDefault: env.id === defaultId,
+    teamId: env.teamId,
     archived: env.archivedAt !== null,
     createdAt: env.createdAt.toISOString(),
     updatedAt: env.updatedAt.toISOString(),
   };
+}
+
+/** A team environment is made by one of its members. */
+async function requireMember(db: Db, teamId: string, userId: string): Promise<void> {
+  if (!(await isMember(db, teamId, userId))) {
+    throw new ValidationError(
+      `you are not in a team with id "${teamId}" (hangar team list)`,
+      'teamId',
+    );
+  }
 }
 
 /** An image named in a create or an edit must be built: a typo is a 400, not a failed session. */
@@ -232,10 +252,11 @@ export function environmentRoutes(
     }),
     async (c) => {
       const user = c.get('user');
-      const body = c.req.valid('json');
+      const { teamId, ...body } = c.req.valid('json');
       checkImageBuilt(dataDir, body.image);
       const settings = checkSettings({ ...DEFAULT_SETTINGS, ...body });
-      const env = await createEnvironment(db, user.id, settings);
+      if (teamId) await requireMember(db, teamId, user.id);
+      const env = await createEnvironment(db, user.id, settings, teamId ?? null);
       return c.json(toJson(env, user.defaultEnvironmentId, dataDir), 201);
     },
   );
@@ -269,10 +290,26 @@ export function environmentRoutes(
       const user = c.get('user');
       const { id } = c.req.valid('param');
       const current = await getEnvironment(db, user.id, id);
-      const body = c.req.valid('json');
+      const { teamId, ...body } = c.req.valid('json');
       checkImageBuilt(dataDir, body.image);
       const settings = checkSettings({ ...current, ...body });
-      const env = await updateEnvironment(db, user.id, id, settings, clock());
+      if (teamId) await requireMember(db, teamId, user.id);
+      if (teamId === null && current.teamId !== null && current.userId !== user.id) {
+        throw new ValidationError(
+          'only the person who made a team environment can make it personal again (it becomes theirs)',
+          'teamId',
+        );
+      }
+      const env = await updateEnvironment(
+        db,
+        user.id,
+        id,
+        {
+          ...settings,
+          ...(teamId !== undefined ? { teamId } : {}),
+        },
+        clock(),
+      );
       return c.json(toJson(env, user.defaultEnvironmentId, dataDir), 200);
     },
   );

@@ -9,8 +9,7 @@ import { HangarError, NotFoundError } from '../../errors.js';
 import { DEFAULT_GIT_PROCESS_LIMITS, limitedGitArgs } from '../../git/repo-limits.js';
 import { isAgentSessionId, isId } from '../../ids.js';
 import { conversationFile, sessionBareRepo } from '../../data-dir.js';
-import { getSession } from '../../store/sessions.js';
-import type { Db } from '../../store/store.js';
+import type { SessionAccess } from '../session-access.js';
 import { errorResponses, IdParams, jsonResponse, router } from '../context.js';
 
 /**
@@ -18,7 +17,7 @@ import { errorResponses, IdParams, jsonResponse, router } from '../context.js';
  * session) the session's repo over read-only smart HTTP at `/sessions/:id/git/`,
  * authenticated with the same bearer token as the rest of the API.
  */
-export function sessionGitRoutes(db: Db, dataDir: string) {
+export function sessionGitRoutes(access: SessionAccess, dataDir: string) {
   const app = router();
 
   app.openapi(
@@ -43,7 +42,7 @@ export function sessionGitRoutes(db: Db, dataDir: string) {
       },
     }),
     async (c) => {
-      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const session = await access.write(c.get('user').id, c.req.valid('param').id, 'teleport it');
       const file = conversationFile(dataDir, session.id);
       if (session.agentSessionId && !isAgentSessionId(session.agentSessionId)) {
         throw new HangarError(
@@ -72,7 +71,7 @@ export function sessionGitRoutes(db: Db, dataDir: string) {
 
   // Smart HTTP, upload-pack only (git's "http-protocol" doc): clients fetch, never push.
   app.get('/sessions/:id/git/info/refs', async (c) => {
-    const repo = await bareRepoOf(db, dataDir, c.get('user').id, c.req.param('id'));
+    const repo = await bareRepoOf(access, dataDir, c.get('user').id, c.req.param('id'));
     if (c.req.query('service') !== 'git-upload-pack') throw readOnly();
     const protocol = c.req.header('git-protocol');
     const advert = uploadPack(repo, ['--advertise-refs'], protocol, undefined);
@@ -87,7 +86,7 @@ export function sessionGitRoutes(db: Db, dataDir: string) {
   });
 
   app.post('/sessions/:id/git/git-upload-pack', async (c) => {
-    const repo = await bareRepoOf(db, dataDir, c.get('user').id, c.req.param('id'));
+    const repo = await bareRepoOf(access, dataDir, c.get('user').id, c.req.param('id'));
     const raw = c.req.raw.body
       ? Readable.fromWeb(c.req.raw.body as WebReadableStream<Uint8Array>)
       : Readable.from([]);
@@ -107,10 +106,15 @@ export function sessionGitRoutes(db: Db, dataDir: string) {
   return app;
 }
 
-async function bareRepoOf(db: Db, dataDir: string, userId: string, id: string): Promise<string> {
+async function bareRepoOf(
+  access: SessionAccess,
+  dataDir: string,
+  userId: string,
+  id: string,
+): Promise<string> {
   // Outside the OpenAPI routes, so the id's shape is checked here, before the query.
   if (!isId(id)) throw new NotFoundError('bundle-sourced session repository for session', id);
-  const session = await getSession(db, userId, id);
+  const session = await access.write(userId, id, 'teleport it');
   const repo = sessionBareRepo(dataDir, session.id);
   if ((session.source as { type: string }).type !== 'bundle' || !existsSync(repo)) {
     throw new NotFoundError('bundle-sourced session repository for session', id);

@@ -7,7 +7,17 @@ import { isAgentSessionId } from '../../ids.js';
 import { createSession } from '../../sessions/create.js';
 import type { EventLog, SessionChange } from '../../sessions/event-log.js';
 import type { Runner } from '../../sessions/runner.js';
-import { getSession, listSessions, loadSession, type Session } from '../../store/sessions.js';
+import {
+  getSession,
+  listSessions,
+  loadSession,
+  updateSession,
+  type OpenedSession,
+  type Session,
+} from '../../store/sessions.js';
+import { sessionVisibilities } from '../../store/schema.js';
+import { teamsOf, type TeamWithMembers } from '../../store/teams.js';
+import { githubRepoOf, type SessionAccess } from '../session-access.js';
 import type { Source } from '../../sessions/source.js';
 import { HangarError } from '../../errors.js';
 import type { GitHub } from '../../github/github.js';
@@ -31,6 +41,14 @@ import {
   MAX_SEQ,
   router,
 } from '../context.js';
+
+const Visibility = z
+  .enum(sessionVisibilities, { error: `must be one of ${sessionVisibilities.join(', ')}` })
+  .describe(
+    'Who else may open the session, read-only: `private` nobody, `team` the members of any team its owner is in, `public` every signed-in user of this server',
+  );
+
+const HideOwner = z.boolean().describe("Viewers are not shown the owner's name");
 
 const GitSource = z.strictObject({
   type: z.literal('git'),
@@ -63,8 +81,17 @@ const CreateSession = z
       ),
     model: z.string().min(1).max(100).optional(),
     title: z.string().trim().min(1).max(200).optional(),
+    visibility: Visibility.optional().describe('Default `private`'),
+    hideOwner: HideOwner.optional(),
   })
   .openapi('CreateSession');
+
+const UpdateSession = z
+  .strictObject({
+    visibility: Visibility.optional(),
+    hideOwner: HideOwner.optional(),
+  })
+  .openapi('UpdateSession');
 
 /** Where a session's repo came from, as stored: the branch is always resolved. */
 const SessionSource = z
@@ -115,8 +142,40 @@ const SessionSchema = z
       .describe(
         'Grows with every change to the session: of two copies, the one with the higher version is current',
       ),
+    visibility: Visibility,
+    hideOwner: HideOwner,
+    owner: z
+      .object({ id: z.string(), name: z.string() })
+      .nullable()
+      .describe('Who owns the session; null when they hide their name from you'),
+    readOnly: z
+      .boolean()
+      .describe('True: the session is shared with you; you may watch it, not change it'),
   })
   .openapi('Session');
+
+const ShareSchema = z
+  .object({
+    url: z.string().describe("The session's link"),
+    visibility: Visibility,
+    hideOwner: HideOwner,
+    audience: z.string().describe('Who can open the link, in words'),
+    teams: z
+      .array(
+        z.object({
+          id: z.string(),
+          name: z.string(),
+          members: z.array(z.object({ id: z.string(), name: z.string() })),
+        }),
+      )
+      .describe("The owner's teams: with `team`, their members can open it"),
+    repoCheck: z
+      .boolean()
+      .describe(
+        "True: a viewer must be able to read the session's GitHub repository with their own GitHub connection",
+      ),
+  })
+  .openapi('SessionShare');
 
 const EventSchema = z
   .object({ seq: z.number(), type: z.string(), data: z.unknown(), createdAt: z.iso.datetime() })
@@ -139,9 +198,16 @@ const EventsQuery = z.object({
     .transform((v) => Math.min(v ?? 500, 1000)),
 });
 
+/** Whose eyes a session is shown to: its owner, or a viewer it is shared with. */
+interface View {
+  readOnly: boolean;
+  ownerName: string;
+}
+
 function toJson(
   session: Session,
   pullRequest: PullRequestSummary | null,
+  view: View,
 ): z.infer<typeof SessionSchema> {
   return {
     id: session.id,
@@ -172,6 +238,10 @@ function toJson(
     createdAt: session.createdAt.toISOString(),
     updatedAt: session.updatedAt.toISOString(),
     version: session.version,
+    visibility: session.visibility,
+    hideOwner: session.hideOwner,
+    owner: view.readOnly && session.hideOwner ? null : { id: session.userId, name: view.ownerName },
+    readOnly: view.readOnly,
   };
 }
 
@@ -191,9 +261,28 @@ const one = jsonResponse(SessionSchema, 'The session');
 const LISTED_CHANGES = new Set<string>(['session.status', 'diff.updated', 'pull_request.updated']);
 
 /** A session as the API shows it, with its pull request. */
-async function sessionJson(db: Db, session: Session) {
+async function sessionJson(db: Db, session: Session, view: View) {
   const pr = await pullRequestOf(db, session.id);
-  return toJson(session, pr ? toSummary(pr) : null);
+  return toJson(session, pr ? toSummary(pr) : null, view);
+}
+
+function viewOf(opened: OpenedSession): View {
+  return { readOnly: opened.role === 'viewer', ownerName: opened.ownerName };
+}
+
+/** Who can open a session's link, in words. */
+function audienceOf(visibility: Session['visibility'], teams: TeamWithMembers[]): string {
+  switch (visibility) {
+    case 'private':
+      return 'Only you.';
+    case 'public':
+      return 'Every signed-in user of this server, read-only.';
+    case 'team': {
+      if (teams.length === 0) return 'Only you: you are in no team yet (an admin adds you).';
+      const names = teams.map((t) => `${t.name} (${t.members.length})`).join(', ');
+      return `You, and the members of your teams, read-only: ${names}.`;
+    }
+  }
 }
 
 /** Comments on a quiet stream, so proxies do not close it; returns the stop. */
@@ -211,10 +300,11 @@ function sessionFeed(
   c: Context,
   db: Db,
   log: EventLog,
-  userId: string,
+  user: { id: string; name: string },
   keepAliveMs: number,
   release: () => void,
 ) {
+  const userId = user.id;
   return streamSSE(c, async (stream) => {
     let sending = Promise.resolve();
     const send = (change: SessionChange) => {
@@ -235,7 +325,9 @@ function sessionFeed(
         if (!session) return;
         await stream.writeSSE({
           event: 'session',
-          data: JSON.stringify(await sessionJson(db, session)),
+          data: JSON.stringify(
+            await sessionJson(db, session, { readOnly: false, ownerName: user.name }),
+          ),
         });
       });
       // The store failed: end the stream; the client reconnects and fetches the list again.
@@ -274,6 +366,8 @@ export interface SessionRouteOptions {
   github?: GitHub | undefined;
   /** Sessions' pull requests (Create PR); without it that route answers 404. */
   pullRequests?: PullRequests | undefined;
+  /** Who may read or change a session (owner, viewer of a shared one). */
+  access: SessionAccess;
 }
 
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
@@ -285,8 +379,11 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
     upstreams,
     modelLimits = DEFAULT_MODEL_LIMITS,
     agents = [],
+    access,
   } = options;
   const app = router();
+  const owned = (c: { get(key: 'user'): { id: string } }, id: string, what: string) =>
+    access.write(c.get('user').id, id, what);
 
   app.openapi(
     createRoute({
@@ -344,7 +441,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       const user = c.get('user');
       if ((c.req.header('accept') ?? '').includes('text/event-stream')) {
         const release = streams.acquire(user.id);
-        return sessionFeed(c, db, log, user.id, keepAliveMs, release) as never;
+        return sessionFeed(c, db, log, user, keepAliveMs, release) as never;
       }
       const list = await listSessions(db, user.id, { archived: c.req.valid('query').archived });
       const prs = await pullRequestsOf(
@@ -355,7 +452,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
         {
           sessions: list.map((s) => {
             const pr = prs.get(s.id);
-            return toJson(s, pr ? toSummary(pr) : null);
+            return toJson(s, pr ? toSummary(pr) : null, { readOnly: false, ownerName: user.name });
           }),
         },
         200,
@@ -372,11 +469,68 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       request: { params: IdParams },
       responses: { 200: one, ...errorResponses },
     }),
-    async (c) =>
-      c.json(
-        await sessionJson(db, await getSession(db, c.get('user').id, c.req.valid('param').id)),
+    async (c) => {
+      const opened = await access.read(c.get('user').id, c.req.valid('param').id);
+      return c.json(await sessionJson(db, opened.session, viewOf(opened)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'patch',
+      path: '/sessions/{id}',
+      tags,
+      security,
+      description:
+        "Shares the session (`visibility`) or stops sharing it, and shows or hides the owner's name to viewers. Only the owner may.",
+      request: { params: IdParams, body: jsonBody(UpdateSession, 'The fields to change') },
+      responses: { 200: one, 403: jsonResponse(ErrorSchema, 'Not yours'), ...errorResponses },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const session = await owned(c, c.req.valid('param').id, 'share it');
+      const body = c.req.valid('json');
+      await updateSession(db, session.id, {
+        ...(body.visibility !== undefined ? { visibility: body.visibility } : {}),
+        ...(body.hideOwner !== undefined ? { hideOwner: body.hideOwner } : {}),
+      });
+      const updated = await getSession(db, user.id, session.id);
+      return c.json(await sessionJson(db, updated, { readOnly: false, ownerName: user.name }), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'get',
+      path: '/sessions/{id}/share',
+      tags,
+      security,
+      description: "The session's link and who can open it (its owner only).",
+      request: { params: IdParams },
+      responses: {
+        200: jsonResponse(ShareSchema, 'How the session is shared'),
+        403: jsonResponse(ErrorSchema, 'Not yours'),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const user = c.get('user');
+      const session = await owned(c, c.req.valid('param').id, 'see who it is shared with');
+      const teams = await teamsOf(db, user.id);
+      return c.json(
+        {
+          url: `${publicUrl() || new URL(c.req.url).origin}/sessions/${session.id}`,
+          visibility: session.visibility,
+          hideOwner: session.hideOwner,
+          audience: audienceOf(session.visibility, teams),
+          teams: teams.map((t) => ({ id: t.id, name: t.name, members: t.members })),
+          repoCheck:
+            options.github?.config.shareCheck === true &&
+            githubRepoOf(session, options.github) !== undefined,
+        },
         200,
-      ),
+      );
+    },
   );
 
   app.openapi(
@@ -397,7 +551,8 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       },
     }),
     async (c) => {
-      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const user = c.get('user');
+      const { session } = await access.read(user.id, c.req.valid('param').id);
       const { after, limit } = c.req.valid('query');
       if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
         const events = await log.read(session.id, after, limit);
@@ -412,7 +567,8 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       const lastEventId = Number(c.req.header('last-event-id') ?? NaN);
       const resumable = Number.isInteger(lastEventId) && lastEventId >= 0 && lastEventId <= MAX_SEQ;
       const from = resumable ? lastEventId : after;
-      const release = streams.acquire(session.userId);
+      // The viewer's streams, not the owner's: watching must not use up another's limit.
+      const release = streams.acquire(user.id);
       return streamSSE(c, async (stream) => {
         const abort = new AbortController();
         stream.onAbort(() => abort.abort());
@@ -463,7 +619,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       },
     }),
     async (c) => {
-      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const session = await owned(c, c.req.valid('param').id, 'send it messages');
       requireUsableAgent(agents, session.agent);
       return c.json(await runner.sendMessage(session, c.req.valid('json').text), 202);
     },
@@ -482,7 +638,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       },
     }),
     async (c) => {
-      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const session = await owned(c, c.req.valid('param').id, 'interrupt it');
       return c.json({ interrupted: runner.interrupt(session.id) }, 200);
     },
   );
@@ -498,9 +654,15 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
     }),
     async (c) => {
       const user = c.get('user');
-      const session = await getSession(db, user.id, c.req.valid('param').id);
+      const session = await owned(c, c.req.valid('param').id, 'archive it');
       await runner.archive(session);
-      return c.json(await sessionJson(db, await getSession(db, user.id, session.id)), 200);
+      return c.json(
+        await sessionJson(db, await getSession(db, user.id, session.id), {
+          readOnly: false,
+          ownerName: user.name,
+        }),
+        200,
+      );
     },
   );
 
@@ -517,7 +679,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       },
     }),
     async (c) => {
-      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const session = await owned(c, c.req.valid('param').id, 'delete it');
       await runner.delete(session);
       return c.json({ deleted: session.id }, 200);
     },
@@ -544,7 +706,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       },
     }),
     async (c) => {
-      const s = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const { session: s } = await access.read(c.get('user').id, c.req.valid('param').id);
       return c.json(
         { diff: s.diff, files: s.diffFiles, additions: s.additions, deletions: s.deletions },
         200,
@@ -589,7 +751,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       },
     }),
     async (c) => {
-      const session = await getSession(db, c.get('user').id, c.req.valid('param').id);
+      const session = await owned(c, c.req.valid('param').id, 'open a pull request from it');
       if (!options.pullRequests) {
         throw new HangarError('github_off', 404, 'This server does not open pull requests.');
       }
@@ -636,7 +798,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
     }),
     async (c) => {
       const user = c.get('user');
-      const s = await getSession(db, user.id, c.req.valid('param').id);
+      const s = await owned(c, c.req.valid('param').id, "see its owner's model use");
       const [session, userToday] = await Promise.all([
         sessionModelUsage(db, s.id),
         userModelUsage(db, user.id, utcDay(new Date())),
