@@ -20,6 +20,10 @@ const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
   },
   { commands: ['token'], load: async () => (await import('./commands/token.js')).registerToken },
   { commands: ['user'], load: async () => (await import('./commands/user.js')).registerUser },
+  {
+    commands: ['team', 'share'],
+    load: async () => (await import('./commands/team.js')).registerTeam,
+  },
   { commands: ['env'], load: async () => (await import('./commands/env.js')).registerEnv },
   {
     commands: ['github'],

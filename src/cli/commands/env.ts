@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { findTeam } from './team.js';
 import { AGENT_NAMES, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { parseDotenv } from '../../environments/dotenv.js';
 import { ApiClient, type Schemas } from '../client.js';
@@ -85,12 +86,14 @@ export function registerEnv(program: Command, io: Io): void {
       .command('create')
       .description('create an environment')
       .requiredOption('--name <name>', 'environment name')
-      .option('--default', 'make it the default for new sessions'),
-  ).action(async (options: SettingsFlags & { name: string; default?: boolean }) => {
+      .option('--default', 'make it the default for new sessions')
+      .option('--team <team>', 'owned by a team you are in: its members see, edit and use it'),
+  ).action(async (options: SettingsFlags & { name: string; default?: boolean; team?: string }) => {
     const api = client();
+    const teamId = options.team === undefined ? undefined : (await findTeam(api, options.team)).id;
     let created = await api.data(
       api.http.POST('/api/v1/environments', {
-        body: { ...settingsBody(options), name: options.name },
+        body: { ...settingsBody(options), name: options.name, ...(teamId ? { teamId } : {}) },
       }),
     );
     if (options.default) created = await makeDefault(api, created);
@@ -270,6 +273,7 @@ function describe(e: Environment): string {
     `  network:  ${describeNetwork(e)}`,
     `  image:    ${e.effectiveImage ?? "none (this host's /usr and /opt)"}${e.image === null ? ' (default)' : ''}`,
     `  agent:    ${describeAgent(e)}`,
+    `  owner:    ${e.teamId === null ? 'personal' : `team ${e.teamId} (its members see and edit it)`}`,
   ];
   if (e.imageWarning !== undefined) lines.push(`  warning:  ${e.imageWarning}`);
   if (e.allowlist.length > 0) lines.push(`  allow:    ${e.allowlist.join(', ')}`);
