@@ -99,7 +99,13 @@ export async function provision(
           onOutput: (stream, text) => steps.setupOutput(stream, text),
           drained: () => steps.drained(),
         });
-        await cached.save?.(box.sandbox);
+        const kept = await cached.save?.(box.sandbox);
+        if (kept === false) {
+          steps.setupOutput(
+            'stdout',
+            'setup: not cached: the environment changed while its setup ran; the next session runs the new setup\n',
+          );
+        }
       }
     }
     await steps.step('agent');
@@ -117,27 +123,46 @@ async function claimSetupCache(
   deps: RunnerDeps,
   session: Session,
   env: Environment,
-): Promise<{ entry?: CacheEntry; save?: (sandbox: Sandbox) => Promise<void>; done?: () => void }> {
+): Promise<{
+  entry?: CacheEntry;
+  /** Keeps the sandbox's setup as the cache; false when the environment changed meanwhile. */
+  save?: (sandbox: Sandbox) => Promise<boolean | undefined>;
+  done?: () => void;
+}> {
   const cache = deps.setupCache;
   if (!cache || session.sandboxId || env.setupScript.trim() === '') return {};
-  const key = setupKey({
+  const key = setupKeyOf(deps, env);
+  const claim = await cache.claim(env.id, key);
+  if (claim.entry) return claim;
+  const exclude = [repoDir(session), `${HOME}/.hangar`];
+  // The environment as it is now, once setup has run: an edit meanwhile makes this run stale.
+  const current = async () => {
+    try {
+      return setupKeyOf(deps, await getEnvironment(deps.db, session.userId, env.id)) === key;
+    } catch {
+      return false; // gone, or its image is: nothing to keep it for
+    }
+  };
+  const save = async (sandbox: Sandbox) => {
+    try {
+      return await cache.save(env.id, key, (target) => sandbox.snapshot(target, exclude), current);
+    } catch (error) {
+      // The session goes on; the next one runs setup again.
+      deps.logger.warn({ err: error, session: session.id }, 'keeping the setup cache failed');
+      return undefined;
+    }
+  };
+  return { save, ...(claim.done ? { done: claim.done } : {}) };
+}
+
+/** What an environment's setup result depends on (setup-cache.ts). */
+function setupKeyOf(deps: RunnerDeps, env: Environment): string {
+  return setupKey({
     base: sandboxRoot(deps.dataDir, env.image),
     script: env.setupScript,
     envVars: env.envVars,
     network: [env.networkLevel, env.allowlist, env.includeDefaults],
   });
-  const claim = await cache.claim(env.id, key);
-  if (claim.entry) return claim;
-  const exclude = [repoDir(session), `${HOME}/.hangar`];
-  const save = async (sandbox: Sandbox) => {
-    try {
-      await cache.save(env.id, key, (target) => sandbox.snapshot(target, exclude));
-    } catch (error) {
-      // The session goes on; the next one runs setup again.
-      deps.logger.warn({ err: error, session: session.id }, 'keeping the setup cache failed');
-    }
-  };
-  return { save, ...(claim.done ? { done: claim.done } : {}) };
 }
 
 /** A sandbox started for a provisioning step that failed alongside it is not left running. */

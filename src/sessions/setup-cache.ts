@@ -106,14 +106,25 @@ export class SetupCache {
 
   /**
    * Keeps a snapshot of a sandbox's writable layer (`copy` fills the directory it is
-   * given) as the environment's cache for `key`.
+   * given) as the environment's cache for `key`, unless `current` (asked once the copy is
+   * made) says the key is no longer the environment's: answers whether it was kept.
    */
-  async save(envId: string, key: string, copy: (target: string) => Promise<void>): Promise<void> {
+  async save(
+    envId: string,
+    key: string,
+    copy: (target: string) => Promise<void>,
+    current: () => Promise<boolean> = () => Promise.resolve(true),
+  ): Promise<boolean> {
     const layers = join(this.dir, 'layers');
     mkdirSync(layers, { recursive: true, mode: 0o700 });
     const layer = join(layers, `${Date.now()}-${randomBytes(6).toString('hex')}`);
     try {
       await copy(layer);
+      // Setup ran an older script (or env vars, image, network): its result is stale.
+      if (!(await current())) {
+        rmSync(layer, { recursive: true, force: true });
+        return false;
+      }
     } catch (error) {
       rmSync(layer, { recursive: true, force: true });
       throw error;
@@ -123,6 +134,7 @@ export class SetupCache {
     writeFileSync(tmp, JSON.stringify(entry));
     renameSync(tmp, this.indexFile(envId));
     this.prune();
+    return true;
   }
 
   /** Forgets the environment's cache: its next new session runs setup again. */
