@@ -138,7 +138,7 @@ async function claimSetupCache(
   // The environment as it is now, once setup has run: an edit meanwhile makes this run stale.
   const current = async () => {
     try {
-      return setupKeyOf(deps, await getEnvironment(deps.db, session.userId, env.id)) === key;
+      return setupKeyOf(deps, await loadEnvironment(deps.db, env.id)) === key;
     } catch {
       return false; // gone, or its image is: nothing to keep it for
     }

@@ -37,6 +37,20 @@ describe('followEvents', () => {
     expect(asked).toEqual(['0', '0', '1']);
   });
 
+  it('closes the stream once it has what it waited for, so the command can exit', async () => {
+    let closed!: Promise<void>;
+    server = createServer((_req, res) => {
+      closed = new Promise((resolve) => res.on('close', resolve));
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.write(event(1)); // and the stream stays open, as a live session's does
+    });
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const api = new ApiClient({ server: `http://127.0.0.1:${port}`, token: 't' });
+    expect(await followEvents(api, 'ses_1', 0, (e) => e.seq)).toBe(1);
+    await closed;
+  }, 5_000);
+
   it('gives up on a server it cannot reach for the whole reconnect window, saying where', async () => {
     server = createServer((req) => req.socket.destroy());
     await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));

@@ -200,15 +200,20 @@ export async function followEvents<T>(
     unreachableSince = undefined;
     if (!body) throw new CliError('The server sent no event stream.');
     const messages = parseSse(body);
-    for (;;) {
-      // A stream cut mid-way (its connection reset) is a drop: connect again from `last`.
-      const next = await messages.next().catch(() => undefined);
-      if (!next) await sleep(250);
-      if (!next || next.done === true) break;
-      const event = JSON.parse(next.value.data) as EventJson;
-      last = event.seq;
-      const answer = onEvent(event);
-      if (answer !== undefined) return answer;
+    try {
+      for (;;) {
+        // A stream cut mid-way (its connection reset) is a drop: connect again from `last`.
+        const next = await messages.next().catch(() => undefined);
+        if (!next) await sleep(250);
+        if (!next || next.done === true) break;
+        const event = JSON.parse(next.value.data) as EventJson;
+        last = event.seq;
+        const answer = onEvent(event);
+        if (answer !== undefined) return answer;
+      }
+    } finally {
+      // Closes the connection: an open stream would keep the process from exiting.
+      await messages.return(undefined).catch(() => undefined);
     }
   }
 }
