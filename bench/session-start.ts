@@ -60,6 +60,9 @@ async function bare(model: ModelServer, claude: string, repo: string): Promise<n
   return times;
 }
 
+/** Per run: ms from POST to each status change (`provisioning/sandbox` …), and to the model request. */
+const phases: Record<string, number>[] = [];
+
 async function viaHangar(model: ModelServer, repo: string): Promise<number[]> {
   const env = isolatedEnv({
     ANTHROPIC_BASE_URL: model.url,
@@ -110,6 +113,22 @@ async function viaHangar(model: ModelServer, repo: string): Promise<number[]> {
         if (state.status === 'idle' || state.status === 'failed') break;
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
+      if (i > 0) {
+        const page = (await call('GET', `/sessions/${session.id}/events`)) as unknown as {
+          events: {
+            type: string;
+            data: { status?: string; subStep?: string };
+            createdAt: string;
+          }[];
+        };
+        const marks: Record<string, number> = { 'first model request': elapsed };
+        for (const event of page.events) {
+          if (event.type !== 'session.status' || !event.data.status) continue;
+          const name = [event.data.status, event.data.subStep].filter(Boolean).join('/');
+          marks[name] ??= Date.parse(event.createdAt) - started;
+        }
+        phases.push(marks);
+      }
       await call('DELETE', `/sessions/${session.id}`);
     }
   } finally {
@@ -143,3 +162,15 @@ console.log(
 );
 console.log(`  Hangar's overhead (p50 difference): ${hangarP50 - bareP50} ms (goal ≤ 300 ms)`);
 console.log(`  ratio hangar/bare (p50): ${(hangarP50 / bareP50).toFixed(2)}`);
+console.log(
+  '  where the time goes: ms after POST /sessions when each began, p50 (the first from each run):',
+);
+const names = [...new Set(phases.flatMap((marks) => Object.keys(marks)))];
+const at = (name: string) =>
+  percentile(
+    phases.map((marks) => marks[name] ?? NaN).filter((v) => !Number.isNaN(v)),
+    50,
+  );
+for (const name of names.sort((a, b) => at(a) - at(b))) {
+  console.log(`    ${name.padEnd(28)} ${at(name)} ms`);
+}

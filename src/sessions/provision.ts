@@ -250,12 +250,14 @@ export async function mirrorBundle(dataDir: string, session: Session): Promise<v
     'clone',
     '--bare',
     '--quiet',
+    // Pushes over smart HTTP need this on a bare repo served by git http-backend; set by
+    // the clone itself, as a second git process is on the path to the session's start.
+    '--config',
+    'http.receivepack=true',
     bundlePath(dataDir, source.bundleId),
     repoDir,
   ]);
   if (cloned.code !== 0) throw new Error(`Could not unpack the bundle: ${cloned.stderr.trim()}`);
-  // Pushes over smart HTTP need this on a bare repo served by git http-backend.
-  await runGit(['config', 'http.receivepack', 'true'], { cwd: repoDir });
 }
 
 /** The configured GitHub and the session's repo on it, when its source is there. */

@@ -40,14 +40,14 @@ const AFTER_TURN_TIMEOUT_MS = 5 * 60_000;
 /** `sh -c CLONE_SCRIPT clone <from branch> <url> <dir> <session branch>` */
 const CLONE_SCRIPT = `set -e
 mkdir -p "$HOME/.hangar"
-git clone --quiet --branch "$1" "$2" "$3"
+# The repo's settings go in with the clone (--config): one git process each saved.
+git clone --quiet --branch "$1" \\
+  --config "user.name=Hangar agent" --config user.email=agent@hangar.invalid \\
+  --config "branch.$4.remote=origin" --config "branch.$4.merge=refs/heads/$4" \\
+  "$2" "$3"
 cd "$3"
 # -B: a session on an existing PR works on the branch it cloned.
-git checkout --quiet -B "$4"
-git config user.name "Hangar agent"
-git config user.email agent@hangar.invalid
-git config "branch.$4.remote" origin
-git config "branch.$4.merge" "refs/heads/$4"`;
+git checkout --quiet -B "$4"`;
 
 /** The key the git proxy knows a session's repo by: `host/owner/repo`, or Hangar's own. */
 export function repoKey(session: Pick<Session, 'id' | 'source' | 'repoName'>): string {
