@@ -64,64 +64,82 @@ export interface Transcript {
 /** Statuses worth a line of their own; idle and running show in the header badge. */
 const NOTABLE_STATUSES = new Set(['provisioning', 'failed', 'hibernated']);
 
-/**
- * Folds the event log into transcript items. A user message sent while a turn runs is
- * queued until a turn ends (the runner delivers one per turn); an interrupt drops
- * what was queued.
- */
-export function buildTranscript(events: readonly SessionEvent[]): Transcript {
-  const items: Item[] = [];
-  const tools = new Map<string, Extract<Item, { kind: 'tool' }>>();
-  const queued: Extract<Item, { kind: 'user' }>[] = [];
-  let turnRunning = false;
-  let lastSeq = 0;
-  let lastDiff = JSON.stringify({ files: 0, additions: 0, deletions: 0 });
+/** Items per block: a new event copies one block, never the whole transcript. */
+export const BLOCK_SIZE = 50;
 
-  for (const event of events) {
-    lastSeq = Math.max(lastSeq, event.seq);
+type UserItem = Extract<Item, { kind: 'user' }>;
+
+/**
+ * Folds the event log into transcript items one event at a time. A user message sent
+ * while a turn runs is queued until a turn ends (the runner delivers one per turn); an
+ * interrupt drops what was queued.
+ *
+ * Items are never changed in place: an update (a tool's result, more setup output, a
+ * queued message delivered) puts a new item at the old one's place. They are kept in
+ * blocks of BLOCK_SIZE, and only the blocks an event touches are new arrays, so a view
+ * can skip every block (and every item) that is the same object as before: each event
+ * costs the same, however long the transcript.
+ */
+export class TranscriptFold {
+  private blocks: Item[][] = [];
+  private count = 0;
+  /** Where each tool call is, by its id, for its result. */
+  private readonly tools = new Map<string, number>();
+  /** Where the queued user messages are, oldest first. */
+  private queued: number[] = [];
+  private lastDiff = JSON.stringify({ files: 0, additions: 0, deletions: 0 });
+  turnRunning = false;
+  lastSeq = 0;
+
+  /** The items so far, block by block (a block the last `add` did not touch is the same array). */
+  get itemBlocks(): readonly (readonly Item[])[] {
+    return this.blocks;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds one event (events come in seq order). */
+  add(event: SessionEvent): void {
+    this.lastSeq = Math.max(this.lastSeq, event.seq);
     const seq = event.seq;
     const data = (event.data ?? {}) as Record<string, unknown>;
     switch (event.type) {
       case 'message.user': {
-        const item = { kind: 'user' as const, seq, text: str(data.text), state: 'sent' as const };
-        const entry: Extract<Item, { kind: 'user' }> = { ...item };
-        if (turnRunning) {
-          entry.state = 'queued';
-          queued.push(entry);
-        }
-        turnRunning = true;
-        items.push(entry);
+        const queued = this.turnRunning;
+        if (queued) this.queued.push(this.count);
+        this.turnRunning = true;
+        this.push({ kind: 'user', seq, text: str(data.text), state: queued ? 'queued' : 'sent' });
         break;
       }
       case 'message.assistant':
-        items.push({ kind: 'assistant', seq, text: str(data.text) });
+        this.push({ kind: 'assistant', seq, text: str(data.text) });
         break;
       case 'tool.call': {
-        const item = {
-          kind: 'tool' as const,
-          seq,
-          id: str(data.id),
-          name: str(data.name),
-          input: data.input,
-        };
-        tools.set(item.id, item);
-        items.push(item);
+        const id = str(data.id);
+        this.tools.set(id, this.count);
+        this.push({ kind: 'tool', seq, id, name: str(data.name), input: data.input });
         break;
       }
       case 'tool.result': {
-        const call = tools.get(str(data.id));
+        const at = this.tools.get(str(data.id));
+        const call = at === undefined ? undefined : this.at(at);
         const result = { output: str(data.output), isError: data.isError === true };
-        if (call) call.result = result;
-        else items.push({ kind: 'tool', seq, id: str(data.id), name: 'tool', input: null, result });
+        if (at !== undefined && call?.kind === 'tool') this.set(at, { ...call, result });
+        else this.push({ kind: 'tool', seq, id: str(data.id), name: 'tool', input: null, result });
         break;
       }
       case 'setup.output': {
-        const last = items.at(-1);
+        const last = this.last();
         const isError = data.stream === 'stderr';
         if (last?.kind === 'setup') {
-          last.text += str(data.text);
-          last.hasErrors ||= isError;
-        } else items.push({ kind: 'setup', seq, text: str(data.text), hasErrors: isError });
+          this.set(this.count - 1, {
+            ...last,
+            text: last.text + str(data.text),
+            hasErrors: last.hasErrors || isError,
+          });
+        } else this.push({ kind: 'setup', seq, text: str(data.text), hasErrors: isError });
         break;
       }
       case 'hook.output': {
@@ -133,7 +151,7 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
           isError: data.isError === true,
         };
         if (typeof data.exitCode === 'number') hook.exitCode = data.exitCode;
-        items.push(hook);
+        this.push(hook);
         break;
       }
       case 'context.compacted': {
@@ -144,11 +162,11 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
         };
         if (typeof data.preTokens === 'number') compaction.preTokens = data.preTokens;
         if (typeof data.postTokens === 'number') compaction.postTokens = data.postTokens;
-        items.push(compaction);
+        this.push(compaction);
         break;
       }
       case 'network.blocked':
-        items.push({
+        this.push({
           kind: 'blocked',
           seq,
           host: str(data.host),
@@ -167,21 +185,18 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
         if (typeof data.durationMs === 'number') turn.durationMs = data.durationMs;
         if (typeof data.costUsd === 'number') turn.costUsd = data.costUsd;
         if (data.usage && typeof data.usage === 'object') turn.usage = data.usage as Usage;
-        items.push(turn);
-        if (turn.interrupted) {
-          for (const message of queued.splice(0)) message.state = 'dropped';
-        }
-        const next = queued.shift();
-        if (next) next.state = 'sent';
-        turnRunning = next !== undefined;
+        this.push(turn);
+        if (turn.interrupted) this.settleQueued('dropped');
+        const next = this.queued.shift();
+        if (next !== undefined) this.setUserState(next, 'sent');
+        this.turnRunning = next !== undefined;
         break;
       }
       case 'session.status': {
         const status = str(data.status);
         if (status === 'failed' || status === 'hibernated' || status === 'archived') {
-          turnRunning = false;
-          for (const message of queued.splice(0))
-            message.state = status === 'failed' ? 'dropped' : 'sent';
+          this.turnRunning = false;
+          this.settleQueued(status === 'failed' ? 'dropped' : 'sent');
         }
         // A queued session says so only when it waits for one of its user's slots.
         const waiting = status === 'queued' && typeof data.reason === 'string';
@@ -190,14 +205,10 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
         if (typeof data.subStep === 'string') item.subStep = data.subStep;
         if (typeof data.reason === 'string') item.reason = data.reason;
         // Provisioning's sub-steps replace each other on one line.
-        const last = items.at(-1);
-        if (
-          last?.kind === 'status' &&
-          last.status === 'provisioning' &&
-          status === 'provisioning'
-        ) {
-          items[items.length - 1] = item;
-        } else items.push(item);
+        const last = this.last();
+        if (last?.kind === 'status' && last.status === 'provisioning' && status === 'provisioning')
+          this.set(this.count - 1, item);
+        else this.push(item);
         break;
       }
       case 'diff.updated': {
@@ -208,12 +219,12 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
           deletions: num(data.deletions),
         };
         const key = JSON.stringify(stats);
-        if (key !== lastDiff) items.push({ kind: 'diff', seq, ...stats });
-        lastDiff = key;
+        if (key !== this.lastDiff) this.push({ kind: 'diff', seq, ...stats });
+        this.lastDiff = key;
         break;
       }
       case 'github.access_failed':
-        items.push({
+        this.push({
           kind: 'access',
           seq,
           repo: str(data.repo),
@@ -224,13 +235,57 @@ export function buildTranscript(events: readonly SessionEvent[]): Transcript {
       case 'github.ci':
       case 'github.review':
       case 'github.conflict':
-        items.push(wakeUpItem(seq, event.type, data));
+        this.push(wakeUpItem(seq, event.type, data));
         break;
       default:
         break;
     }
   }
-  return { items, turnRunning, lastSeq };
+
+  private at(index: number): Item | undefined {
+    return this.blocks[Math.floor(index / BLOCK_SIZE)]?.[index % BLOCK_SIZE];
+  }
+
+  private last(): Item | undefined {
+    return this.at(this.count - 1);
+  }
+
+  private push(item: Item): void {
+    const lastBlock = this.blocks.length - 1;
+    const block = this.blocks[lastBlock];
+    if (!block || block.length === BLOCK_SIZE) this.blocks = [...this.blocks, [item]];
+    else this.replaceBlock(lastBlock, [...block, item]);
+    this.count += 1;
+  }
+
+  private set(index: number, item: Item): void {
+    const b = Math.floor(index / BLOCK_SIZE);
+    const block = [...(this.blocks[b] ?? [])];
+    block[index % BLOCK_SIZE] = item;
+    this.replaceBlock(b, block);
+  }
+
+  /** A new outer array too, so a view that holds the old one sees the change. */
+  private replaceBlock(b: number, block: Item[]): void {
+    this.blocks = this.blocks.slice();
+    this.blocks[b] = block;
+  }
+
+  private setUserState(index: number, state: UserItem['state']): void {
+    const item = this.at(index);
+    if (item?.kind === 'user') this.set(index, { ...item, state });
+  }
+
+  private settleQueued(state: UserItem['state']): void {
+    for (const index of this.queued.splice(0)) this.setUserState(index, state);
+  }
+}
+
+/** The transcript of a whole event log at once. */
+export function buildTranscript(events: readonly SessionEvent[]): Transcript {
+  const fold = new TranscriptFold();
+  for (const event of events) fold.add(event);
+  return { items: fold.itemBlocks.flat(), turnRunning: fold.turnRunning, lastSeq: fold.lastSeq };
 }
 
 /** An auto-fix wake-up as one transcript line, with what GitHub said. */

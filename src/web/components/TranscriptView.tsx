@@ -1,37 +1,93 @@
+import { memo, useEffect, useRef, useState } from 'react';
 import type { Item, Usage } from '../transcript';
 import { Link } from '../router';
 import { Markdown } from './Markdown';
 
-/**
- * The transcript: messages, tool calls, setup and hook output, blocked requests,
- * compactions and turn results.
- */
-export function TranscriptView({
-  items,
-  sessionId,
-  agent,
-}: {
-  items: Item[];
+interface EntryProps {
   sessionId: string;
   /** The agent's product name: who answers. */
   agent: string;
-}) {
+}
+
+/**
+ * The transcript: messages, tool calls, setup and hook output, blocked requests,
+ * compactions and turn results. It renders block by block (see TranscriptFold): a block
+ * or an item that is the same object as before is skipped, and a block out of view
+ * renders nothing, so a new event costs one block's worth, however long the transcript.
+ */
+export function TranscriptView({
+  blocks,
+  ...props
+}: EntryProps & { blocks: readonly (readonly Item[])[] }) {
   return (
-    <ol className="transcript" aria-label="Transcript">
-      {items.map((item) => (
-        <li
-          key={`${item.kind}-${item.seq}`}
-          className={`entry entry-${item.kind}`}
-          data-kind={item.kind}
-        >
-          <Entry item={item} sessionId={sessionId} agent={agent} />
-        </li>
+    <section className="transcript" aria-label="Transcript">
+      {blocks.map((block, b) => (
+        <Block key={b} items={block} newest={b >= blocks.length - 2} {...props} />
       ))}
-    </ol>
+    </section>
   );
 }
 
-function Entry({ item, sessionId, agent }: { item: Item; sessionId: string; agent: string }) {
+/** How far outside the view a block still renders its entries. */
+const NEAR = '1500px 0px';
+/** A never-rendered block's guessed height per entry. */
+const GUESSED_ENTRY_PX = 60;
+
+/**
+ * One block of entries. Only blocks near the view render their entries: one far away
+ * is an empty box of the height it last had, so a 10 000-event transcript opens (and
+ * grows) at the cost of what can be seen.
+ */
+const Block = memo(function Block({
+  items,
+  newest,
+  ...props
+}: EntryProps & {
+  items: readonly Item[];
+  /** One of the last two blocks, which always render: the end of the transcript. */
+  newest: boolean;
+}) {
+  const box = useRef<HTMLOListElement>(null);
+  const [near, setNear] = useState(false);
+  /** The height it had when it went out of view, for its empty box. */
+  const [height, setHeight] = useState<number | undefined>(undefined);
+  // An IntersectionObserver rather than scroll math: it runs off the main thread.
+  useEffect(() => {
+    const element = box.current;
+    if (!element) return;
+    const observer = new IntersectionObserver(
+      ([entry]) => {
+        if (!entry) return;
+        if (!entry.isIntersecting) setHeight(element.offsetHeight);
+        setNear(entry.isIntersecting);
+      },
+      { rootMargin: NEAR },
+    );
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  if (!near && !newest) {
+    const px = height ?? items.length * GUESSED_ENTRY_PX;
+    return <ol ref={box} className="transcript-block" style={{ height: px }} />;
+  }
+  return (
+    <ol ref={box} className="transcript-block">
+      {items.map((item) => (
+        <Entry key={`${item.kind}-${item.seq}`} item={item} {...props} />
+      ))}
+    </ol>
+  );
+});
+
+const Entry = memo(function Entry({ item, ...props }: EntryProps & { item: Item }) {
+  return (
+    <li className={`entry entry-${item.kind}`} data-kind={item.kind}>
+      <EntryBody item={item} {...props} />
+    </li>
+  );
+});
+
+function EntryBody({ item, sessionId, agent }: EntryProps & { item: Item }) {
   switch (item.kind) {
     case 'user':
       return (

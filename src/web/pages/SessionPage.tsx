@@ -1,11 +1,4 @@
-import {
-  useEffect,
-  useMemo,
-  useRef,
-  useState,
-  type SyntheticEvent,
-  type KeyboardEvent,
-} from 'react';
+import { useEffect, useRef, useState, type SyntheticEvent, type KeyboardEvent } from 'react';
 import { api, asApiError, unwrap, type ApiResult, type Session } from '../api/client';
 import { followSse } from '../api/sse';
 import { ConfirmDelete } from '../components/ConfirmDelete';
@@ -16,26 +9,53 @@ import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 import { newer } from '../session-list';
 import { useSessions } from '../sessions';
-import { buildTranscript, type SessionEvent } from '../transcript';
+import { TranscriptFold, type Item, type SessionEvent } from '../transcript';
 
-/** The session's events, live: the stored ones first, then each new one as it lands. */
-function useSessionEvents(id: string) {
-  const [events, setEvents] = useState<SessionEvent[]>([]);
+/** What the page shows of the transcript; a new object whenever an event changed it. */
+interface TranscriptState {
+  id: string;
+  blocks: readonly (readonly Item[])[];
+  size: number;
+  turnRunning: boolean;
+}
+
+/**
+ * The session's transcript, live: the stored events first, then each new one as it
+ * lands, folded in one at a time (never the whole log again).
+ */
+function useTranscript(id: string): TranscriptState {
+  const [state, setState] = useState<TranscriptState | undefined>(undefined);
   useEffect(() => {
     const abort = new AbortController();
-    const seen = new Set<number>();
+    const fold = new TranscriptFold();
+    let frame: number | undefined;
     void followSse(`/api/v1/sessions/${encodeURIComponent(id)}/events`, {
       signal: abort.signal,
       onMessage: (message) => {
         const event = JSON.parse(message.data) as SessionEvent;
-        if (seen.has(event.seq)) return;
-        seen.add(event.seq);
-        setEvents((all) => [...all, event]);
+        // A reconnect resumes after the last event seen; anything older is a repeat.
+        if (event.seq <= fold.lastSeq) return;
+        fold.add(event);
+        // One render a frame, however many events the frame brought (a stored log
+        // arrives as thousands at once).
+        frame ??= requestAnimationFrame(() => {
+          frame = undefined;
+          setState({
+            id,
+            blocks: fold.itemBlocks,
+            size: fold.size,
+            turnRunning: fold.turnRunning,
+          });
+        });
       },
     });
-    return () => abort.abort();
+    return () => {
+      abort.abort();
+      if (frame !== undefined) cancelAnimationFrame(frame);
+    };
   }, [id]);
-  return events;
+  // Another session's transcript is never shown, even for the frame before this one's.
+  return state?.id === id ? state : { id, blocks: [], size: 0, turnRunning: false };
 }
 
 export function SessionPage({ id }: { id: string }) {
@@ -43,9 +63,8 @@ export function SessionPage({ id }: { id: string }) {
     () => unwrap(api.GET('/api/v1/sessions/{id}', { params: { path: { id } } })),
     [id],
   );
-  const events = useSessionEvents(id);
+  const transcript = useTranscript(id);
   const fromFeed = useSessions().byId.get(id);
-  const transcript = useMemo(() => buildTranscript(events), [events]);
   const [deleting, setDeleting] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const end = useRef<HTMLDivElement>(null);
@@ -54,16 +73,33 @@ export function SessionPage({ id }: { id: string }) {
   // scrolled up to read something earlier.
   const following = useRef(true);
   useEffect(() => {
+    let lastY = window.scrollY;
+    // Only a scroll up stops following: the page's own scrolls (and blocks above the
+    // view growing as they render) never do.
     const onScroll = () => {
       const bottom = window.scrollY + window.innerHeight;
-      following.current = bottom >= document.documentElement.scrollHeight - 160;
+      const atEnd = bottom >= document.documentElement.scrollHeight - 160;
+      if (atEnd) following.current = true;
+      else if (window.scrollY < lastY) following.current = false;
+      lastY = window.scrollY;
     };
     window.addEventListener('scroll', onScroll, { passive: true });
     return () => window.removeEventListener('scroll', onScroll);
   }, []);
   useEffect(() => {
     if (following.current) end.current?.scrollIntoView({ block: 'end' });
-  }, [transcript.items.length]);
+  }, [transcript.size]);
+  // Blocks grow as they render their entries (see TranscriptView): stay at the end.
+  const entries = useRef<HTMLDivElement>(null);
+  const loaded = session.data !== undefined;
+  useEffect(() => {
+    if (!entries.current) return;
+    const observer = new ResizeObserver(() => {
+      if (following.current) end.current?.scrollIntoView({ block: 'end' });
+    });
+    observer.observe(entries.current);
+    return () => observer.disconnect();
+  }, [loaded]);
 
   if (session.error) {
     return (
@@ -149,7 +185,9 @@ export function SessionPage({ id }: { id: string }) {
           {notice}
         </p>
       )}
-      <TranscriptView items={transcript.items} sessionId={id} agent={s.agentLabel} />
+      <div ref={entries}>
+        <TranscriptView blocks={transcript.blocks} sessionId={id} agent={s.agentLabel} />
+      </div>
       <div ref={end} />
       <FollowUp session={s} turnRunning={transcript.turnRunning} />
       {deleting && (
