@@ -1,31 +1,54 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ECHO_MCP_SERVER } from '../../fixtures/echo-mcp-server.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../fixtures/github/stand-in.js';
-import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import {
+  bashCall,
+  mcpCall,
+  say,
+  startModelServer,
+  type ModelServer,
+} from '../../fixtures/model-server.js';
 import { isAgentText } from '../../src/github/agent-label.js';
 import { repoWithCommits } from '../../src/git/test-repo.js';
 import { Stack, type EventJson } from './stack.js';
 
 /**
- * Hangar's GitHub tools, end to end: `hangar serve` with the GitHub stand-in, a real
- * sandbox and the real Claude Code, whose scripted model calls the hangar-github MCP
- * server's tools. The agent reads an issue and comments on the PR; a raw call for
- * another repo, or with a method the route does not list, is refused with a reason;
- * the token is nowhere in the sandbox. Runs as root (sandboxes need it).
+ * Hangar's GitHub tools, end to end, for every agent: `hangar serve` with the GitHub
+ * stand-in, real sandboxes and the real agent binaries, whose scripted model calls the
+ * hangar-github MCP server's tools. The agent reads an issue and comments on the PR; a
+ * raw call for another repo, or with a method the route does not list, is refused with
+ * a reason; the token is nowhere in the sandbox. The repo has its own MCP server,
+ * which Claude Code (`.mcp.json`) and opencode (`opencode.json`) still start beside
+ * Hangar's. Runs as root (sandboxes need it).
  */
 let gh: GitHubStandIn;
 let model: ModelServer;
 let stack: Stack;
 let token: string;
 let dir: string;
-let events: EventJson[];
 let issue: number;
 
-const TOOL = (name: string) => `mcp__hangar-github__${name}`;
+const tools = (tool: string, input: Record<string, unknown>) =>
+  mcpCall('hangar-github', tool, input);
+
+/** Raw calls on the gateway's route that it must refuse, then a hunt for the token. */
+const PROBE = [
+  'g="$HANGAR_GATEWAY_URL/github/repos"',
+  'echo "other: $(curl -s -w " %{http_code}" "$g/acme/other/issues")"',
+  'echo "delete: $(curl -s -X DELETE -w " %{http_code}" "$g/acme/app/issues/1")"',
+  'echo "encoded: $(curl -s --path-as-is -w " %{http_code}" "$g/acme%2Fother/issues")"',
+  // The token's prefix is built at run time: the script's own text never matches.
+  'p=gh; p="${p}p_"',
+  // 2> before <: bash itself reports a file it cannot open, and Codex's shell tool
+  // interleaves stderr with the output the assertions read.
+  `for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr '\\0' '\\n' 2>/dev/null < $f; done > /tmp/seen; env >> /tmp/seen`,
+  'grep -rIl -e "$p" /home /tmp /etc /root /opt 2>/dev/null | grep -v "^/tmp/seen$"; grep -c -e "$p" /tmp/seen; echo scanned',
+].join('\n');
 
 beforeAll(async () => {
   gh = await startGitHubStandIn();
@@ -34,6 +57,20 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hangar-gh-tools-'));
   const src = join(dir, 'src');
   repoWithCommits(src, 'first');
+  // The repo's own MCP server: Claude Code starts it from .mcp.json, opencode from opencode.json.
+  writeFileSync(join(src, 'echo.cjs'), ECHO_MCP_SERVER);
+  writeFileSync(
+    join(src, '.mcp.json'),
+    JSON.stringify({ mcpServers: { 'repo-tools': { command: 'node', args: ['echo.cjs'] } } }),
+  );
+  writeFileSync(
+    join(src, 'opencode.json'),
+    JSON.stringify({ mcp: { 'repo-tools': { type: 'local', command: ['node', 'echo.cjs'] } } }),
+  );
+  execFileSync('git', ['add', '.'], { cwd: src });
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-qm', 'tools'], {
+    cwd: src,
+  });
   execFileSync('git', ['branch', 'feature'], { cwd: src });
   // Public, so the clone needs no credential; the /github/ route still adds the user's.
   gh.createRepo('acme/app', { from: src, private: false, collaborators: { octo: 'write' } });
@@ -58,45 +95,6 @@ beforeAll(async () => {
   });
   const connected = await stack.api('POST', '/github/token', { token });
   expect(connected.status).toBe(200);
-
-  model.setScript({
-    replies: [
-      { content: [{ type: 'tool_use', name: TOOL('read_issue'), input: { number: issue } }] },
-      {
-        content: [
-          {
-            type: 'tool_use',
-            name: TOOL('comment'),
-            input: { number: 1, body: 'Made the greeting polite, as the issue asks.' },
-          },
-        ],
-      },
-      {
-        content: [
-          bashCall(
-            [
-              'g="$HANGAR_GATEWAY_URL/github/repos"',
-              'echo "other: $(curl -s -w " %{http_code}" "$g/acme/other/issues")"',
-              'echo "delete: $(curl -s -X DELETE -w " %{http_code}" "$g/acme/app/issues/1")"',
-              'echo "encoded: $(curl -s --path-as-is -w " %{http_code}" "$g/acme%2Fother/issues")"',
-              // The token's prefix is built at run time: the script's own text never matches.
-              'p=gh; p="${p}p_"',
-              `for f in /proc/[0-9]*/environ /proc/[0-9]*/cmdline; do tr '\\0' '\\n' < $f 2>/dev/null; done > /tmp/seen; env >> /tmp/seen`,
-              'grep -rIl -e "$p" /home /tmp /etc /root /opt 2>/dev/null | grep -v "^/tmp/seen$"; grep -c -e "$p" /tmp/seen; echo scanned',
-            ].join('\n'),
-            'Try the gateway',
-          ),
-        ],
-      },
-      say('Commented on the PR.'),
-    ],
-  });
-  const created = await stack.api<{ id: string }>('POST', '/sessions', {
-    prompt: 'fix the greeting issue',
-    source: { type: 'git', url: 'acme/app' },
-  });
-  expect(created.status, JSON.stringify(created.json)).toBe(201);
-  events = await stack.waitForTurns(created.json.id, 1);
 }, 600_000);
 
 afterAll(async () => {
@@ -106,21 +104,60 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const results = () =>
-  events.filter((e) => e.type === 'tool.result').map((e) => String(e.data.output));
+const cases = [
+  { agent: 'claude-code', model: undefined, repoServer: true },
+  // Not in Codex's model catalog: Codex offers the MCP tools themselves rather than
+  // behind its tool_search, which the scripted model does not speak.
+  { agent: 'codex', model: 'hangar-scripted', repoServer: false },
+  { agent: 'opencode', model: 'openai/gpt-5.5', repoServer: true },
+];
 
-describe('the GitHub tools in a session', () => {
+describe.each(cases)('the GitHub tools in a $agent session', { timeout: 600_000 }, (c) => {
+  let events: EventJson[] = [];
+  const comment = `Made the greeting polite, as the issue asks (${c.agent}).`;
+  const results = () =>
+    events.filter((e) => e.type === 'tool.result').map((e) => String(e.data.output));
+
+  beforeAll(async () => {
+    const prompt = `fix the greeting issue with ${c.agent}`;
+    model.scriptFor(prompt, {
+      replies: [
+        { content: [tools('read_issue', { number: issue })] },
+        { content: [tools('comment', { number: 1, body: comment })] },
+        { content: [bashCall(PROBE, 'Try the gateway')] },
+        ...(c.repoServer
+          ? [{ content: [mcpCall('repo-tools', 'echo', { text: 'beside Hangar 5c1e' })] }]
+          : []),
+        say('Commented on the PR.'),
+      ],
+    });
+    const created = await stack.api<{ id: string }>('POST', '/sessions', {
+      prompt,
+      source: { type: 'git', url: 'acme/app' },
+      agent: c.agent,
+      ...(c.model ? { model: c.model } : {}),
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    events = await stack.waitForTurns(created.json.id, 1);
+    console.log(
+      JSON.stringify(
+        events.filter((e) => e.type !== 'session.status'),
+        null,
+        1,
+      ).slice(0, 4000),
+    );
+  }, 600_000);
+
   it('read the issue through the MCP server', () => {
     expect(results()[0]).toContain('issue text 7f3a');
     expect(results()[0]).toContain('The greeting is rude');
   });
 
   it('commented on the PR, labelled as written by the agent via Hangar', () => {
-    const [comment] = gh.comments('acme/app', 1);
-    expect(comment?.body).toMatch(/^Made the greeting polite, as the issue asks\./);
-    expect(comment?.body).toContain('Written by the coding agent via Hangar');
-    expect(isAgentText(comment?.body)).toBe(true);
-    expect(comment?.user.login).toBe('octo');
+    const posted = gh.comments('acme/app', 1).find((p) => p.body.startsWith(comment));
+    expect(posted?.body).toContain('Written by the coding agent via Hangar');
+    expect(isAgentText(posted?.body)).toBe(true);
+    expect(posted?.user.login).toBe('octo');
   });
 
   it('refused another repo, a forbidden method and an encoded path, each with a reason', () => {
@@ -138,5 +175,9 @@ describe('the GitHub tools in a session', () => {
     const out = results()[2] ?? '';
     expect(out).toMatch(/^0\nscanned$/m);
     expect(JSON.stringify(events)).not.toContain(token);
+  });
+
+  it.runIf(c.repoServer)("still started the repo's own MCP server beside Hangar's", () => {
+    expect(results()[3]).toContain('repo tool echoes: beside Hangar 5c1e');
   });
 });

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import {
+  bashCall,
+  mcpCall,
+  say,
+  startModelServer,
+  type ModelServer,
+} from '../../fixtures/model-server.js';
 import {
   parseClaudeLine,
   STREAM_JSON_ARGS,
@@ -274,6 +280,36 @@ describe('the scripted model server', () => {
       },
     });
     expect(model.agentRequests().at(-1)?.path).toBe('/v1/responses');
+  });
+
+  it('names an MCP tool call as each agent offers the tool, in a namespace for Codex', async () => {
+    const call = mcpCall('hangar-github', 'read_issue', { number: 2 });
+    const ask = async (path: string, tools: Record<string, unknown>[]) => {
+      model.setScript({ replies: [{ content: [call] }] });
+      const input = [{ role: 'user', content: 'read it' }];
+      const body = path === '/v1/responses' ? { input } : { messages: input };
+      const res = await fetch(`${model.url}${path}`, {
+        method: 'POST',
+        body: JSON.stringify({ model: 'm', tools, ...body }),
+      });
+      const json = (await res.json()) as { content?: unknown[]; output?: unknown[] };
+      return (json.content ?? json.output)?.[0];
+    };
+    expect(await ask('/v1/messages', [{ name: 'ToolSearch' }])).toMatchObject({
+      type: 'tool_use',
+      name: 'mcp__hangar-github__read_issue',
+      input: { number: 2 },
+    });
+    expect(
+      await ask('/v1/responses', [{ type: 'function', name: 'hangar-github_read_issue' }]),
+    ).toMatchObject({ type: 'function_call', name: 'hangar-github_read_issue' });
+    expect(
+      await ask('/v1/responses', [{ type: 'namespace', name: 'mcp__hangar_github', tools: [] }]),
+    ).toMatchObject({ type: 'function_call', name: 'read_issue', namespace: 'mcp__hangar_github' });
+    expect(await ask('/v1/responses', [{ type: 'function', name: 'exec_command' }])).toMatchObject({
+      type: 'message',
+      content: [{ text: expect.stringContaining('no tool read_issue of hangar-github') as string }],
+    });
   });
 
   it('answers bad Responses requests with OpenAI-style errors', async () => {

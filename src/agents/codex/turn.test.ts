@@ -27,6 +27,28 @@ describe('codexTurn', () => {
     expect(turn.stdin).toBe('fix the test');
   });
 
+  it("adds Hangar's MCP servers key by key, as TOML values", () => {
+    const tools = {
+      name: 'hangar-github',
+      command: 'node',
+      args: ['/opt/hangar-tools/hangar-github.cjs', 'acme/app'],
+      env: { HANGAR_GATEWAY_URL: 'http://127.0.0.1:3128', HANGAR_GITHUB_REPO: 'acme/app' },
+    };
+    const turn = codexTurn({ ...spec, resumeId: null, mcpServers: [tools] }, 'x64');
+    const i = turn.argv.indexOf('mcp_servers.hangar-github.command="node"');
+    expect(turn.argv.slice(i - 1, i + 7)).toEqual([
+      '-c',
+      'mcp_servers.hangar-github.command="node"',
+      '-c',
+      'mcp_servers.hangar-github.args=["/opt/hangar-tools/hangar-github.cjs","acme/app"]',
+      '-c',
+      'mcp_servers.hangar-github.env={"HANGAR_GATEWAY_URL"="http://127.0.0.1:3128","HANGAR_GITHUB_REPO"="acme/app"}',
+      '-c',
+      'mcp_servers.hangar-github.startup_timeout_sec=30',
+    ]);
+    expect(turn.argv.slice(-3)).toEqual(['-m', 'gpt-5.5', '-']);
+  });
+
   it('resumes with exec resume <id>, and leaves the model to Codex when none is chosen', () => {
     const turn = codexTurn({ ...spec, model: null, resumeId: ID }, 'arm64');
     expect(turn.argv.slice(-3)).toEqual(['resume', ID, '-']);

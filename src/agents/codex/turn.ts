@@ -1,5 +1,5 @@
 import { arch } from 'node:os';
-import type { AgentTurn, TurnSpec } from '../agent.js';
+import type { AgentTurn, McpServerSpec, TurnSpec } from '../agent.js';
 import { codexBinary } from './package.js';
 
 /** The gateway route Codex's model requests go through, as a Codex model provider. */
@@ -10,7 +10,8 @@ export const PROVIDER = 'hangar';
  * resume <id>` to continue a conversation. Its model provider is the gateway's
  * `/model/openai/` route, whose address only the sandbox's environment knows
  * (`OPENAI_BASE_URL`): a fixed `sh` script puts it into Codex's config, as Codex reads
- * no base URL from the environment for a provider of its own.
+ * no base URL from the environment for a provider of its own. Hangar's MCP servers are
+ * `-c mcp_servers.<name>.…` overrides: they add servers, replacing none configured.
  */
 export function codexTurn(spec: TurnSpec, cpu: string = arch()): AgentTurn {
   const binary = codexBinary(spec.mount, cpu);
@@ -35,6 +36,7 @@ export function codexTurn(spec: TurnSpec, cpu: string = arch()): AgentTurn {
     'check_for_update_on_startup=false',
     '-c',
     'analytics.enabled=false',
+    ...(spec.mcpServers ?? []).flatMap(codexMcpServer),
     ...(spec.model ? ['-m', spec.model] : []),
   ];
   return {
@@ -50,4 +52,29 @@ export function codexTurn(spec: TurnSpec, cpu: string = arch()): AgentTurn {
     env: {},
     stdin: spec.input,
   };
+}
+
+/** How long a server may take to start and list its tools, as Claude Code waits (Codex: 10 s). */
+const MCP_STARTUP_SECONDS = 30;
+
+/**
+ * One MCP server as Codex `-c` overrides, key by key (values in TOML, which a JSON
+ * string is), so that nothing is written to the sandbox's Codex home for it. A sandbox
+ * on a busy host can take longer than Codex's default to start one.
+ */
+export function codexMcpServer(server: McpServerSpec): string[] {
+  const key = `mcp_servers.${server.name}`;
+  const env = Object.entries(server.env).map(
+    ([k, v]) => `${JSON.stringify(k)}=${JSON.stringify(v)}`,
+  );
+  return [
+    '-c',
+    `${key}.command=${JSON.stringify(server.command)}`,
+    '-c',
+    `${key}.args=${JSON.stringify(server.args)}`,
+    '-c',
+    `${key}.env={${env.join(',')}}`,
+    '-c',
+    `${key}.startup_timeout_sec=${MCP_STARTUP_SECONDS}`,
+  ];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG, DEFAULT_MODEL, opencodeTurn } from './turn.js';
+import { DEFAULT_MODEL, opencodeConfig, opencodeTurn } from './turn.js';
 
 const SES = 'ses_de1c9c446ffei4Uq93hUeyEVzF';
 const spec = {
@@ -8,6 +8,13 @@ const spec = {
   systemPrompt: 'You are in Hangar.',
   model: null,
   envFile: '/home/user/.hangar/env',
+};
+
+const TOOLS = {
+  name: 'hangar-github',
+  command: 'node',
+  args: ['/opt/hangar-tools/hangar-github.cjs', 'acme/app'],
+  env: { HANGAR_GATEWAY_URL: 'http://127.0.0.1:3128', HANGAR_GITHUB_REPO: 'acme/app' },
 };
 
 describe('opencodeTurn', () => {
@@ -22,8 +29,9 @@ describe('opencodeTurn', () => {
       '-m',
       DEFAULT_MODEL,
     ]);
-    expect(turn.env.OPENCODE_CONFIG_CONTENT).toBe(CONFIG);
-    expect(JSON.parse(CONFIG)).toMatchObject({
+    const config = JSON.parse(turn.env.OPENCODE_CONFIG_CONTENT ?? '') as Record<string, unknown>;
+    expect(config).not.toHaveProperty('mcp');
+    expect(config).toMatchObject({
       provider: {
         anthropic: { options: { baseURL: '{env:ANTHROPIC_BASE_URL}/v1' } },
         openai: { options: { baseURL: '{env:OPENAI_BASE_URL}', apiKey: '{env:OPENAI_API_KEY}' } },
@@ -32,6 +40,23 @@ describe('opencodeTurn', () => {
     expect(turn.env.OPENCODE_DISABLE_MODELS_FETCH).toBe('1');
     // A new conversation starts with Hangar's instructions; a resumed one does not repeat them.
     expect(turn.stdin).toBe('You are in Hangar.\n\nfix the test');
+  });
+
+  it("gives Hangar's MCP servers as local servers of its config", () => {
+    const turn = opencodeTurn({ ...spec, resumeId: null, mcpServers: [TOOLS] }, 'x64');
+    expect(turn.env.OPENCODE_CONFIG_CONTENT).toBe(opencodeConfig([TOOLS]));
+    expect(JSON.parse(opencodeConfig([TOOLS]))).toMatchObject({
+      mcp: {
+        'hangar-github': {
+          type: 'local',
+          command: ['node', '/opt/hangar-tools/hangar-github.cjs', 'acme/app'],
+          environment: { HANGAR_GITHUB_REPO: 'acme/app' },
+          timeout: 30_000,
+        },
+      },
+      provider: { openai: { options: { baseURL: '{env:OPENAI_BASE_URL}' } } },
+    });
+    expect(turn.argv).not.toContain('acme/app');
   });
 
   it('continues with --session and the chosen model', () => {

@@ -1,26 +1,50 @@
 import { arch } from 'node:os';
-import type { AgentTurn, TurnSpec } from '../agent.js';
+import type { AgentTurn, McpServerSpec, TurnSpec } from '../agent.js';
 import { opencodeBinary } from './package.js';
 
 /** The model a session runs when it names none (`provider/model`, as opencode takes it). */
 export const DEFAULT_MODEL = 'anthropic/claude-sonnet-4-5';
 
 /**
+ * How long a server may take to list its tools, as Claude Code waits (opencode: 5 s):
+ * a sandbox on a busy host can take longer to start one.
+ */
+const MCP_STARTUP_MS = 30_000;
+
+/**
  * opencode's configuration in a sandbox: both providers point at the gateway, whose
  * address and placeholder keys the sandbox's environment holds (`{env:…}` is
- * opencode's own substitution).
+ * opencode's own substitution), and Hangar's MCP servers are local ones. opencode
+ * merges it over the repo's own `opencode.json`, so the repo's servers stay.
  */
-export const CONFIG = JSON.stringify({
-  $schema: 'https://opencode.ai/config.json',
-  provider: {
-    anthropic: {
-      options: { baseURL: '{env:ANTHROPIC_BASE_URL}/v1', apiKey: '{env:ANTHROPIC_API_KEY}' },
+export function opencodeConfig(mcpServers: readonly McpServerSpec[] = []): string {
+  return JSON.stringify({
+    $schema: 'https://opencode.ai/config.json',
+    provider: {
+      anthropic: {
+        options: { baseURL: '{env:ANTHROPIC_BASE_URL}/v1', apiKey: '{env:ANTHROPIC_API_KEY}' },
+      },
+      openai: { options: { baseURL: '{env:OPENAI_BASE_URL}', apiKey: '{env:OPENAI_API_KEY}' } },
     },
-    openai: { options: { baseURL: '{env:OPENAI_BASE_URL}', apiKey: '{env:OPENAI_API_KEY}' } },
-  },
-  autoupdate: false,
-  share: 'disabled',
-});
+    autoupdate: false,
+    share: 'disabled',
+    ...(mcpServers.length
+      ? {
+          mcp: Object.fromEntries(
+            mcpServers.map((s) => [
+              s.name,
+              {
+                type: 'local',
+                command: [s.command, ...s.args],
+                environment: s.env,
+                timeout: MCP_STARTUP_MS,
+              },
+            ]),
+          ),
+        }
+      : {}),
+  });
+}
 
 /**
  * What opencode must not do in a sandbox: fetch model lists, plugins, language servers
@@ -54,7 +78,7 @@ export function opencodeTurn(spec: TurnSpec, cpu: string = arch()): AgentTurn {
       spec.model ?? DEFAULT_MODEL,
       ...(spec.resumeId ? ['--session', spec.resumeId] : []),
     ],
-    env: { ...QUIET_ENV, OPENCODE_CONFIG_CONTENT: CONFIG },
+    env: { ...QUIET_ENV, OPENCODE_CONFIG_CONTENT: opencodeConfig(spec.mcpServers) },
     stdin: spec.resumeId ? spec.input : `${spec.systemPrompt}\n\n${spec.input}`,
   };
 }
