@@ -39,12 +39,14 @@ describe('serverConfigFrom: per-user limits', () => {
     expect(serverConfigFrom({}).limits).toEqual(DEFAULT_USER_LIMITS);
     const limits = serverConfigFrom({
       HANGAR_MAX_SESSIONS_PER_USER: '2',
+      HANGAR_MAX_SESSIONS_PER_USER_PER_HOUR: '6',
       HANGAR_MAX_BUNDLE_MB_PER_USER: '3',
       HANGAR_MAX_STREAMS_PER_USER: '4',
       HANGAR_MAX_SCHEDULES_PER_USER: '5',
     }).limits;
     expect(limits).toEqual({
       sessionsPerUser: 2,
+      sessionsPerHour: 6,
       bundleBytesPerUser: 3 * 1024 * 1024,
       streamsPerUser: 4,
       schedulesPerUser: 5,

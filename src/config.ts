@@ -47,6 +47,11 @@ export interface UserLimits {
    * more stay `queued` until one of them finishes its turn.
    */
   sessionsPerUser: number;
+  /**
+   * HANGAR_MAX_SESSIONS_PER_USER_PER_HOUR: sessions a user may start in any hour (deleted
+   * ones count); one more is a 429 until the oldest of them is an hour old.
+   */
+  sessionsPerHour: number;
   /** HANGAR_MAX_BUNDLE_MB_PER_USER: bytes of uploaded git bundles kept at once. */
   bundleBytesPerUser: number;
   /** HANGAR_MAX_STREAMS_PER_USER: live SSE streams (event streams, session feeds) open at once. */
@@ -58,6 +63,7 @@ export interface UserLimits {
 /** The limits `hangar serve` uses when no variable sets them. */
 export const DEFAULT_USER_LIMITS: UserLimits = {
   sessionsPerUser: 5,
+  sessionsPerHour: 60,
   bundleBytesPerUser: 1024 * 1024 * 1024,
   streamsPerUser: 20,
   schedulesPerUser: 20,
@@ -151,6 +157,7 @@ const Env = z.object({
     .default(100),
   HANGAR_HIBERNATE_SECONDS: seconds(1800),
   HANGAR_MAX_SESSIONS_PER_USER: count(DEFAULT_USER_LIMITS.sessionsPerUser, 'sessions'),
+  HANGAR_MAX_SESSIONS_PER_USER_PER_HOUR: count(DEFAULT_USER_LIMITS.sessionsPerHour, 'sessions'),
   HANGAR_MAX_BUNDLE_MB_PER_USER: count(
     DEFAULT_USER_LIMITS.bundleBytesPerUser / (1024 * 1024),
     'megabytes',
@@ -195,6 +202,7 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
     publicUrl: vars.HANGAR_PUBLIC_URL?.replace(/\/+$/, ''),
     limits: {
       sessionsPerUser: vars.HANGAR_MAX_SESSIONS_PER_USER,
+      sessionsPerHour: vars.HANGAR_MAX_SESSIONS_PER_USER_PER_HOUR,
       bundleBytesPerUser: vars.HANGAR_MAX_BUNDLE_MB_PER_USER * 1024 * 1024,
       streamsPerUser: vars.HANGAR_MAX_STREAMS_PER_USER,
       schedulesPerUser: vars.HANGAR_MAX_SCHEDULES_PER_USER,

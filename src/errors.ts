@@ -49,20 +49,41 @@ export class ConflictError extends HangarError {
 }
 
 /** Which per-user limit was reached; each is also a stable error `code`. */
-export type UserLimitCode = 'too_many_streams' | 'bundle_quota_exceeded' | 'too_many_schedules';
+export type UserLimitCode =
+  | 'too_many_streams'
+  | 'bundle_quota_exceeded'
+  | 'too_many_schedules'
+  | 'too_many_sessions_this_hour'
+  | 'model_tokens_used_up';
 
 /**
  * A per-user limit set by the operator is reached. The message names the limit, the
  * variable that sets it and the user's current use; `details` carries the numbers.
+ * A limit over a window (an hour, a day) also says when it frees: the response's
+ * `Retry-After` header and `details.retryAt`.
  */
 export class UserLimitError extends HangarError {
+  /** Whole seconds until the window frees (at least 1); undefined for a limit on what is held. */
+  readonly retryAfterSeconds: number | undefined;
+
   constructor(limit: {
     code: UserLimitCode;
     status: 413 | 429;
     message: string;
     /** The limit, the user's current use, and the variable that sets the limit. */
     details: { limit: number; used: number; variable: string };
+    /** When the window frees, for a limit over one. */
+    retryAt?: { at: Date; now: Date };
   }) {
-    super(limit.code, limit.status, limit.message, limit.details);
+    const retryAt = limit.retryAt;
+    super(
+      limit.code,
+      limit.status,
+      limit.message,
+      retryAt ? { ...limit.details, retryAt: retryAt.at.toISOString() } : limit.details,
+    );
+    this.retryAfterSeconds = retryAt
+      ? Math.max(1, Math.ceil((retryAt.at.getTime() - retryAt.now.getTime()) / 1000))
+      : undefined;
   }
 }

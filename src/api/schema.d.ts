@@ -2421,6 +2421,17 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description `too_many_sessions_this_hour` or `model_tokens_used_up`: the message names the limit and when to retry; the `Retry-After` header gives the seconds, `details` `{limit, used, variable, retryAt}` */
+        429: {
+          headers: {
+            /** @description Seconds until the limit frees */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     delete?: never;
@@ -2874,6 +2885,17 @@ export interface paths {
         /** @description `agent_not_configured`: this server cannot run the agent; the message says why */
         422: {
           headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description `too_many_sessions_this_hour` or `model_tokens_used_up`: the message names the limit and when to retry; the `Retry-After` header gives the seconds, `details` `{limit, used, variable, retryAt}` */
+        429: {
+          headers: {
+            /** @description Seconds until the limit frees */
+            'Retry-After'?: number;
             [name: string]: unknown;
           };
           content: {
@@ -3595,6 +3617,17 @@ export interface paths {
             'application/json': components['schemas']['Error'];
           };
         };
+        /** @description `too_many_sessions_this_hour` or `model_tokens_used_up`: the message names the limit and when to retry; the `Retry-After` header gives the seconds, `details` `{limit, used, variable, retryAt}` */
+        429: {
+          headers: {
+            /** @description Seconds until the limit frees */
+            'Retry-After'?: number;
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
       };
     };
     delete?: never;
@@ -3634,6 +3667,77 @@ export interface paths {
               /** @description The agent's conversation file, as of the last turn */
               jsonl: string;
             };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/v1/usage': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Users' use of the per-user limits, and the limits */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Usage'];
           };
         };
         /** @description Invalid request */
@@ -4654,6 +4758,32 @@ export interface components {
       data?: unknown;
       /** Format: date-time */
       createdAt: string;
+    };
+    Usage: {
+      /** @description The UTC day `tokensToday` counts, `YYYY-MM-DD` */
+      day: string;
+      /** @description Every user for an admin; yourself alone otherwise */
+      users: components['schemas']['UserUsage'][];
+      limits: {
+        /** @description HANGAR_MAX_SESSIONS_PER_USER: more wait queued */
+        sessionsAtOnce: number;
+        /** @description HANGAR_MAX_SESSIONS_PER_USER_PER_HOUR */
+        sessionsPerHour: number;
+        /** @description HANGAR_MAX_MODEL_TOKENS_PER_USER_PER_DAY; null: no limit */
+        tokensPerDay: number | null;
+      };
+    };
+    UserUsage: {
+      id: string;
+      name: string;
+      /** @description Sessions provisioning or running a turn (HANGAR_MAX_SESSIONS_PER_USER counts these) */
+      running: number;
+      /** @description Sessions waiting to start */
+      queued: number;
+      /** @description Sessions started in the last hour, deleted ones included */
+      sessionsLastHour: number;
+      /** @description Model tokens (input, cached included, plus output) used today (UTC), as the gateway counted them */
+      tokensToday: number;
     };
     Schedule: {
       id: string;

@@ -52,7 +52,7 @@ export class ApiClient {
       throw this.unreachable(error);
     }
     if (result.response.ok && result.data !== undefined) return result.data;
-    throw errorFrom(result.response.status, result.error);
+    throw errorFrom(result.response, result.error);
   }
 
   private unreachable(error: unknown): CliError {
@@ -71,12 +71,24 @@ interface Issue {
   message: string;
 }
 
-function errorFrom(status: number, body: unknown): CliError {
+function errorFrom(response: Answer, body: unknown): CliError {
+  const status = response.status;
   const error = (body as Partial<Schemas['Error']> | null | undefined)?.error;
   const message = error?.message ?? `The server answered ${status}.`;
   const issues = (error?.details as { issues?: Issue[] } | undefined)?.issues ?? [];
   const lines = issues.length > 1 ? issues.map((issue) => `${issue.path}: ${issue.message}`) : [];
   if (status === 401) lines.push('Log in again with `hangar login --server URL --token TOKEN`.');
+  const retry = retryLine(response.headers.get('retry-after'), new Date());
+  if (status === 429 && retry) lines.push(retry);
   // Not one of our JSON errors (a proxy's HTML page, say): the status stands for the code.
   return new CliError(message, lines, error?.code ?? `http_${status}`);
+}
+
+/** A 429's `Retry-After` (seconds) as when to try again, in this machine's time. */
+export function retryLine(header: string | null, now: Date): string | undefined {
+  if (header === null || !/^[0-9]+$/.test(header)) return undefined;
+  const at = new Date(now.getTime() + Number(header) * 1000);
+  const sameDay = at.toDateString() === now.toDateString();
+  const time = at.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return `Try again after ${sameDay ? time : `${at.toLocaleDateString()} ${time}`} (in ${header} s).`;
 }

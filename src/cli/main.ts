@@ -24,6 +24,7 @@ const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
     commands: ['team', 'share'],
     load: async () => (await import('./commands/team.js')).registerTeam,
   },
+  { commands: ['usage'], load: async () => (await import('./commands/usage.js')).registerUsage },
   { commands: ['env'], load: async () => (await import('./commands/env.js')).registerEnv },
   {
     commands: ['github'],

@@ -13,7 +13,7 @@ import type { EventLog } from '../sessions/event-log.js';
 import type { Runner } from '../sessions/runner.js';
 import type { Scheduler } from '../schedules/scheduler.js';
 import type { UpstreamRules } from '../gateway/resolver.js';
-import type { ModelLimits } from '../gateway/model-usage.js';
+import { DEFAULT_MODEL_LIMITS, type ModelLimits } from '../gateway/model-usage.js';
 import type { Store } from '../store/store.js';
 import { requireToken } from './auth.js';
 import type { AppEnv } from './context.js';
@@ -36,6 +36,7 @@ import { loginLinkRoutes, REDEEM_PATH } from './routes/login-links.js';
 import { teamRoutes } from './routes/teams.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { sessionAccess } from './session-access.js';
+import { usageRoutes } from './routes/usage.js';
 import { userRoutes } from './routes/users.js';
 import { webApp } from './web-app.js';
 
@@ -48,7 +49,14 @@ export interface AppOptions {
   /** The largest git bundle accepted, in bytes. */
   maxBundleBytes?: number;
   /** What one user may hold at once (default DEFAULT_USER_LIMITS). */
-  limits?: Pick<UserLimits, 'bundleBytesPerUser' | 'streamsPerUser' | 'schedulesPerUser'>;
+  limits?: Pick<
+    UserLimits,
+    | 'sessionsPerUser'
+    | 'sessionsPerHour'
+    | 'bundleBytesPerUser'
+    | 'streamsPerUser'
+    | 'schedulesPerUser'
+  >;
   logger: Logger;
   trustedDomains: TrustedGroup[];
   version: string;
@@ -174,9 +182,14 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   );
   app.route('/api/v1', teamRoutes(store.db));
   if (options.sessions) {
-    const { log, runner, upstreams, modelLimits, pullRequests } = options.sessions;
+    const { log, runner, upstreams, pullRequests } = options.sessions;
+    const modelLimits = options.sessions.modelLimits ?? DEFAULT_MODEL_LIMITS;
     const { github } = options;
     const access = sessionAccess(store.db, github);
+    const windowLimits = {
+      sessionsPerHour: limits.sessionsPerHour,
+      tokensPerUserPerDay: modelLimits.tokensPerUserPerDay,
+    };
     if (pullRequests && github) {
       app.route('/', githubWebhookRoutes(github.config.app?.webhookSecret, pullRequests));
     }
@@ -188,6 +201,8 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         keepAliveMs: options.keepAliveMs,
         upstreams,
         modelLimits,
+        windowLimits,
+        clock,
         agents,
         github,
         pullRequests,
@@ -197,7 +212,15 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
     app.route(
       '/api/v1',
       autofixRoutes({
-        createDeps: { db: store.db, log, upstreams, agents, kick: () => runner.kick() },
+        createDeps: {
+          db: store.db,
+          log,
+          upstreams,
+          agents,
+          kick: () => runner.kick(),
+          limits: windowLimits,
+          clock,
+        },
         github,
         pullRequests,
         agents,
@@ -206,6 +229,17 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
       }),
     );
     app.route('/api/v1', sessionGitRoutes(access, options.dataDir));
+    app.route(
+      '/api/v1',
+      usageRoutes(store.db, {
+        limits: {
+          sessionsAtOnce: limits.sessionsPerUser,
+          sessionsPerHour: limits.sessionsPerHour,
+          tokensPerDay: modelLimits.tokensPerUserPerDay ?? null,
+        },
+        clock,
+      }),
+    );
     if (options.sessions.scheduler) {
       app.route(
         '/api/v1',

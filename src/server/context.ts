@@ -39,6 +39,22 @@ export const errorResponses = {
   409: { description: 'Conflict', content: { 'application/json': { schema: ErrorSchema } } },
 } as const;
 
+/** A window limit reached (sessions this hour, tokens today): the routes that start turns. */
+export const windowLimitResponse = {
+  429: {
+    description:
+      '`too_many_sessions_this_hour` or `model_tokens_used_up`: the message names the limit and when to retry; ' +
+      'the `Retry-After` header gives the seconds, `details` `{limit, used, variable, retryAt}`',
+    headers: {
+      'Retry-After': {
+        description: 'Seconds until the limit frees',
+        schema: { type: 'integer' as const },
+      },
+    },
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
+} as const;
+
 /** An id in a path or a body: checked for its shape before it reaches a query. */
 export const Id = z
   .string()

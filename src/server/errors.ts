@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
-import { HangarError, ValidationError } from '../errors.js';
+import { HangarError, UserLimitError, ValidationError } from '../errors.js';
 
 /** One problem in a request body, query or path, with where it is. */
 export interface Issue {
@@ -45,6 +45,10 @@ function lineOf(issue: ZodError['issues'][number]): { line?: number } {
 export function errorResponse(error: unknown, c: Context, logger: Logger): Response {
   if (error instanceof HangarError) {
     if (error.status === 401) c.header('WWW-Authenticate', 'Bearer realm="hangar"');
+    // RFC 9110 §10.2.3: seconds until the limit's window frees.
+    if (error instanceof UserLimitError && error.retryAfterSeconds !== undefined) {
+      c.header('Retry-After', String(error.retryAfterSeconds));
+    }
     const body = { code: error.code, message: error.message, details: error.details };
     return c.json({ error: body }, error.status);
   }

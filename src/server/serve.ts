@@ -186,6 +186,10 @@ export async function startServer(
         github,
         agents,
         kick: () => runner.kick(),
+        limits: {
+          sessionsPerHour: config.limits.sessionsPerHour,
+          tokensPerUserPerDay: config.modelLimits.tokensPerUserPerDay,
+        },
       }),
     });
     const app = createApp({

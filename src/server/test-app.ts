@@ -9,6 +9,7 @@ import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../fixtures/github/stand-in.js';
 import { createGateway } from '../gateway/gateway.js';
+import { DEFAULT_MODEL_LIMITS, type ModelLimits } from '../gateway/model-usage.js';
 import { githubConfigFrom } from '../github/config.js';
 import { createGitHub } from '../github/github.js';
 import { sessionPullRequests, type PullRequests } from '../github/pull-requests.js';
@@ -71,8 +72,17 @@ export async function openTestApp(
   options: {
     maxBundleBytes?: number;
     limits?: Partial<
-      Pick<UserLimits, 'bundleBytesPerUser' | 'streamsPerUser' | 'schedulesPerUser'>
+      Pick<
+        UserLimits,
+        | 'sessionsPerUser'
+        | 'sessionsPerHour'
+        | 'bundleBytesPerUser'
+        | 'streamsPerUser'
+        | 'schedulesPerUser'
+      >
     >;
+    /** The model gateway's limits (default DEFAULT_MODEL_LIMITS); tokens per day also bound new turns. */
+    modelLimits?: ModelLimits;
     sessions?: boolean;
     keepAliveMs?: number;
     webDir?: string;
@@ -124,12 +134,19 @@ export async function openTestApp(
       logger,
     });
   const clock = () => now ?? new Date();
+  const limits = { ...DEFAULT_USER_LIMITS, ...options.limits };
+  const modelLimits = options.modelLimits ?? DEFAULT_MODEL_LIMITS;
   const startScheduledSession = scheduledSessionStarter({
     db: store.db,
     log,
     github,
     agents: options.agents ?? AGENT_NAMES.map((name) => ({ name, usable: true })),
     kick: () => runner?.kick(),
+    limits: {
+      sessionsPerHour: limits.sessionsPerHour,
+      tokensPerUserPerDay: modelLimits.tokensPerUserPerDay,
+    },
+    clock,
   });
   const scheduler =
     runner &&
@@ -144,12 +161,12 @@ export async function openTestApp(
     store,
     dataDir,
     maxBundleBytes: options.maxBundleBytes,
-    limits: { ...DEFAULT_USER_LIMITS, ...options.limits },
+    limits,
     logger,
     trustedDomains,
     version: 'test',
     clock,
-    sessions: runner && pullRequests && { log, runner, pullRequests, scheduler },
+    sessions: runner && pullRequests && { log, runner, pullRequests, scheduler, modelLimits },
     keepAliveMs: options.keepAliveMs,
     webDir: options.webDir,
     agents: options.agents,

@@ -415,3 +415,20 @@ export const autofixWatches = pgTable('autofix_watches', {
   stoppedReason: text('stopped_reason'),
   updatedAt: ts('updated_at').notNull().defaultNow(),
 });
+
+/**
+ * When each session was started, for the sessions-per-hour limit. Kept after the
+ * session is deleted (no foreign key to it), so deleting sessions does not give a user
+ * back their hour; gone with the user.
+ */
+export const sessionStarts = pgTable(
+  'session_starts',
+  {
+    sessionId: text('session_id').primaryKey(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    startedAt: ts('started_at').notNull(),
+  },
+  (t) => [index('session_starts_user_started').on(t.userId, t.startedAt)],
+);

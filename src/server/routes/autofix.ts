@@ -13,7 +13,15 @@ import { createSession } from '../../sessions/create.js';
 import { sessionStatuses } from '../../sessions/status.js';
 import { pullRequestOf, savePullRequest } from '../../store/pull-requests.js';
 import type { SessionAccess } from '../session-access.js';
-import { errorResponses, Id, IdParams, jsonBody, jsonResponse, router } from '../context.js';
+import {
+  errorResponses,
+  Id,
+  IdParams,
+  jsonBody,
+  jsonResponse,
+  router,
+  windowLimitResponse,
+} from '../context.js';
 
 const tags = ['Auto-fix'];
 const security = [{ bearer: [] }];
@@ -150,6 +158,7 @@ export function autofixRoutes(options: {
           'The queued session, watching the PR',
         ),
         ...errorResponses,
+        ...windowLimitResponse,
       },
     }),
     async (c) => {

@@ -4,7 +4,8 @@ import { streamSSE, type SSEStreamingApi } from 'hono/streaming';
 import { AGENT_NAMES, agentLabel, DEFAULT_AGENT_NAME } from '../../agents/catalog.js';
 import { requireUsableAgent, type AgentStatus } from '../../agents/readiness.js';
 import { isAgentSessionId } from '../../ids.js';
-import { createSession } from '../../sessions/create.js';
+import { checkTokenBudget, createSession } from '../../sessions/create.js';
+import type { WindowLimits } from '../../sessions/usage-limits.js';
 import type { EventLog, SessionChange } from '../../sessions/event-log.js';
 import type { Runner } from '../../sessions/runner.js';
 import {
@@ -40,6 +41,7 @@ import {
   jsonResponse,
   MAX_SEQ,
   router,
+  windowLimitResponse,
 } from '../context.js';
 
 const Visibility = z
@@ -360,6 +362,9 @@ export interface SessionRouteOptions {
   upstreams?: UpstreamRules;
   /** The model limits, shown beside a session's usage. */
   modelLimits?: ModelLimits;
+  /** Sessions per hour and tokens per day: a new session or a follow-up past them is a 429. */
+  windowLimits: WindowLimits;
+  clock?: () => Date;
   /** Which agents can run here: a session or a follow-up for another is refused at once. */
   agents?: readonly AgentStatus[];
   /** GitHub: a source on it is checked at creation (repo, push access). */
@@ -404,12 +409,22 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
         ),
         ...errorResponses,
         ...agentNotConfigured,
+        ...windowLimitResponse,
       },
     }),
     async (c) => {
       const user = c.get('user');
       const { id, branch } = await createSession(
-        { db, log, upstreams, agents, github: options.github, kick: () => runner.kick() },
+        {
+          db,
+          log,
+          upstreams,
+          agents,
+          github: options.github,
+          kick: () => runner.kick(),
+          limits: options.windowLimits,
+          clock: options.clock,
+        },
         user,
         c.req.valid('json'),
       );
@@ -616,11 +631,16 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
         ),
         ...errorResponses,
         ...agentNotConfigured,
+        ...windowLimitResponse,
       },
     }),
     async (c) => {
       const session = await owned(c, c.req.valid('param').id, 'send it messages');
       requireUsableAgent(agents, session.agent);
+      await checkTokenBudget(
+        { db, limits: options.windowLimits, clock: options.clock },
+        session.userId,
+      );
       return c.json(await runner.sendMessage(session, c.req.valid('json').text), 202);
     },
   );
@@ -801,7 +821,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
       const s = await owned(c, c.req.valid('param').id, "see its owner's model use");
       const [session, userToday] = await Promise.all([
         sessionModelUsage(db, s.id),
-        userModelUsage(db, user.id, utcDay(new Date())),
+        userModelUsage(db, user.id, utcDay(options.clock?.() ?? new Date())),
       ]);
       return c.json(
         {
