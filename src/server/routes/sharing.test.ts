@@ -416,7 +416,8 @@ describe('the repository check turned off (HANGAR_GITHUB_SHARE_CHECK=off)', () =
     } finally {
       await off.close();
     }
-  });
+    // A second server opens a fresh store: minutes on a loaded machine, not the default 30 s.
+  }, 180_000);
 });
 
 describe('team environments', () => {
