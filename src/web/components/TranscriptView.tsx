@@ -7,6 +7,8 @@ interface EntryProps {
   sessionId: string;
   /** The agent's product name: who answers. */
   agent: string;
+  /** Who wrote the messages: you, or on a session shared with you its owner. */
+  user: string;
 }
 
 /**
@@ -87,13 +89,14 @@ const Entry = memo(function Entry({ item, ...props }: EntryProps & { item: Item 
   );
 });
 
-function EntryBody({ item, sessionId, agent }: EntryProps & { item: Item }) {
+function EntryBody({ item, sessionId, agent, user }: EntryProps & { item: Item }) {
   switch (item.kind) {
     case 'user':
       return (
         <div className={`bubble user-bubble${item.state === 'sent' ? '' : ` ${item.state}`}`}>
           <p className="who">
-            You{item.state === 'queued' && <span className="tag">queued</span>}
+            {user}
+            {item.state === 'queued' && <span className="tag">queued</span>}
             {item.state === 'dropped' && <span className="tag">not delivered</span>}
           </p>
           <div className="plain">{item.text}</div>

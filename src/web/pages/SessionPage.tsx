@@ -2,7 +2,8 @@ import { useEffect, useRef, useState, type SyntheticEvent, type KeyboardEvent } 
 import { api, asApiError, unwrap, type ApiResult, type Session } from '../api/client';
 import { followSse } from '../api/sse';
 import { ConfirmDelete } from '../components/ConfirmDelete';
-import { PullRequestBar } from '../components/PullRequestBar';
+import { PullRequestBadge, PullRequestBar } from '../components/PullRequestBar';
+import { ShareDialog } from '../components/ShareDialog';
 import { DiffStat, StatusBadge } from '../components/StatusBadge';
 import { TranscriptView } from '../components/TranscriptView';
 import { useLoad } from '../hooks';
@@ -66,6 +67,7 @@ export function SessionPage({ id }: { id: string }) {
   const transcript = useTranscript(id);
   const fromFeed = useSessions().byId.get(id);
   const [deleting, setDeleting] = useState(false);
+  const [sharing, setSharing] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const end = useRef<HTMLDivElement>(null);
 
@@ -102,10 +104,14 @@ export function SessionPage({ id }: { id: string }) {
   }, [loaded]);
 
   if (session.error) {
+    // A shared session whose repo the viewer cannot read is refused with the reason.
+    const refused = session.error.status === 403;
     return (
       <section className="page">
-        <h1>Session not found</h1>
-        <p className="field-error">{session.error.message}</p>
+        <h1>{refused ? 'You cannot open this session' : 'Session not found'}</h1>
+        <p className="field-error" role="alert">
+          {session.error.message}
+        </p>
         <Link href="/">Start a new session</Link>
       </section>
     );
@@ -126,6 +132,7 @@ export function SessionPage({ id }: { id: string }) {
     }
   };
   const path = { params: { path: { id } } };
+  const readOnly = s.readOnly;
 
   return (
     <section className="page session-page">
@@ -144,6 +151,14 @@ export function SessionPage({ id }: { id: string }) {
             <span className="session-agent" title={`Agent: ${s.agent}`}>
               {s.agentLabel}
             </span>
+            {readOnly && (
+              <>
+                {' · '}
+                <span className="read-only-badge" data-testid="read-only">
+                  {s.owner ? `Shared by ${s.owner.name}` : 'Shared with you'} · read-only
+                </span>
+              </>
+            )}
           </p>
         </div>
         <div className="session-actions">
@@ -155,8 +170,13 @@ export function SessionPage({ id }: { id: string }) {
           >
             <DiffStat {...s.diffStats} />
           </Link>
-          <CopyTeleport id={id} />
-          {transcript.turnRunning && (
+          {!readOnly && (
+            <button type="button" onClick={() => setSharing(true)} data-visibility={s.visibility}>
+              {s.visibility === 'private' ? 'Share' : `Shared: ${s.visibility}`}
+            </button>
+          )}
+          {!readOnly && <CopyTeleport id={id} />}
+          {!readOnly && transcript.turnRunning && (
             <button
               type="button"
               onClick={() =>
@@ -166,7 +186,7 @@ export function SessionPage({ id }: { id: string }) {
               Interrupt
             </button>
           )}
-          {!s.archived && (
+          {!readOnly && !s.archived && (
             <button
               type="button"
               onClick={() => void act(api.POST('/api/v1/sessions/{id}/archive', path), 'Archived.')}
@@ -174,22 +194,42 @@ export function SessionPage({ id }: { id: string }) {
               Archive
             </button>
           )}
-          <button type="button" className="danger" onClick={() => setDeleting(true)}>
-            Delete
-          </button>
+          {!readOnly && (
+            <button type="button" className="danger" onClick={() => setDeleting(true)}>
+              Delete
+            </button>
+          )}
         </div>
       </header>
-      <PullRequestBar session={s} />
+      {readOnly ? <SharedPullRequest session={s} /> : <PullRequestBar session={s} />}
       {notice && (
         <p className="notice" role="status">
           {notice}
         </p>
       )}
       <div ref={entries}>
-        <TranscriptView blocks={transcript.blocks} sessionId={id} agent={s.agentLabel} />
+        <TranscriptView
+          blocks={transcript.blocks}
+          sessionId={id}
+          agent={s.agentLabel}
+          user={readOnly ? (s.owner?.name ?? 'The owner') : 'You'}
+        />
       </div>
       <div ref={end} />
-      <FollowUp session={s} turnRunning={transcript.turnRunning} />
+      {readOnly ? (
+        <p className="muted read-only-note">
+          This session is shared with you read-only: you can watch it, not send it messages.
+        </p>
+      ) : (
+        <FollowUp session={s} turnRunning={transcript.turnRunning} />
+      )}
+      {sharing && (
+        <ShareDialog
+          session={s}
+          onClose={() => setSharing(false)}
+          onChanged={() => session.reload()}
+        />
+      )}
       {deleting && (
         <ConfirmDelete
           session={s}
@@ -198,6 +238,19 @@ export function SessionPage({ id }: { id: string }) {
         />
       )}
     </section>
+  );
+}
+
+/** A viewer's view of the PR: its link and state, nothing to press. */
+function SharedPullRequest({ session }: { session: Session }) {
+  const pr = session.pullRequest;
+  if (!pr) return null;
+  return (
+    <div className="pr-bar" data-pr-state={pr.state}>
+      <a href={pr.url} target="_blank" rel="noreferrer" className="pr-link">
+        <PullRequestBadge pr={pr} />
+      </a>
+    </div>
   );
 }
 
