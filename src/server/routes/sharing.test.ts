@@ -380,9 +380,11 @@ describe('the repository check on shared GitHub sessions', () => {
 
 describe('the repository check turned off (HANGAR_GITHUB_SHARE_CHECK=off)', () => {
   it('shows a shared GitHub session to a viewer without a connection', async () => {
+    // A GitHub of its own, so nothing the tests above did to theirs reaches this one.
+    const own = await startGitHubStandIn();
     const off = await openTestApp({
       sessions: true,
-      githubEnv: { ...gh.hangarEnv, HANGAR_GITHUB_SHARE_CHECK: 'off' },
+      githubEnv: { ...own.hangarEnv, HANGAR_GITHUB_SHARE_CHECK: 'off' },
     });
     try {
       const owner = await json<{ token: string }>(
@@ -391,8 +393,8 @@ describe('the repository check turned off (HANGAR_GITHUB_SHARE_CHECK=off)', () =
       const viewer = await json<{ token: string }>(
         off.request('POST', '/api/v1/users', { body: { name: 'erin' } }),
       );
-      const danaGh = gh.addUser('dana-gh');
-      gh.createRepo('dana-gh/app', { from: join(dir, 'src'), private: true });
+      const danaGh = own.addUser('dana-gh');
+      own.createRepo('dana-gh/app', { from: join(dir, 'src'), private: true });
       const connected = await off.request('POST', '/api/v1/github/token', {
         body: { token: danaGh },
         token: owner.body.token,
@@ -415,6 +417,7 @@ describe('the repository check turned off (HANGAR_GITHUB_SHARE_CHECK=off)', () =
       expect(seen.status).toBe(200);
     } finally {
       await off.close();
+      await own.close();
     }
     // A second server opens a fresh store: minutes on a loaded machine, not the default 30 s.
   }, 180_000);
