@@ -5,5 +5,13 @@ export default defineConfig({
     include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    tags: [
+      {
+        name: 'slow',
+        description:
+          'Builds the universal image (15-20 min on 2 cores, once per machine); scripts/test runs it, --tags-filter="!slow" leaves it out',
+        timeout: 45 * 60_000,
+      },
+    ],
   },
 });

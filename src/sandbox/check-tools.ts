@@ -9,6 +9,8 @@ export const CHECK_TOOLS_SCRIPT = `#!/bin/sh
 all=0
 [ "$1" = "--all" ] && all=1
 printf '%-10s %-16s %s\\n' CATEGORY TOOL VERSION
+# Debian keeps the PostgreSQL server out of PATH (it is run through pg_ctlcluster).
+for dir in /usr/lib/postgresql/*/bin; do [ -x "$dir/postgres" ] && PATH="$PATH:$dir"; done
 row() {
   category=$1; tool=$2; shift 2
   if command -v "$tool" >/dev/null 2>&1; then
@@ -29,6 +31,7 @@ row Python mypy mypy --version
 row Node.js node node --version
 row Node.js npm npm --version
 row Node.js yarn yarn --version
+row Node.js yarnpkg yarnpkg --version
 row Node.js pnpm pnpm --version
 row Node.js bun bun --version
 row Node.js deno deno --version
@@ -40,7 +43,7 @@ row PHP composer composer --version
 row Java java java -version
 row Java javac javac -version
 row Java mvn mvn --version
-row Java gradle gradle --version
+row Java gradle sh -c 'gradle --version 2>/dev/null | grep ^Gradle'
 row Go go go version
 row Rust rustc rustc --version
 row Rust cargo cargo --version

@@ -48,8 +48,9 @@ export async function sharedImage(dataDir: string, name: string): Promise<string
     const built = findImage(SHARED, name);
     mkdirSync(join(target, 'builds'), { recursive: true });
     execFileSync('cp', ['-a', join(SHARED, 'images', name, 'image.json'), target]);
+    // Hard links: an image is a read-only base, and the universal one is gigabytes.
     execFileSync('cp', [
-      '-a',
+      '-al',
       join(SHARED, 'images', name, 'builds', built?.build ?? '-'),
       join(target, 'builds'),
     ]);
