@@ -105,6 +105,30 @@ describe('hangar image', () => {
     10 * 60_000,
   );
 
+  it(
+    'fails a build that fills its disk, saying so, and leaves no image',
+    async () => {
+      // A data dir on a 64 MB tmpfs: minimal's packages alone are more than that.
+      const small = join(work, 'small-disk');
+      mkdirSync(small);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64M,mode=0700', 'tmpfs', small]);
+      try {
+        const result = await runHangar(['image', 'build', 'minimal'], {
+          ...env,
+          HANGAR_DATA_DIR: small,
+        });
+        expect(result.code).toBe(1);
+        expect(result.stderr).toMatch(/Building the image failed/);
+        expect(result.stderr).toMatch(/No space left on device/);
+        expect(readdirSync(join(small, 'images', 'minimal', 'builds'))).toEqual([]);
+        expect(existsSync(join(small, 'images', 'minimal', 'image.json'))).toBe(false);
+      } finally {
+        execFileSync('umount', [small]);
+      }
+    },
+    10 * 60_000,
+  );
+
   it('refuses a package name that is not one before building anything', async () => {
     const result = await runHangar(['image', 'build', 'x', '--packages', 'foo;rm -rf /'], env);
     expect(result.code).toBe(1);
