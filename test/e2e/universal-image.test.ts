@@ -69,15 +69,16 @@ const PROGRAMS = [
 
 const escape = (text: string) => text.replace(/[+.]/g, '\\$&');
 
-beforeAll(async () => {
-  await sharedImage(dataDir, 'universal');
-}, 45 * 60_000);
-
-afterAll(async () => {
-  await runHangar(['image', 'rm', 'universal'], env);
-});
-
 describe('the universal image', { tags: ['slow'] }, () => {
+  // Inside the tagged suite: --tags-filter='!slow' builds nothing.
+  beforeAll(async () => {
+    await sharedImage(dataDir, 'universal');
+  }, 45 * 60_000);
+
+  afterAll(async () => {
+    await runHangar(['image', 'rm', 'universal'], env);
+  });
+
   it('lists every toolchain it carries in check-tools, with versions', async () => {
     const out = await runHangar(
       ['sandbox', 'run', '--image', 'universal', '--', 'check-tools'],
