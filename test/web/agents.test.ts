@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
 import { startGitHost, type GitHost } from '../e2e/git-host.js';
 import { makeRepo, Stack } from '../e2e/stack.js';
-import { launchChromium, screenshots } from './browser.js';
+import { launchChromium, screenshots, signedInContext } from './browser.js';
 
 /**
  * Choosing the agent in the web app, in Debian's chromium against a real `hangar serve`:
@@ -39,8 +39,7 @@ afterAll(async () => {
 
 /** A page of `on`'s web app signed in with its admin's token, opened at `path`. */
 async function signedIn(on: Stack, path: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(on.token)})`);
+  const context = await signedInContext(browser, on.token);
   const page = await context.newPage();
   await page.goto(`${on.server.url}${path}`);
   return page;

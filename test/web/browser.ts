@@ -1,6 +1,12 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import {
+  chromium,
+  type Browser,
+  type BrowserContext,
+  type BrowserContextOptions,
+  type Page,
+} from 'playwright-core';
 
 /** Debian's chromium, which `.ci/run` installs; never a downloaded browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -26,6 +32,20 @@ export async function launchChromium(): Promise<Browser> {
       '--no-first-run',
     ],
   });
+}
+
+/**
+ * A browser context signed in as `token`, the way the web app keeps a pasted token
+ * (localStorage), before any of its pages loads; a desktop viewport unless told otherwise.
+ */
+export async function signedInContext(
+  browser: Browser,
+  token: string,
+  options: BrowserContextOptions = {},
+): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(token)})`);
+  return context;
 }
 
 /** Takes numbered screenshots of a test's steps. */

@@ -7,7 +7,7 @@ import type { GitHubStandIn } from '../../fixtures/github/stand-in.js';
 import { repoWithCommits } from '../../src/git/test-repo.js';
 import { packageWebDir } from '../../src/server/serve.js';
 import { openTestApp, type TestApp } from '../../src/server/test-app.js';
-import { launchChromium, screenshots } from './browser.js';
+import { launchChromium, screenshots, signedInContext } from './browser.js';
 
 /**
  * Connecting GitHub in the web app and the new-session form's repo picker, in Debian's
@@ -46,8 +46,7 @@ async function signedIn(
   token: string,
   path: string,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(token)})`);
+  const context = await signedInContext(browser, token);
   const page = await context.newPage();
   await page.goto(`${base}${path}`);
   return { context, page };

@@ -8,7 +8,7 @@ import { packageWebDir } from '../../src/server/serve.js';
 import { openTestApp, type TestApp } from '../../src/server/test-app.js';
 import { addModelUsage } from '../../src/store/model-usage.js';
 import { updateSession } from '../../src/store/sessions.js';
-import { launchChromium, screenshots } from './browser.js';
+import { launchChromium, screenshots, signedInContext } from './browser.js';
 
 /**
  * The per-user window limits as a user meets them in Debian's chromium: past the
@@ -52,8 +52,7 @@ afterAll(async () => {
 describe('limits in the web app', { timeout: 120_000 }, () => {
   it('shows a refused session and a refused follow-up with the limit and when to retry', async () => {
     const shot = screenshots('limits');
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(t.token)})`);
+    const context = await signedInContext(browser, t.token);
     const page = await context.newPage();
     try {
       t.setNow(new Date('2030-06-01T10:15:00Z'));

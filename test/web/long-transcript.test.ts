@@ -2,7 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageWebDir } from '../../src/server/serve.js';
 import { openTestApp, type TestApp } from '../../src/server/test-app.js';
-import { launchChromium } from './browser.js';
+import { launchChromium, signedInContext } from './browser.js';
 import { appendTurns, settledSession } from './long-transcript.js';
 
 /**
@@ -27,8 +27,7 @@ afterAll(async () => {
 });
 
 async function open(id: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(t.token)})`);
+  const context = await signedInContext(browser, t.token);
   const page = await context.newPage();
   await page.goto(`${url}/sessions/${id}`);
   return page;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedEnv, startServe, type Serving } from '../e2e/hangar.js';
-import { launchChromium, screenshots } from './browser.js';
+import { launchChromium, screenshots, signedInContext } from './browser.js';
 
 /** The new-session form of a server with no model key: it says why before anyone types. */
 let server: Serving;
@@ -25,9 +25,8 @@ afterAll(async () => {
 describe('the new-session form on a server with no model key', { timeout: 120_000 }, () => {
   it('says why Claude Code cannot run and does not offer to start', async () => {
     const shot = screenshots('no-model-key');
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await signedInContext(browser, token);
     try {
-      await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(token)})`);
       const page = await context.newPage();
       await page.goto(`${server.url}/`);
       const notice = page.getByRole('status').filter({ hasText: 'needs a model key' });

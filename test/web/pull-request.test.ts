@@ -10,7 +10,7 @@ import { startGitHubStandIn, type GitHubStandIn } from '../../fixtures/github/st
 import { gitAs, repoWithCommits } from '../../src/git/test-repo.js';
 import { packageWebDir } from '../../src/server/serve.js';
 import { openTestApp, type TestApp } from '../../src/server/test-app.js';
-import { launchChromium, screenshots } from './browser.js';
+import { launchChromium, screenshots, signedInContext } from './browser.js';
 
 /**
  * Create PR and its CI in Debian's chromium against the real app (built web app, real
@@ -66,8 +66,7 @@ async function signedIn(
   token: string,
   path: string,
 ): Promise<{ context: BrowserContext; page: Page }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(token)})`);
+  const context = await signedInContext(browser, token);
   const page = await context.newPage();
   await page.goto(`${url}${path}`);
   return { context, page };

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { repoWithCommits } from '../../src/git/test-repo.js';
 import { packageWebDir } from '../../src/server/serve.js';
 import { openTestApp, type TestApp } from '../../src/server/test-app.js';
-import { launchChromium, screenshots } from './browser.js';
+import { launchChromium, screenshots, signedInContext } from './browser.js';
 
 /**
  * The Schedules page in Debian's chromium against the real app on the real clock: a
@@ -42,8 +42,7 @@ afterAll(async () => {
 describe('the Schedules page', { timeout: 180_000 }, () => {
   it('makes a schedule, shows its next runs, and a one-minute cron really runs', async () => {
     const shot = screenshots('schedules');
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(t.token)})`);
+    const context = await signedInContext(browser, t.token);
     const page = await context.newPage();
     try {
       await page.goto(`${url}/`);

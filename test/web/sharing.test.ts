@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oneCommitBundle, repoWithCommits } from '../../src/git/test-repo.js';
 import { packageWebDir } from '../../src/server/serve.js';
 import { openTestApp, type TestApp } from '../../src/server/test-app.js';
-import { launchChromium, screenshots } from './browser.js';
+import { launchChromium, screenshots, signedInContext } from './browser.js';
 
 /**
  * Sharing in Debian's chromium against the real app: the owner's Share dialog (choice,
@@ -74,8 +74,7 @@ afterAll(async () => {
 });
 
 async function pageAs(token: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.addInitScript(`localStorage.setItem('hangar.token', ${JSON.stringify(token)})`);
+  const context = await signedInContext(browser, token);
   return context.newPage();
 }
 

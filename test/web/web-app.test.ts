@@ -12,7 +12,7 @@ import {
 import { startGitHost, type GitHost } from '../e2e/git-host.js';
 import { runHangar } from '../e2e/hangar.js';
 import { makeRepo, sessionStartHook, Stack } from '../e2e/stack.js';
-import { ARTIFACTS, launchChromium, screenshots } from './browser.js';
+import { ARTIFACTS, launchChromium, screenshots, signedInContext } from './browser.js';
 
 /**
  * The web app in Debian's chromium against a real `hangar serve`, real sandboxes and
@@ -90,10 +90,8 @@ async function newContext(options: BrowserContextOptions = {}): Promise<BrowserC
 
 /** A page signed in with the admin's token (as if pasted), opened at `path`. */
 async function signedIn(path: string, options: BrowserContextOptions = {}): Promise<Page> {
-  const context = await newContext(options);
-  await context.addInitScript(
-    `localStorage.setItem('hangar.token', ${JSON.stringify(stack.token)})`,
-  );
+  const context = await signedInContext(browser, stack.token, options);
+  contexts.push(context);
   const page = await context.newPage();
   await page.goto(`${stack.server.url}${path}`);
   return page;
