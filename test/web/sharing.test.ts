@@ -115,6 +115,13 @@ describe('sharing a session', { timeout: 180_000 }, () => {
         expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
       }
       await shot(page, 'read-only');
+
+      // Its diff too: nothing to comment with, and said why.
+      await page.goto(`${url}/sessions/${sessionId}/diff`);
+      await page.getByText('Shared with you read-only: only its owner comments on it.').waitFor();
+      expect(await page.getByText(/Select the \+ beside a line/).count()).toBe(0);
+      expect(await page.locator('.diff-add-widget').count()).toBe(0);
+      await shot(page, 'read-only-diff');
     } finally {
       await page.context().close();
     }

@@ -17,6 +17,12 @@ export function DiffPage({ id }: { id: string }) {
     () => unwrap(api.GET('/api/v1/sessions/{id}/diff', { params: { path: { id } } })),
     [id],
   );
+  const session = useLoad(
+    () => unwrap(api.GET('/api/v1/sessions/{id}', { params: { path: { id } } })),
+    [id],
+  );
+  // A session shared with you is read-only: no comment boxes (not even until it loads).
+  const commenting = session.data?.readOnly === false;
   const files = useMemo(() => splitDiff(diff.data?.diff ?? ''), [diff.data]);
   const [mode, setMode] = useStoredState<'unified' | 'split'>('hangar.diff-mode', 'unified');
   const [draft, setDraft] = useStoredState<DraftComment[]>(draftKey(id), []);
@@ -76,19 +82,26 @@ export function DiffPage({ id }: { id: string }) {
               file={file}
               mode={mode}
               dark={dark}
-              comments={draft.filter((c) => c.path === file.path)}
+              commenting={commenting}
+              comments={commenting ? draft.filter((c) => c.path === file.path) : []}
               onAdd={(comment) => setDraft((all) => [...all, comment])}
               onRemove={(commentId) => setDraft((all) => all.filter((c) => c.id !== commentId))}
             />
           ))}
         </>
       )}
-      <Draft
-        id={id}
-        draft={draft}
-        onSent={() => setDraft([])}
-        onRemove={(commentId) => setDraft((all) => all.filter((c) => c.id !== commentId))}
-      />
+      {commenting ? (
+        <Draft
+          id={id}
+          draft={draft}
+          onSent={() => setDraft([])}
+          onRemove={(commentId) => setDraft((all) => all.filter((c) => c.id !== commentId))}
+        />
+      ) : (
+        session.data && (
+          <p className="muted">Shared with you read-only: only its owner comments on it.</p>
+        )
+      )}
     </section>
   );
 }
@@ -97,6 +110,7 @@ function FileView({
   file,
   mode,
   dark,
+  commenting,
   comments,
   onAdd,
   onRemove,
@@ -104,6 +118,7 @@ function FileView({
   file: FileDiff;
   mode: 'unified' | 'split';
   dark: boolean;
+  commenting: boolean;
   comments: DraftComment[];
   onAdd: (comment: DraftComment) => void;
   onRemove: (id: string) => void;
@@ -125,7 +140,7 @@ function FileView({
       className="file"
       id={`file-${encodeURIComponent(file.path)}`}
       data-file={file.path}
-      onKeyDown={openCommentFromKeyboard}
+      onKeyDown={commenting ? openCommentFromKeyboard : undefined}
     >
       <h2 className="file-name">
         {file.change === 'renamed' ? `${file.oldPath} → ${file.newPath}` : file.path}{' '}
@@ -144,7 +159,7 @@ function FileView({
           diffViewTheme={dark ? 'dark' : 'light'}
           diffViewHighlight
           diffViewWrap
-          diffViewAddWidget
+          diffViewAddWidget={commenting}
           extendData={extendData}
           renderWidgetLine={({ side, lineNumber, onClose }) => (
             <CommentForm
