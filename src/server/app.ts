@@ -40,6 +40,16 @@ import { usageRoutes } from './routes/usage.js';
 import { userRoutes } from './routes/users.js';
 import { webApp } from './web-app.js';
 
+/** The per-user limits the API enforces itself (the model gateway has its own). */
+export type AppLimits = Pick<
+  UserLimits,
+  | 'sessionsPerUser'
+  | 'sessionsPerHour'
+  | 'bundleBytesPerUser'
+  | 'streamsPerUser'
+  | 'schedulesPerUser'
+>;
+
 export interface AppOptions {
   store: Store;
   /** Where uploaded bundles (and later sandboxes) are kept. */
@@ -49,14 +59,7 @@ export interface AppOptions {
   /** The largest git bundle accepted, in bytes. */
   maxBundleBytes?: number;
   /** What one user may hold at once (default DEFAULT_USER_LIMITS). */
-  limits?: Pick<
-    UserLimits,
-    | 'sessionsPerUser'
-    | 'sessionsPerHour'
-    | 'bundleBytesPerUser'
-    | 'streamsPerUser'
-    | 'schedulesPerUser'
-  >;
+  limits?: AppLimits;
   logger: Logger;
   trustedDomains: TrustedGroup[];
   version: string;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { pino } from 'pino';
 import type { AgentStatus } from '../agents/readiness.js';
-import { DEFAULT_USER_LIMITS, type UserLimits } from '../config.js';
+import { DEFAULT_USER_LIMITS } from '../config.js';
 import { loadTrustedDomains } from '../environments/trusted-domains.js';
 import { startGitHubStandIn, type GitHubStandIn } from '../../fixtures/github/stand-in.js';
 import { createGateway } from '../gateway/gateway.js';
@@ -23,7 +23,7 @@ import { AGENT_NAMES } from '../agents/catalog.js';
 import type { Schedule } from '../store/schedules.js';
 import type { Store } from '../store/store.js';
 import { openTestStore } from '../store/test-store.js';
-import { createApp } from './app.js';
+import { createApp, type AppLimits } from './app.js';
 import { ADMIN_TOKEN_FILE } from '../data-dir.js';
 import { bootstrapAdmin } from './bootstrap.js';
 
@@ -71,16 +71,7 @@ export const NO_AGENT = 'no agent in in-process tests';
 export async function openTestApp(
   options: {
     maxBundleBytes?: number;
-    limits?: Partial<
-      Pick<
-        UserLimits,
-        | 'sessionsPerUser'
-        | 'sessionsPerHour'
-        | 'bundleBytesPerUser'
-        | 'streamsPerUser'
-        | 'schedulesPerUser'
-      >
-    >;
+    limits?: Partial<AppLimits>;
     /** The model gateway's limits (default DEFAULT_MODEL_LIMITS); tokens per day also bound new turns. */
     modelLimits?: ModelLimits;
     sessions?: boolean;
