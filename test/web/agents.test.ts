@@ -96,10 +96,11 @@ describe('the agent of a new session', { timeout: 600_000 }, () => {
     await answer.waitFor({ timeout: 300_000 });
     // Codex answers, not Claude.
     expect(await answer.locator('.who').textContent()).toBe('Codex');
+    // Its answer shows before its turn ends: the box offers a reply once the session is idle.
+    await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
     expect(await page.getByLabel('Follow-up message').getAttribute('placeholder')).toMatch(
       /^Reply to Codex/,
     );
-    await page.locator('.session-header .badge', { hasText: 'Idle' }).waitFor();
     await page.locator('.diff-button', { hasText: '+1 −0' }).waitFor();
     await shot(page, 'codex-session');
 
