@@ -87,8 +87,11 @@ describe('sharing a session', { timeout: 180_000 }, () => {
       await page.getByRole('button', { name: 'Share', exact: true }).click();
       const dialog = page.getByRole('dialog', { name: 'Share this session' });
       await dialog.getByText('Only you.').waitFor();
-      await dialog.getByRole('radio', { name: /^Team/ }).check();
+      // Not check(): the radio turns checked when the server has answered, not at the click.
+      const team = dialog.getByRole('radio', { name: /^Team/ });
+      await team.click();
       await dialog.getByText(/members of your teams, read-only: Core \(2\)/).waitFor();
+      expect(await team.isChecked()).toBe(true);
       expect(await dialog.getByRole('textbox', { name: 'Link' }).inputValue()).toMatch(
         new RegExp(`/sessions/${sessionId}$`),
       );
