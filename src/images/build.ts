@@ -219,11 +219,23 @@ function runMmdebstrap(command: string, args: string[], options: BuildOptions): 
     // In a mount namespace of its own: the /proc, /sys and /dev mmdebstrap mounts in the
     // new root go with it, even when it is killed, and never stay on the host.
     const isolated = ['--mount', '--propagation', 'private', '--fork', '--kill-child'];
+    let failed: Error | undefined;
+    // A group of its own, so a stop kills mmdebstrap and what it runs (apt, dpkg) at once.
     const child = spawn('unshare', [...isolated, '--', command, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C.UTF-8' },
-      signal: options.signal,
+      detached: true,
     });
+    const stop = () => {
+      failed ??= new HangarError('image_build_failed', 422, 'The image build was stopped.');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Gone already: its close follows.
+      }
+    };
+    if (options.signal?.aborted) stop();
+    else options.signal?.addEventListener('abort', stop, { once: true });
     const errors: string[] = [];
     const last: string[] = [];
     for (const stream of [child.stdout, child.stderr]) {
@@ -235,7 +247,14 @@ function runMmdebstrap(command: string, args: string[], options: BuildOptions): 
       });
     }
     child.on('error', reject);
+    // A stopped build ends once mmdebstrap and what it ran have let go of their output:
+    // its half-made root is removed after them, not while they write.
     child.on('close', (code, signal) => {
+      options.signal?.removeEventListener('abort', stop);
+      if (failed !== undefined) {
+        reject(failed);
+        return;
+      }
       if (code === 0) {
         resolve();
         return;

@@ -23,6 +23,11 @@ export interface BuildState {
  */
 export class ImageBuilds {
   private readonly builds = new Map<string, BuildState>();
+  /** Each running build's work and the way to stop it. */
+  private readonly running = new Map<
+    BuildState,
+    { abort: AbortController; work: Promise<unknown> }
+  >();
 
   constructor(
     private readonly dataDir: string,
@@ -49,17 +54,22 @@ export class ImageBuilds {
       progress: [],
     };
     this.builds.set(name, build);
+    const abort = new AbortController();
     const work = buildImage({
       dataDir: this.dataDir,
       name,
       packages,
+      signal: abort.signal,
       onProgress: (line) => {
         build.progress.push(line);
         if (build.progress.length > KEPT_LINES) build.progress.shift();
       },
-    }).then(() => {
-      if (this.builds.get(name) === build) this.builds.delete(name);
-    });
+    })
+      .then(() => {
+        if (this.builds.get(name) === build) this.builds.delete(name);
+      })
+      .finally(() => this.running.delete(build));
+    this.running.set(build, { abort, work: work.catch(() => undefined) });
     runInBackground(`building image ${name}`, work, {
       logger: this.logger,
       context: { image: name },
@@ -69,6 +79,16 @@ export class ImageBuilds {
       },
     });
     return build;
+  }
+
+  /**
+   * Stops the builds under way (mmdebstrap is killed, its half-made root removed, as for
+   * any failed build) and waits for them: a stopping server leaves no build writing.
+   */
+  async stop(): Promise<void> {
+    const running = [...this.running.values()];
+    for (const { abort } of running) abort.abort();
+    await Promise.all(running.map(({ work }) => work));
   }
 
   /** Builds under way or failed, by name. */

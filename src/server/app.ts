@@ -56,6 +56,8 @@ export interface AppOptions {
   dataDir: string;
   /** Environments' setup cache (the runner's); default: one over the data dir, kept 7 days. */
   setupCache?: SetupCache;
+  /** The image builds `POST /images` starts; the owner stops them when it stops. */
+  imageBuilds?: ImageBuilds;
   /** The largest git bundle accepted, in bytes. */
   maxBundleBytes?: number;
   /** What one user may hold at once (default DEFAULT_USER_LIMITS). */
@@ -173,7 +175,8 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         new SetupCache(options.dataDir, DEFAULT_SETUP_CACHE_DAYS * 24 * 3600 * 1000),
     ),
   );
-  app.route('/api/v1', imageRoutes(options.dataDir, new ImageBuilds(options.dataDir, logger)));
+  const imageBuilds = options.imageBuilds ?? new ImageBuilds(options.dataDir, logger);
+  app.route('/api/v1', imageRoutes(options.dataDir, imageBuilds));
   if (options.github) app.route('/api/v1', githubRoutes(options.github));
   const limits = { ...DEFAULT_USER_LIMITS, ...options.limits };
   app.route(

@@ -1,3 +1,4 @@
+import { ImageBuilds } from '../images/builds.js';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -192,10 +193,12 @@ export async function startServer(
         },
       }),
     });
+    const imageBuilds = new ImageBuilds(config.dataDir, log);
     const app = createApp({
       store,
       dataDir: config.dataDir,
       setupCache,
+      imageBuilds,
       maxBundleBytes: config.maxBundleBytes,
       limits: config.limits,
       logger: log,
@@ -237,6 +240,7 @@ export async function startServer(
         await scheduler.stop();
         await pullRequests.stop();
         await runner.stop();
+        await imageBuilds.stop();
         // The warm pool's sandboxes, which no session holds.
         await localDriver?.close();
         log.info('sessions stopped');

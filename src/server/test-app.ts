@@ -1,3 +1,4 @@
+import { ImageBuilds } from '../images/builds.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -148,9 +149,11 @@ export async function openTestApp(
       clock,
       startSession: startScheduledSession,
     });
+  const imageBuilds = new ImageBuilds(dataDir, logger);
   const app = createApp({
     store,
     dataDir,
+    imageBuilds,
     maxBundleBytes: options.maxBundleBytes,
     limits,
     logger,
@@ -204,6 +207,8 @@ export async function openTestApp(
       await scheduler?.stop();
       await pullRequests?.stop();
       await runner?.stop();
+      // A build the fuzzer started would write on into the data dir removed below.
+      await imageBuilds.stop();
       await store.close();
       await standIn?.close();
       rmSync(dataDir, { recursive: true, force: true });
