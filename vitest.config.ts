@@ -3,6 +3,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
+    // test/docker/ needs a Docker engine: scripts/with-dockerd starts one and says so.
+    exclude: [
+      '**/node_modules/**',
+      ...(process.env.HANGAR_TEST_DOCKER === '1' ? [] : ['test/docker/**']),
+    ],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     tags: [
