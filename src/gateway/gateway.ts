@@ -16,6 +16,7 @@ import {
   type EgressContext,
   type EgressDeps,
 } from './egress-proxy.js';
+import type { GitMirrors } from './git-mirror.js';
 import { handleGit, type GitContext, type GitUpstream } from './git-proxy.js';
 import { handleGitHub, type GitHubApi, type GitHubContext } from './github-api.js';
 import { refuse } from './http-util.js';
@@ -53,6 +54,11 @@ export interface GatewayOptions {
   models?: Readonly<Record<string, ModelUpstream | undefined>>;
   /** Git hosts the operator configured by URL (HANGAR_GIT_HOSTS): any address allowed. */
   gitHosts?: GitHosts;
+  /**
+   * Host-side mirrors that serve repeat clones from local disk (git-mirror.ts);
+   * omitted (or HANGAR_GIT_MIRROR=0): every fetch goes to the upstream.
+   */
+  gitMirrors?: GitMirrors;
   /** Default per-sandbox limits. */
   limits?: Partial<GatewayLimits>;
   /** Where a request that failed unexpectedly is logged (default: nowhere). */
@@ -175,6 +181,7 @@ export function createGateway(options: GatewayOptions = {}): Gateway {
       repos: new Map(Object.entries(attach.repos ?? {})),
       upstreams,
       branch: attach.branch,
+      mirrors: options.gitMirrors,
     };
 
     const github: GitHubContext = { api: attach.github, upstreams };

@@ -1,7 +1,12 @@
 import { spawn } from 'node:child_process';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { limitedGitArgs, pushConfigEnv, type GitProcessLimits } from '../git/repo-limits.js';
+import {
+  configEnv,
+  limitedGitArgs,
+  pushConfig,
+  type GitProcessLimits,
+} from '../git/repo-limits.js';
 
 /** One smart-HTTP request to run through `git http-backend` (a CGI program). */
 export interface BackendRequest {
@@ -19,7 +24,9 @@ export interface BackendRequest {
   /** The git binary (default `git` on PATH). */
   git?: string;
   /** For a repo Hangar keeps: the rlimits http-backend runs under, and the largest push. */
-  limits?: { process: GitProcessLimits; maxPushBytes: number };
+  limits?: { process: GitProcessLimits; maxPushBytes?: number };
+  /** Git config for this run (passed as GIT_CONFIG_COUNT variables). */
+  config?: readonly (readonly [string, string])[];
 }
 
 /**
@@ -47,7 +54,11 @@ export function runHttpBackend(request: BackendRequest, res: ServerResponse): vo
   if (typeof protocol === 'string') env.GIT_PROTOCOL = protocol;
   if (request.remoteUser) env.REMOTE_USER = request.remoteUser;
   const { limits } = request;
-  if (limits) Object.assign(env, pushConfigEnv(limits.maxPushBytes));
+  const config = [
+    ...(limits?.maxPushBytes === undefined ? [] : pushConfig(limits.maxPushBytes)),
+    ...(request.config ?? []),
+  ];
+  if (config.length > 0) Object.assign(env, configEnv(config));
 
   const git = request.git ?? 'git';
   const child = limits

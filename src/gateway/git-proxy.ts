@@ -1,10 +1,12 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { formatBytes } from '../sandbox/bounded-output.js';
 import { DEFAULT_GIT_PROCESS_LIMITS, directoryBytes } from '../git/repo-limits.js';
 import { runHttpBackend } from './git-http-backend.js';
+import type { GitMirrors } from './git-mirror.js';
+import { fetchWants, parseAdvertisement, type Advertisement } from './git-wants.js';
 import { forwardHeaders, refuse, requestUpstream, type Refusal } from './http-util.js';
 import { PktLineError, readPacket, type Packet } from './pkt-line.js';
 import { checkPush, encodeRefusal, parsePushRequest } from './push-rule.js';
@@ -43,6 +45,8 @@ export interface GitContext {
   branch: string | undefined;
   /** How an upstream URL's host is checked and dialed (the egress proxy's rules). */
   upstreams: UpstreamRules;
+  /** Host-side mirrors that serve fetches locally; undefined: every fetch goes upstream. */
+  mirrors?: GitMirrors | undefined;
 }
 
 /** The most a command section (refs to update, before the pack) may take. */
@@ -107,6 +111,10 @@ export async function handleGit(
     return;
   }
   const request = { method: req.method ?? 'GET', headers: req.headers };
+  if (service === 'git-upload-pack' && ctx.mirrors && 'url' in upstream) {
+    await uploadPack(upstream, ctx, ctx.mirrors, req, res, query);
+    return;
+  }
   if (service !== 'git-receive-pack') {
     await forward(upstream, ctx, request, res, req, service, query);
     return;
@@ -163,6 +171,145 @@ export async function handleGit(
     delete headers['content-length'];
   }
   await forward(upstream, ctx, { method: 'POST', headers }, res, body, service, query, room);
+}
+
+type UrlUpstream = Extract<GitUpstream, { url: string }>;
+
+/** The most of an upload-pack request (wants and haves) read to serve it from a mirror. */
+const MAX_FETCH_REQUEST_BYTES = 16 * 1024 * 1024;
+/** The most of an upstream's ref advertisement read to check a fetch's wants. */
+const MAX_ADVERTISEMENT_BYTES = 64 * 1024 * 1024;
+const ADVERTISEMENT_TIMEOUT_MS = 30_000;
+
+/**
+ * A fetch, served from the host's mirror when it can be: the upstream is asked afresh
+ * for its refs with this session's credential (which proves the session may read the
+ * repo), every object the fetch wants must be among them, and only then is the pack
+ * made from the mirror. Anything else, an `ls-refs` included, goes to the upstream
+ * as before, so a session sees the refs the upstream shows it, never the mirror's.
+ */
+async function uploadPack(
+  upstream: UrlUpstream,
+  ctx: GitContext,
+  mirrors: GitMirrors,
+  req: IncomingMessage,
+  res: ServerResponse,
+  query: string,
+): Promise<void> {
+  const gzip = /gzip/i.test(req.headers['content-encoding'] ?? '');
+  let body: Buffer;
+  try {
+    body = await readAll(gzip ? req.pipe(createGunzip()) : req, MAX_FETCH_REQUEST_BYTES);
+  } catch (error) {
+    req.resume();
+    const why = error instanceof Error ? error.message : String(error);
+    refuse(res, refusal(400, 'bad-fetch', `the fetch request is unreadable: ${why}`));
+    return;
+  }
+  const headers: IncomingHttpHeaders = { ...req.headers, 'content-length': String(body.length) };
+  delete headers['content-encoding'];
+  delete headers['transfer-encoding'];
+  const direct = () =>
+    forward(
+      upstream,
+      ctx,
+      { method: 'POST', headers },
+      res,
+      Readable.from([body]),
+      'git-upload-pack',
+      query,
+    );
+  const wants = fetchWants(body);
+  if (!wants) return direct();
+  const base = new URL(upstream.url);
+  const target = await resolveUpstream(base, ctx.upstreams);
+  if (!target.ok) return direct();
+  let credential: Record<string, string>;
+  try {
+    credential = { ...upstream.headers, ...((await upstream.credential?.()) ?? {}) };
+  } catch {
+    return direct();
+  }
+  const advertised = await advertisement(base, target.address, credential);
+  if (!advertised || !wants.every((oid) => advertised.oids.has(oid))) return direct();
+  const mirror = await mirrors.prepare(
+    {
+      url: base,
+      address: target.address,
+      headers: credential,
+      objectFormat: advertised.objectFormat,
+    },
+    wants,
+  );
+  if (!mirror.ok) return direct();
+  runHttpBackend(
+    {
+      projectRoot: mirrors.root,
+      pathInfo: `/${mirror.name}/git-upload-pack`,
+      method: 'POST',
+      query,
+      headers,
+      body: Readable.from([body]),
+      // The wants were checked against the upstream's advertisement above; the mirror's
+      // own refs decide nothing.
+      config: [['uploadpack.allowAnySHA1InWant', 'true']],
+      limits: { process: DEFAULT_GIT_PROCESS_LIMITS },
+    },
+    res,
+  );
+}
+
+/**
+ * The upstream's refs as it shows them to this credential (a v0 advertisement, asked
+ * at the checked address); null when it refuses, fails or answers something else.
+ */
+function advertisement(
+  base: URL,
+  address: Parameters<typeof requestUpstream>[4],
+  credential: Record<string, string>,
+): Promise<Advertisement | null> {
+  return new Promise((resolve) => {
+    const outgoing = requestUpstream(
+      base,
+      'GET',
+      `${base.pathname.replace(/\/+$/, '')}/info/refs?service=git-upload-pack`,
+      { host: base.host, 'user-agent': 'git/hangar-mirror', ...credential },
+      address,
+    );
+    outgoing.setTimeout(ADVERTISEMENT_TIMEOUT_MS, () => outgoing.destroy());
+    outgoing.on('error', () => resolve(null));
+    outgoing.on('response', (answer) => {
+      if (answer.statusCode !== 200 || answer.headers['content-encoding']) {
+        answer.resume();
+        resolve(null);
+        return;
+      }
+      readAll(answer, MAX_ADVERTISEMENT_BYTES).then(
+        (bytes) => resolve(parseAdvertisement(bytes)),
+        () => resolve(null),
+      );
+    });
+    outgoing.end();
+  });
+}
+
+/** The whole of a stream, failing past `max` bytes. */
+function readAll(source: Readable, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    source.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > max) {
+        source.destroy();
+        reject(new Error(`over ${formatBytes(max)}`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    source.once('end', () => resolve(Buffer.concat(chunks)));
+    source.once('error', reject);
+  });
 }
 
 /** Bytes a kept repo may still grow by; undefined when it has no quota. */

@@ -50,11 +50,24 @@ export function limitedGitArgs(
  * could make many times larger — and no automatic gc runs on the host.
  */
 export function pushConfigEnv(maxInputBytes: number): Record<string, string> {
-  const config: [string, string][] = [
+  return configEnv(pushConfig(maxInputBytes));
+}
+
+/** pushConfigEnv's settings as key/value pairs. */
+export function pushConfig(maxInputBytes: number): [string, string][] {
+  return [
     ['receive.maxInputSize', String(Math.max(1, Math.floor(maxInputBytes)))],
     ['receive.unpackLimit', '1'],
     ['receive.autogc', 'false'],
   ];
+}
+
+/**
+ * Git config as GIT_CONFIG_COUNT variables: for a host git process, never in argv
+ * (any host user can read argv; a credential may be among the values). A key may repeat
+ * (multi-valued keys such as `http.extraHeader`).
+ */
+export function configEnv(config: readonly (readonly [string, string])[]): Record<string, string> {
   const env: Record<string, string> = { GIT_CONFIG_COUNT: String(config.length) };
   config.forEach(([key, value], i) => {
     env[`GIT_CONFIG_KEY_${i}`] = key;

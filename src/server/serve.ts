@@ -19,6 +19,7 @@ import { SetupCache } from '../sessions/setup-cache.js';
 import { AGENTS } from '../agents/index.js';
 import { agentStatuses, type AgentStatus } from '../agents/readiness.js';
 import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
+import { createGitMirrors, mirrorsEnabled } from '../gateway/git-mirror.js';
 import { systemLookup, type UpstreamRules } from '../gateway/resolver.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import { LocalDriver, localDriverOptionsFrom, sandboxPoolFrom } from '../sandbox/local-driver.js';
@@ -108,6 +109,16 @@ export async function startServer(
     }
     const gateway = createGateway({
       ...gatewayOptions,
+      // Repeat clones from a host-side mirror per upstream repo (HANGAR_GIT_MIRROR=0: off).
+      ...(mirrorsEnabled(process.env)
+        ? {
+            gitMirrors: createGitMirrors({
+              root: join(config.dataDir, 'git-mirrors'),
+              maxBytes: config.outputLimits.repoBytes,
+              logger: log,
+            }),
+          }
+        : {}),
       logger: log,
       // The gateway knows sandboxes by the id they were attached with: the session's.
       onDenial: (sessionId, denial) => {
