@@ -45,23 +45,33 @@ const PREPARE_MS = 10_000;
  * 127.0.0.1:`port` in it, by a short-lived node process started inside it.
  */
 export function prepareGatewayNetns(port: number, tools: { bwrap: string }): Promise<GatewayNetns> {
-  const hostNet = statSync('/proc/self/ns/net').ino;
-  const child = spawn(
+  return listenIn(
     tools.bwrap,
-    [
-      '--dev-bind',
-      '/',
-      '/',
-      '--unshare-net',
-      '--die-with-parent',
-      '--',
-      process.execPath,
-      '-e',
-      LISTENER,
-      String(port),
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { ...HOST_ENV }, serialization: 'json' },
+    ['--dev-bind', '/', '/', '--unshare-net', '--die-with-parent', '--'],
+    port,
   );
+}
+
+/**
+ * A listener on 127.0.0.1:`port` in an existing network namespace (`netns`, e.g. a
+ * container's `/proc/<pid>/ns/net`), made by a short-lived node process entered there.
+ */
+export function listenInNetns(
+  netns: string,
+  port: number,
+  tools: { nsenter: string },
+): Promise<GatewayNetns> {
+  return listenIn(tools.nsenter, [`--net=${netns}`, '--'], port);
+}
+
+/** Runs the LISTENER under `command` + `prefix` (which puts it in the namespace). */
+function listenIn(command: string, prefix: string[], port: number): Promise<GatewayNetns> {
+  const hostNet = statSync('/proc/self/ns/net').ino;
+  const child = spawn(command, [...prefix, process.execPath, '-e', LISTENER, String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: { ...HOST_ENV },
+    serialization: 'json',
+  });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     if (stderr.length < 4096) stderr += chunk.toString();

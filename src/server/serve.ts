@@ -22,7 +22,8 @@ import { createGateway, gatewayOptionsFrom } from '../gateway/gateway.js';
 import { createGitMirrors, mirrorsEnabled } from '../gateway/git-mirror.js';
 import { systemLookup, type UpstreamRules } from '../gateway/resolver.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
-import { LocalDriver, localDriverOptionsFrom, sandboxPoolFrom } from '../sandbox/local-driver.js';
+import { driverNameFrom } from '../sandbox/docker-driver.js';
+import { driverFrom, type HostDriver } from '../sandbox/drivers.js';
 import { EventLog } from '../sessions/event-log.js';
 import { Runner, runnerIdFor } from '../sessions/runner.js';
 import { Scheduler } from '../schedules/scheduler.js';
@@ -131,7 +132,9 @@ export async function startServer(
       },
     });
     const setupCache = new SetupCache(config.dataDir, config.setupCacheMs);
-    let localDriver: LocalDriver | undefined;
+    let hostDriver: HostDriver | undefined;
+    // HANGAR_SANDBOX_DRIVER: checked now, so a typo stops the server with its name.
+    const driverName = deps.driver ? 'given' : driverNameFrom(process.env);
     const runner = new Runner({
       db: store.db,
       log: events,
@@ -139,11 +142,11 @@ export async function startServer(
         deps.driver ??
         lazyDriver(
           () =>
-            (localDriver = new LocalDriver({
-              ...localDriverOptionsFrom(process.env, config.dataDir),
+            (hostDriver = driverFrom(process.env, config.dataDir, {
               // In this process: sandboxes' connections are accepted by it directly.
               gateway,
-              warmPool: sandboxPoolFrom(process.env),
+              warmPool: true,
+              onWarning: (message) => log.warn(message),
             })),
         ),
       gateway,
@@ -163,7 +166,8 @@ export async function startServer(
           },
         ),
       logger: log,
-      setupCache,
+      // The Docker driver takes no snapshots: its sessions run their setup each time.
+      ...(driverName === 'docker' ? {} : { setupCache }),
       runnerId: runnerIdFor(config.dataDir),
       options: {
         hibernateAfterMs: config.hibernateAfterMs,
@@ -252,8 +256,8 @@ export async function startServer(
         await pullRequests.stop();
         await runner.stop();
         await imageBuilds.stop();
-        // The warm pool's sandboxes, which no session holds.
-        await localDriver?.close();
+        // The warm pool's sandboxes, which no session holds; the gateway's listeners.
+        await hostDriver?.close();
         log.info('sessions stopped');
         await gateway.close();
         await opened.close();

@@ -25,8 +25,13 @@ export function registerSandbox(program: Command, io: Io): void {
     .description('run commands in local sandboxes, isolated as agent sessions are')
     .exitOverride();
   const driver = async (gateway?: GatewayAcceptor) => {
-    const { LocalDriver, localDriverOptionsFrom } = await import('../../sandbox/local-driver.js');
-    return new LocalDriver({ ...localDriverOptionsFrom(io.env, dataDirFrom(io.env)), gateway });
+    const { driverFrom } = await import('../../sandbox/drivers.js');
+    try {
+      return driverFrom(io.env, dataDirFrom(io.env), gateway ? { gateway } : {});
+    } catch (error) {
+      if (error instanceof ValidationError) throw new CliError(error.message);
+      throw error;
+    }
   };
 
   sandbox
@@ -86,8 +91,9 @@ export function registerSandbox(program: Command, io: Io): void {
       const local = await driver({
         serve: (socketPath, listener) => started.gateway?.serve(socketPath, listener) ?? false,
       });
-      const limits = checkFlag(() => resolveLimits(input, local.hostCapacity()));
-      local.prepareNetns(DEFAULT_GATEWAY_PORT);
+      const capacity = await local.hostCapacity();
+      const limits = checkFlag(() => resolveLimits(input, capacity));
+      local.prepareNetns?.(DEFAULT_GATEWAY_PORT);
       const gateway = await startGateway(io.env, {
         network: options.network,
         allow: options.allow,
