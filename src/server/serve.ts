@@ -40,6 +40,8 @@ export interface RunningServer {
   /** True on the very first start, when the admin token was just written. */
   firstStart: boolean;
   store: Store;
+  /** The sessions' event log, as the runner appends to it (e.g. for a bench). */
+  log: EventLog;
   /** Which agents can run here; an unusable one has a reason. */
   agents: AgentStatus[];
   close(): Promise<void>;
@@ -245,6 +247,7 @@ export async function startServer(
       adminTokenFile: join(config.dataDir, ADMIN_TOKEN_FILE),
       firstStart,
       store,
+      log: events,
       agents,
       close: async () => {
         const closed = new Promise<void>((done) => server.close(() => done()));
