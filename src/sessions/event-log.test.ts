@@ -78,6 +78,42 @@ describe('EventLog', () => {
     expect(seen.map((e) => e.seq)).toEqual([2, 3, 4, 5]);
   });
 
+  it('hands each of many followers every append once, in order, even when appends race', async () => {
+    const id = await newSession();
+    await log.append(id, [text(1)]);
+    const followers = Array.from({ length: 20 }, async () => {
+      const seen: number[] = [];
+      for await (const event of log.follow(id, 1, new AbortController().signal)) {
+        seen.push(event.seq);
+        if (seen.length === 30) break;
+      }
+      return seen;
+    });
+    await Promise.all(
+      Array.from({ length: 10 }, (_, i) => log.append(id, [text(i), text(i), text(i)])),
+    );
+    const expected = Array.from({ length: 30 }, (_, i) => i + 2);
+    for (const seen of await Promise.all(followers)) expect(seen).toEqual(expected);
+  });
+
+  it('catches a follower that stopped reading up from the store, with no gap or repeat', async () => {
+    const id = await newSession();
+    const controller = new AbortController();
+    const follower = log.follow(id, 0, controller.signal);
+    await log.append(id, [text(1)]);
+    const first = await follower.next();
+    expect(first.done ? undefined : first.value.seq).toBe(1);
+    // Far more batches than a follower holds for a reader that is not reading.
+    for (let i = 0; i < 150; i++) await log.append(id, [text(i)]);
+    const seen: number[] = [];
+    for await (const event of follower) {
+      seen.push(event.seq);
+      if (event.seq === 151) break;
+    }
+    expect(seen).toEqual(Array.from({ length: 150 }, (_, i) => i + 2));
+    controller.abort();
+  });
+
   it("tells watchers of every session's appends, with the owner, and of announced changes", async () => {
     const owner = await createUser(store.db, { name: 'w', isAdmin: false });
     const [a, b] = [await newSession(owner.id), await newSession(owner.id)];

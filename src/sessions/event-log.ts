@@ -41,7 +41,10 @@ export class EventLog {
 
   /**
    * Follows a session from `afterSeq`: yields what is stored, then what is appended,
-   * with no gap or repeat between the two, until `signal` aborts.
+   * with no gap or repeat between the two, until `signal` aborts. Appends in this
+   * process are handed over as published, so a session's followers cost the store
+   * nothing per event; the store is read again only to catch up (at the start, after
+   * a gap, or when this follower fell `MAX_PENDING` batches behind).
    */
   async *follow(
     sessionId: string,
@@ -49,23 +52,50 @@ export class EventLog {
     signal: AbortSignal,
   ): AsyncGenerator<SessionEvent> {
     let last = afterSeq;
+    let behind = true;
+    const pending: SessionEvent[][] = [];
     let wake: (() => void) | undefined;
-    const unsubscribe = this.bus.subscribe(sessionId, () => wake?.());
+    // Subscribed before reading, so an append during the read is still handed over.
+    const unsubscribe = this.bus.subscribe(sessionId, (stored) => {
+      if (pending.length >= MAX_PENDING) {
+        pending.length = 0;
+        behind = true;
+      } else {
+        pending.push(stored);
+      }
+      wake?.();
+    });
     const aborted = () => wake?.();
     signal.addEventListener('abort', aborted);
+    // A call, not a property read: the compiler would take it for unchanged in the loop.
+    const stopped = () => signal.aborted;
     try {
-      while (!signal.aborted) {
-        // Subscribed before reading, so an append between the read and the wait still wakes us.
-        const pending = new Promise<void>((resolve) => (wake = resolve));
-        for (;;) {
-          const page = await this.read(sessionId, last);
-          for (const event of page) {
+      while (!stopped()) {
+        if (behind) {
+          behind = false;
+          for (;;) {
+            const page = await this.read(sessionId, last);
+            for (const event of page) {
+              last = event.seq;
+              yield event;
+            }
+            if (page.length < 500) break;
+          }
+        }
+        for (let batch = pending.shift(); batch && !behind; batch = pending.shift()) {
+          for (const event of batch) {
+            if (event.seq <= last) continue;
+            // Published out of order (or missed): the store has them in order.
+            if (event.seq !== last + 1) {
+              behind = true;
+              break;
+            }
             last = event.seq;
             yield event;
           }
-          if (page.length < 500) break;
         }
-        await pending;
+        if (behind || stopped()) continue;
+        await new Promise<void>((resolve) => (wake = resolve));
       }
     } finally {
       unsubscribe();
@@ -73,6 +103,9 @@ export class EventLog {
     }
   }
 }
+
+/** Published batches a follower may hold unsent (a slow reader) before it reads the store instead. */
+const MAX_PENDING = 100;
 
 /** A change to one of a user's sessions, for those who watch them all (the session list). */
 export type SessionChange =

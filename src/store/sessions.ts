@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors.js';
 import { isAgentSessionId } from '../ids.js';
 import type { SessionStatus } from '../sessions/status.js';
@@ -58,15 +58,21 @@ export async function loadSession(db: Db, id: string): Promise<Session | undefin
   return found;
 }
 
+/** A session as lists show it: without its diff, which can run to megabytes. */
+export type ListedSession = Omit<Session, 'diff'>;
+
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- the diff is what is left out
+const { diff, ...listedColumns } = getTableColumns(sessions);
+
 /** The user's sessions, most recently active first. */
 export async function listSessions(
   db: Db,
   userId: string,
   options: { archived: boolean },
-): Promise<Session[]> {
+): Promise<ListedSession[]> {
   const mine = eq(sessions.userId, userId);
   return db
-    .select()
+    .select(listedColumns)
     .from(sessions)
     .where(options.archived ? mine : and(mine, isNull(sessions.archivedAt)))
     .orderBy(desc(sessions.updatedAt), desc(sessions.id))

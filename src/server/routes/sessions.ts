@@ -13,6 +13,7 @@ import {
   listSessions,
   loadSession,
   updateSession,
+  type ListedSession,
   type OpenedSession,
   type Session,
 } from '../../store/sessions.js';
@@ -207,7 +208,7 @@ interface View {
 }
 
 function toJson(
-  session: Session,
+  session: ListedSession,
   pullRequest: PullRequestSummary | null,
   view: View,
 ): z.infer<typeof SessionSchema> {
