@@ -10,10 +10,13 @@ import type { SuiteDriver } from '../e2e/isolation-suite.js';
  * left and the data dir.
  */
 export function dockerTestDriver(
-  options: { env?: NodeJS.ProcessEnv } = {},
+  options: { env?: NodeJS.ProcessEnv; onWarning?: (message: string) => void } = {},
 ): SuiteDriver & { driver: DockerDriver; cleanupAsync: () => Promise<void> } {
   const dataDir = mkdtempSync(join(tmpdir(), 'hangar-docker-'));
-  const driver = new DockerDriver(dockerDriverOptionsFrom(options.env ?? process.env, dataDir));
+  const driver = new DockerDriver({
+    ...dockerDriverOptionsFrom(options.env ?? process.env, dataDir),
+    ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+  });
   const cleanupAsync = async () => {
     for (const id of await driver.list()) await (await driver.get(id)).destroy();
     await driver.close();
