@@ -38,6 +38,11 @@ export interface ServerConfig {
   modelLimits: ModelLimits;
   /** GitHub (HANGAR_GITHUB_*): where it is, the App, whether users may connect tokens. */
   github: GitHubConfig;
+  /**
+   * HANGAR_RUNNER_CAPACITY: sessions this process's runner sets up or runs turns for at
+   * once (undefined: `defaultRunnerCapacity()`, from the host's CPUs and memory).
+   */
+  runnerCapacity: number | undefined;
 }
 
 /** What one user may hold at once, so no user can exhaust the server for the others. */
@@ -180,6 +185,12 @@ const Env = z.object({
   HANGAR_MAX_CONVERSATION_MB: megabytes(DEFAULT_OUTPUT_LIMITS.conversationBytes),
   HANGAR_MAX_DIFF_MB: megabytes(DEFAULT_OUTPUT_LIMITS.diffBytes),
   HANGAR_MAX_REPO_MB: megabytes(DEFAULT_OUTPUT_LIMITS.repoBytes),
+  HANGAR_RUNNER_CAPACITY: z
+    .string()
+    .regex(/^[0-9]+$/, 'must be a whole number of sessions')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 10_000, 'must be from 1 to 10000')
+    .optional(),
   HANGAR_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
@@ -226,5 +237,6 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
       ),
     },
     github: githubConfigFrom(env),
+    runnerCapacity: vars.HANGAR_RUNNER_CAPACITY,
   };
 }

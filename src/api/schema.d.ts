@@ -651,6 +651,88 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/v1/runners': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get: {
+      parameters: {
+        query?: never;
+        header?: never;
+        path?: never;
+        cookie?: never;
+      };
+      requestBody?: never;
+      responses: {
+        /** @description Every runner, most recently heard from first */
+        200: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': {
+              runners: components['schemas']['Runner'][];
+            };
+          };
+        };
+        /** @description Invalid request */
+        400: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        401: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Missing or bad token */
+        403: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Not found */
+        404: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+        /** @description Conflict */
+        409: {
+          headers: {
+            [name: string]: unknown;
+          };
+          content: {
+            'application/json': components['schemas']['Error'];
+          };
+        };
+      };
+    };
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/v1/environments': {
     parameters: {
       query?: never;
@@ -4446,6 +4528,29 @@ export interface components {
       name: string;
       /** @description May create users */
       admin?: boolean;
+    };
+    Runner: {
+      /** @description The runner, as session leases name it */
+      id: string;
+      /** @description The host name it runs on */
+      host: string;
+      /** @description Hangar's version there */
+      version: string;
+      /** @description Sessions it sets up or runs turns for at once (HANGAR_RUNNER_CAPACITY) */
+      capacity: number;
+      /** @description Sessions it held at its last heartbeat (a sandbox up or starting) */
+      held: number;
+      /** @description Of those, being set up or running a turn */
+      active: number;
+      /** @description When it started (ISO 8601) */
+      startedAt: string;
+      /** @description Its last heartbeat (ISO 8601) */
+      heartbeatAt: string;
+      /**
+       * @description `gone`: not heard from for 90 s (its sessions are taken over once their leases run out)
+       * @enum {string}
+       */
+      state: 'up' | 'gone';
     };
     Environment: {
       id: string;

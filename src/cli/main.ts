@@ -13,7 +13,14 @@ type Register = (program: Command, io: Io) => void;
  * the full help), so a command that talks to a server never loads the server's code.
  */
 const GROUPS: { commands: string[]; load: () => Promise<Register> }[] = [
-  { commands: ['serve'], load: async () => (await import('./commands/serve.js')).registerServe },
+  {
+    commands: ['serve', 'runner'],
+    load: async () => (await import('./commands/serve.js')).registerServe,
+  },
+  {
+    commands: ['runners'],
+    load: async () => (await import('./commands/runners.js')).registerRunners,
+  },
   {
     commands: ['login', 'logout'],
     load: async () => (await import('./commands/login.js')).registerLogin,

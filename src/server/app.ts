@@ -10,7 +10,7 @@ import type { TrustedGroup } from '../environments/trusted-domains.js';
 import type { GitHub } from '../github/github.js';
 import type { PullRequests } from '../github/pull-requests.js';
 import type { EventLog } from '../sessions/event-log.js';
-import type { Runner } from '../sessions/runner.js';
+import type { SessionCommands } from '../sessions/commands.js';
 import type { Scheduler } from '../schedules/scheduler.js';
 import type { UpstreamRules } from '../gateway/resolver.js';
 import { DEFAULT_MODEL_LIMITS, type ModelLimits } from '../gateway/model-usage.js';
@@ -37,6 +37,7 @@ import { teamRoutes } from './routes/teams.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { sessionAccess } from './session-access.js';
 import { usageRoutes } from './routes/usage.js';
+import { runnerRoutes } from './routes/runners.js';
 import { userRoutes } from './routes/users.js';
 import { webApp } from './web-app.js';
 
@@ -69,7 +70,8 @@ export interface AppOptions {
   /** The session runner and its log; without them the sessions API is not served. */
   sessions?: {
     log: EventLog;
-    runner: Runner;
+    /** What reaches the runner holding a session: this process's, or another's (CommandRouter). */
+    runner: SessionCommands;
     /** How a git source's host is checked before `git ls-remote` (pins, HANGAR_GIT_HOSTS). */
     upstreams?: UpstreamRules;
     /** The model limits, shown with a session's usage. */
@@ -165,6 +167,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
   app.route('/api/v1', loginLinkRoutes(store.db, clock));
   app.route('/api/v1', tokenRoutes(store.db, clock));
   app.route('/api/v1', userRoutes(store.db));
+  app.route('/api/v1', runnerRoutes(store.db));
   app.route(
     '/api/v1',
     environmentRoutes(

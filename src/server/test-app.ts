@@ -18,6 +18,7 @@ import { loadSecretKey } from '../github/secret-box.js';
 import type { SandboxDriver } from '../sandbox/driver.js';
 import { EventLog } from '../sessions/event-log.js';
 import { Runner } from '../sessions/runner.js';
+import { CommandRouter } from '../sessions/commands.js';
 import { Scheduler } from '../schedules/scheduler.js';
 import { scheduledSessionStarter } from '../schedules/start-session.js';
 import { AGENT_NAMES } from '../agents/catalog.js';
@@ -115,13 +116,14 @@ export async function openTestApp(
         logger,
       })
     : undefined;
+  const commands = runner && new CommandRouter(store.db, runner);
   const pullRequests =
-    runner &&
+    commands &&
     sessionPullRequests({
       db: store.db,
       github,
       log,
-      runner,
+      runner: commands,
       publicUrl: () => 'http://hangar.test',
       logger,
     });
@@ -160,7 +162,8 @@ export async function openTestApp(
     trustedDomains,
     version: 'test',
     clock,
-    sessions: runner && pullRequests && { log, runner, pullRequests, scheduler, modelLimits },
+    sessions: runner &&
+      pullRequests && { log, runner: commands, pullRequests, scheduler, modelLimits },
     keepAliveMs: options.keepAliveMs,
     webDir: options.webDir,
     agents: options.agents,

@@ -1,3 +1,4 @@
+import { availableParallelism, totalmem } from 'node:os';
 import type { Logger } from 'pino';
 import type { Agent } from '../agents/agent.js';
 import type { InstalledAgent } from '../agents/install.js';
@@ -29,6 +30,11 @@ export interface RunnerOptions {
   unusedBundleTtlMs: number;
   /** How much of what a sandbox controls the host reads (config's HANGAR_MAX_*_MB). */
   outputLimits: OutputLimits;
+  /**
+   * Sessions this runner sets up or runs turns for at once (HANGAR_RUNNER_CAPACITY);
+   * more stay queued for another runner, or until one ends.
+   */
+  capacity: number;
 }
 
 export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
@@ -39,7 +45,18 @@ export const DEFAULT_RUNNER_OPTIONS: RunnerOptions = {
   maxSessionsPerUser: 5,
   unusedBundleTtlMs: UNUSED_BUNDLE_TTL_MS,
   outputLimits: DEFAULT_OUTPUT_LIMITS,
+  capacity: defaultRunnerCapacity(),
 };
+
+/**
+ * A host's capacity when HANGAR_RUNNER_CAPACITY is not set: four sessions per CPU, at
+ * most one per GiB of memory, at least two. A session's turn mostly waits for the model;
+ * what runs in it (builds, tests) is what uses the host.
+ */
+export function defaultRunnerCapacity(): number {
+  const gib = Math.floor(totalmem() / 1024 ** 3);
+  return Math.max(2, Math.min(4 * availableParallelism(), gib));
+}
 
 export interface RunnerDeps {
   db: Db;

@@ -110,14 +110,19 @@ const MAX_PENDING = 100;
 /** A change to one of a user's sessions, for those who watch them all (the session list). */
 export type SessionChange =
   | { type: 'appended'; sessionId: string; userId: string; events: SessionEvent[] }
-  | { type: 'archived' | 'deleted'; sessionId: string; userId: string };
+  | { type: 'archived' | 'deleted'; sessionId: string; userId: string }
+  /** Something may have changed that was not heard of (a lost listener): read the row again. */
+  | { type: 'changed'; sessionId: string; userId: string };
 
 /** The channel for every session's changes; a symbol, so no session id can collide with it. */
 const ALL_SESSIONS = Symbol('all sessions');
 
-/** Wakes followers of a session, or of all sessions, when they change (in this process). */
+/**
+ * Wakes followers of a session, or of all sessions, when they change (in this process;
+ * `PgEventBus` carries the changes to other processes too).
+ */
 export class EventBus {
-  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  protected readonly emitter = new EventEmitter().setMaxListeners(0);
 
   publish(sessionId: string, stored: SessionEvent[]): void {
     this.emitter.emit(sessionId, stored);
@@ -130,6 +135,11 @@ export class EventBus {
 
   announce(change: SessionChange): void {
     this.emitter.emit(ALL_SESSIONS, change);
+  }
+
+  /** True when someone watches all sessions (a session list is open). */
+  protected watched(): boolean {
+    return this.emitter.listenerCount(ALL_SESSIONS) > 0;
   }
 
   watch(listener: (change: SessionChange) => void): () => void {

@@ -69,6 +69,11 @@ export class LiveSession {
     return this.box !== undefined || this.starting !== undefined;
   }
 
+  /** True while it is being set up, resumed or runs a turn: what a runner's capacity bounds. */
+  get active(): boolean {
+    return this.starting !== undefined || this.box?.turn !== undefined;
+  }
+
   /** Records events after everything queued before them. */
   append(events: NewEvent[]): Promise<unknown> {
     return this.chain(() => this.ctx.deps.log.append(this.id, events));

@@ -7,6 +7,8 @@ import { runInBackground } from '../background.js';
 import { bundlePath, sessionDir } from '../data-dir.js';
 import { ConflictError } from '../errors.js';
 import { deleteUnusedBundles } from '../store/bundles.js';
+import { heartbeat, removeRunner } from '../store/runners.js';
+import { packageVersion } from '../version.js';
 import {
   claimQueued,
   deleteSessionRow,
@@ -59,6 +61,7 @@ export class Runner {
   /** A kick that came while polling: poll once more when done, since a slot may have freed. */
   private kickedWhilePolling = false;
   private stopped = false;
+  private readonly startedAt = new Date();
 
   constructor(private readonly deps: RunnerDeps) {
     this.options = { ...DEFAULT_RUNNER_OPTIONS, ...deps.options };
@@ -77,12 +80,14 @@ export class Runner {
   /** Recovers sessions a previous process left mid-way, then starts claiming. */
   async start(): Promise<void> {
     await this.recover();
+    await this.beat();
     this.leaseTimer = setInterval(() => {
       const ids = [...this.sessions.values()].filter((s) => s.leased).map((s) => s.id);
       this.inBackground(
         'renewing leases',
         renewLeases(this.deps.db, this.id, ids, this.options.leaseMs),
       );
+      this.inBackground('announcing this runner', this.beat());
     }, this.options.leaseMs / 3);
     const sweep = () => this.inBackground('sweeping unused bundles', this.sweepBundles());
     sweep();
@@ -114,6 +119,43 @@ export class Runner {
     await Promise.allSettled(all().flatMap((s) => (s.starting ? [s.starting] : [])));
     await Promise.allSettled(all().map((s) => s.hibernateNow()));
     await Promise.allSettled(all().map((s) => s.drained()));
+    await removeRunner(this.deps.db, this.id).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error }, 'could not remove this runner from the runners table');
+    });
+  }
+
+  /** Sessions set up or running a turn here now (what capacity bounds). */
+  activeCount(): number {
+    return [...this.sessions.values()].filter((s) => s.active).length;
+  }
+
+  /** True while this runner can take one more session. */
+  hasRoom(): boolean {
+    return !this.stopped && this.activeCount() < this.options.capacity;
+  }
+
+  /** True when this runner holds `session`, or has its stopped sandbox on its disk. */
+  async hasSandbox(session: Session): Promise<boolean> {
+    if (this.sessions.get(session.id)?.started) return true;
+    if (!session.sandboxId) return false;
+    return this.deps.driver.get(session.sandboxId).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** Upserts this runner's row in `runners` (`hangar runners` lists them). */
+  private async beat(): Promise<void> {
+    const all = [...this.sessions.values()];
+    await heartbeat(this.deps.db, {
+      id: this.id,
+      host: hostname(),
+      version: packageVersion(),
+      capacity: this.options.capacity,
+      held: all.filter((s) => s.leased).length,
+      active: all.filter((s) => s.active).length,
+      startedAt: this.startedAt,
+    });
   }
 
   /** A user's message: delivered now if the agent is waiting, else queued for the next turn. */
@@ -224,7 +266,8 @@ export class Runner {
     const { db } = this.deps;
     const max = this.options.maxSessionsPerUser;
     try {
-      for (;;) {
+      // At capacity, the rest stay queued for another runner, or until a turn here ends.
+      while (this.hasRoom()) {
         const session = await claimQueued(db, this.id, this.options.leaseMs, max);
         if (!session) break;
         const live = this.session(session.id);

@@ -432,3 +432,44 @@ export const sessionStarts = pgTable(
   },
   (t) => [index('session_starts_user_started').on(t.userId, t.startedAt)],
 );
+
+/**
+ * The runners of a cluster, one row each, upserted on start and on every lease tick;
+ * a row not heard from for a while is a runner gone (see `runnerState`).
+ */
+export const runners = pgTable('runners', {
+  id: text('id').primaryKey(),
+  host: text('host').notNull(),
+  version: text('version').notNull(),
+  /** How many sessions it holds at most (`HANGAR_RUNNER_CAPACITY`). */
+  capacity: integer('capacity').notNull(),
+  /** How many sessions it held at its last heartbeat (a sandbox up or starting). */
+  held: integer('held').notNull().default(0),
+  /** How many of those were being set up or running a turn: what capacity bounds. */
+  active: integer('active').notNull().default(0),
+  startedAt: ts('started_at').notNull(),
+  heartbeatAt: ts('heartbeat_at').notNull(),
+});
+
+/**
+ * A command for the runner that holds a session (a follow-up, an interrupt, archive,
+ * delete, git in its sandbox), sent by an API node that does not hold it. `runnerId`
+ * names the runner meant (null: any runner may take it); `takenBy` the one that took
+ * it; `result` or `error` its answer, read by the API node waiting for it.
+ */
+export const sessionCommands = pgTable(
+  'session_commands',
+  {
+    id: text('id').primaryKey(),
+    sessionId: text('session_id').notNull(),
+    kind: text('kind').notNull(),
+    args: jsonb('args').$type<Record<string, unknown>>().notNull(),
+    runnerId: text('runner_id'),
+    takenBy: text('taken_by'),
+    result: jsonb('result').$type<unknown>(),
+    error: jsonb('error').$type<{ code: string; status: number; message: string }>(),
+    createdAt: ts('created_at').notNull().defaultNow(),
+    doneAt: ts('done_at'),
+  },
+  (t) => [index('session_commands_open').on(t.doneAt, t.createdAt)],
+);

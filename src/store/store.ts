@@ -17,6 +17,8 @@ export interface Store {
   readonly db: Db;
   /** `pglite` (embedded, the default) or `postgres` (when DATABASE_URL is set). */
   readonly kind: 'pglite' | 'postgres';
+  /** The Postgres URL (postgres only), for connections of their own such as LISTEN's. */
+  readonly url?: string;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ async function openPostgres(url: string): Promise<Store> {
     throw error;
   }
   conn.release();
-  return { db: drizzlePg(pool, { schema }), kind: 'postgres', close: () => pool.end() };
+  return { db: drizzlePg(pool, { schema }), kind: 'postgres', url, close: () => pool.end() };
 }
 
 /** `host:port/db` of a Postgres URL, without the user or password. */

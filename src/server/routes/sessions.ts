@@ -7,7 +7,7 @@ import { isAgentSessionId } from '../../ids.js';
 import { checkTokenBudget, createSession } from '../../sessions/create.js';
 import type { WindowLimits } from '../../sessions/usage-limits.js';
 import type { EventLog, SessionChange } from '../../sessions/event-log.js';
-import type { Runner } from '../../sessions/runner.js';
+import type { SessionCommands } from '../../sessions/commands.js';
 import {
   getSession,
   listSessions,
@@ -377,7 +377,12 @@ export interface SessionRouteOptions {
 }
 
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
-export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: SessionRouteOptions) {
+export function sessionRoutes(
+  db: Db,
+  log: EventLog,
+  runner: SessionCommands,
+  options: SessionRouteOptions,
+) {
   const {
     publicUrl,
     streams,
@@ -660,7 +665,7 @@ export function sessionRoutes(db: Db, log: EventLog, runner: Runner, options: Se
     }),
     async (c) => {
       const session = await owned(c, c.req.valid('param').id, 'interrupt it');
-      return c.json({ interrupted: runner.interrupt(session.id) }, 200);
+      return c.json({ interrupted: await runner.interrupt(session) }, 200);
     },
   );
 
