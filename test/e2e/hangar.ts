@@ -71,10 +71,10 @@ export interface Serving {
   stop(): Promise<number | null>;
 }
 
-/** Starts `hangar serve` on a free port and waits until it prints its URL. */
-export async function startServe(env: NodeJS.ProcessEnv): Promise<Serving> {
+/** Starts `hangar serve` (with `args`, e.g. `--no-runner`) on a free port and waits until it prints its URL. */
+export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Serving> {
   await seedStore(env);
-  const child = spawn(process.execPath, [HANGAR_BIN, 'serve', '--port', '0'], {
+  const child = spawn(process.execPath, [HANGAR_BIN, 'serve', '--port', '0', ...args], {
     env,
     stdio: 'pipe',
   });
