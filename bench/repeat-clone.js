@@ -222,23 +222,29 @@ async function main() {
     const url = (port) => `http://127.0.0.1:${port}/git/git.hangar.test/acme/bench.git`;
     const target = join(root, 'clone');
     const load = loadavg()[0];
-    const times = { off: [], first: [], second: [] };
+    const times = { floor: [], off: [], first: [], second: [] };
+    const bare = join(root, 'upstream', 'bench.git');
     for (let round = 0; round < rounds; round++) {
       rmSync(mirrors, { recursive: true, force: true });
+      // The floor: the same clone from the bare repo on disk, no HTTP, no gateway.
+      times.floor.push(await timeClone(`file://${bare}`, target, home));
       times.off.push(await timeClone(url(plain.message[0]), target, home));
       times.first.push(await timeClone(url(mirrored.message[0]), target, home));
       times.second.push(await timeClone(url(mirrored.message[1]), target, home));
     }
-    const [off, first, second] = [median(times.off), median(times.first), median(times.second)];
+    const [floor, off, first, second] = [times.floor, times.off, times.first, times.second].map(
+      median,
+    );
     const link = rate > 0 ? `a ${rate} MB/s link to the upstream` : 'loopback, no rate limit';
     console.log(
       `bench/repeat-clone: full clone of a ${(packBytes / 1024 / 1024).toFixed(0)} MB pack over ${link}, median of ${rounds} (load ${load.toFixed(1)})`,
     );
+    console.log(`  floor: git clone file:// on the host  ${floor.toFixed(0).padStart(7)} ms`);
     console.log(`  no mirror (HANGAR_GIT_MIRROR=0)       ${off.toFixed(0).padStart(7)} ms`);
     console.log(`  session 1 (mirror fetches, serves)    ${first.toFixed(0).padStart(7)} ms`);
     console.log(`  session 2 (from the mirror)           ${second.toFixed(0).padStart(7)} ms`);
     console.log(
-      `  ratio session 2 / session 1: ${(second / first).toFixed(2)}  (goal <= 0.3); / no mirror: ${(second / off).toFixed(2)}; session 1 / no mirror: ${(first / off).toFixed(2)}`,
+      `  ratio session 2 / session 1: ${(second / first).toFixed(2)}  (goal <= 0.3); / no mirror: ${(second / off).toFixed(2)}; session 1 / no mirror: ${(first / off).toFixed(2)}; session 2 / floor: ${(second / floor).toFixed(2)}`,
     );
   } finally {
     for (const proc of children) proc.kill();

@@ -252,7 +252,12 @@ async function uploadPack(
       body: Readable.from([body]),
       // The wants were checked against the upstream's advertisement above; the mirror's
       // own refs decide nothing.
-      config: [['uploadpack.allowAnySHA1InWant', 'true']],
+      // The upstream already chose the deltas (the mirror keeps its packs as sent): no
+      // new delta search, which only costs CPU on a local transfer.
+      config: [
+        ['uploadpack.allowAnySHA1InWant', 'true'],
+        ['pack.window', '0'],
+      ],
       limits: { process: DEFAULT_GIT_PROCESS_LIMITS },
     },
     res,

@@ -222,6 +222,10 @@ describe('git mirror', () => {
     expect(clientFetches(first.made)).toHaveLength(0);
     expect(first.made.every((call) => call.authorization === AUTH)).toBe(true);
 
+    // With a reachability bitmap, so a clone's pack is sent nearly as stored.
+    const packs = readdirSync(join(mirrorDir(), 'objects', 'pack'));
+    expect(packs.some((name) => name.endsWith('.bitmap'))).toBe(true);
+
     const second = await cloneThrough((await newSession()).url, 'second');
     // Session 2: the upstream was asked for refs only; no pack came from it.
     expect(second.made.length).toBeGreaterThan(0);
