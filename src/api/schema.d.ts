@@ -2816,12 +2816,16 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    /** @description A page of events after `after`; with `Accept: text/event-stream`, a live SSE stream (`id:` is the seq; resumes from `Last-Event-ID`). */
+    /** @description A page of events after `after` (or the newest `limit` before `before`, or the last `tail`); with `Accept: text/event-stream`, a live SSE stream from there (`id:` is the seq; resumes from `Last-Event-ID`). */
     get: {
       parameters: {
         query?: {
           after?: string;
           limit?: string;
+          /** @description Only events before this seq: the newest `limit` of them (a page further back) */
+          before?: string;
+          /** @description Start with the last `tail` stored events (at most 1000) rather than after `after`: how a viewer opens a long session at its end */
+          tail?: string;
         };
         header?: never;
         path: {

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { insertEvents, readEvents } from '../store/events.js';
+import { insertEvents, readEvents, readEventsBefore } from '../store/events.js';
 import type { Db } from '../store/store.js';
 import { checkEvent, type NewEvent, type SessionEvent } from './events.js';
 
@@ -37,6 +37,16 @@ export class EventLog {
   /** Events after `afterSeq`, oldest first, at most `limit`. */
   async read(sessionId: string, afterSeq: number, limit = 500): Promise<SessionEvent[]> {
     return readEvents(this.db, sessionId, afterSeq, limit);
+  }
+
+  /** The newest `limit` events after `afterSeq` and before `beforeSeq`, oldest first. */
+  async readBefore(
+    sessionId: string,
+    afterSeq: number,
+    beforeSeq: number,
+    limit = 500,
+  ): Promise<SessionEvent[]> {
+    return readEventsBefore(this.db, sessionId, afterSeq, beforeSeq, limit);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import type { NewEvent, SessionEvent } from '../sessions/events.js';
 import { events, sessions } from './schema.js';
 import type { Db } from './store.js';
@@ -54,6 +54,25 @@ export async function readEvents(
     .orderBy(asc(events.seq))
     .limit(limit);
   return rows.map(toEvent);
+}
+
+/** A session's newest `limit` events between `afterSeq` and `beforeSeq` (both excluded), oldest first. */
+export async function readEventsBefore(
+  db: Db,
+  sessionId: string,
+  afterSeq: number,
+  beforeSeq: number,
+  limit: number,
+): Promise<SessionEvent[]> {
+  const rows = await db
+    .select()
+    .from(events)
+    .where(
+      and(eq(events.sessionId, sessionId), gt(events.seq, afterSeq), lt(events.seq, beforeSeq)),
+    )
+    .orderBy(desc(events.seq))
+    .limit(limit);
+  return rows.reverse().map(toEvent);
 }
 
 function toEvent(row: typeof events.$inferSelect): SessionEvent {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildTranscript, type SessionEvent } from './transcript';
+import { BLOCK_SIZE, buildTranscript, TranscriptFold, type SessionEvent } from './transcript';
 
 let seq = 0;
 function ev(type: string, data: unknown): SessionEvent {
@@ -187,5 +187,70 @@ describe('buildTranscript', () => {
     expect(t.items[3] && 'title' in t.items[3] ? t.items[3].title : '').toMatch(
       /conflicts with main/,
     );
+  });
+});
+
+describe('TranscriptFold', () => {
+  /** Events 1 … n of a log: turns of a user message, a tool call, its result and the turn's end. */
+  function log(n: number): SessionEvent[] {
+    const turn = ['message.user', 'tool.call', 'tool.result', 'turn.result'];
+    return Array.from({ length: n }, (_, k) => {
+      const at = k + 1;
+      const data = [
+        { text: `task ${at}` },
+        { id: `t${at}`, name: 'Bash', input: { command: `ls ${at}` } },
+        { id: `t${at - 1}`, output: `out ${at - 1}`, isError: false },
+        { isError: false },
+      ][k % 4];
+      return { seq: at, type: turn[k % 4] ?? '', data, createdAt: new Date(0).toISOString() };
+    });
+  }
+  const fold = (events: SessionEvent[], midway = false) => {
+    const f = new TranscriptFold(midway);
+    events.forEach((e) => f.add(e));
+    return f;
+  };
+
+  it('copies only the block an event touches, and keys blocks by their events', () => {
+    const f = fold(log(3 * BLOCK_SIZE - 10));
+    const before = f.itemBlocks;
+    expect(before.map((b) => b.key)).toEqual([0, 1, 2]);
+    f.add({
+      seq: 3 * BLOCK_SIZE - 9,
+      type: 'message.assistant',
+      data: { text: 'done' },
+      createdAt: new Date(0).toISOString(),
+    });
+    const after = f.itemBlocks;
+    expect(after.slice(0, -1).every((block, b) => block === before[b])).toBe(true);
+    expect(after.at(-1)?.items.at(-1)).toMatchObject({ kind: 'assistant', text: 'done' });
+  });
+
+  it('starts midway at a later event: the same items from there, and blocks of the same keys', () => {
+    const events = log(200);
+    const whole = fold(events);
+    const cut = 103; // a tool result, whose call is before the cut
+    const tail = fold(events.slice(cut - 1), true);
+    // The result of a call before the cut shows nothing until its call is loaded.
+    const fromCut = whole.itemBlocks.flatMap((b) => b.items).filter((i) => i.seq >= cut);
+    expect(tail.itemBlocks.flatMap((b) => b.items)).toEqual(fromCut);
+    const keys = whole.itemBlocks.map((b) => b.key);
+    expect(tail.itemBlocks.map((b) => b.key)).toEqual(keys.slice(keys.indexOf(2)));
+  });
+
+  it('does not know whether a turn runs midway until a message or a turn end says', () => {
+    const at = (seq: number, type: string, data: unknown) => ({
+      seq,
+      type,
+      data,
+      createdAt: new Date(0).toISOString(),
+    });
+    const f = fold([at(40, 'message.assistant', { text: 'working on it' })], true);
+    expect(f.turnRunning).toBeUndefined();
+    f.add(at(41, 'turn.result', { isError: false }));
+    expect(f.turnRunning).toBe(false);
+    f.add(at(42, 'message.user', { text: 'next' }));
+    expect(f.turnRunning).toBe(true);
+    expect(new TranscriptFold().turnRunning).toBe(false);
   });
 });

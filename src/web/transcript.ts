@@ -64,10 +64,25 @@ export interface Transcript {
 /** Statuses worth a line of their own; idle and running show in the header badge. */
 const NOTABLE_STATUSES = new Set(['provisioning', 'failed', 'hibernated']);
 
-/** Items per block: a new event copies one block, never the whole transcript. */
+/** Events per block: a new event copies one block, never the whole transcript. */
 export const BLOCK_SIZE = 50;
 
+/**
+ * Items whose events lie in one range of BLOCK_SIZE seqs. `key` is that range's number,
+ * so a block keeps its key when earlier events are loaded before it.
+ */
+export interface TranscriptBlock {
+  key: number;
+  items: readonly Item[];
+}
+
 type UserItem = Extract<Item, { kind: 'user' }>;
+
+/** Where an item is: its block and its place in it. */
+interface Place {
+  block: number;
+  at: number;
+}
 
 /**
  * Folds the event log into transcript items one event at a time. A user message sent
@@ -76,23 +91,32 @@ type UserItem = Extract<Item, { kind: 'user' }>;
  *
  * Items are never changed in place: an update (a tool's result, more setup output, a
  * queued message delivered) puts a new item at the old one's place. They are kept in
- * blocks of BLOCK_SIZE, and only the blocks an event touches are new arrays, so a view
- * can skip every block (and every item) that is the same object as before: each event
- * costs the same, however long the transcript.
+ * blocks (see TranscriptBlock), and only the blocks an event touches are new objects, so
+ * a view can skip every block (and every item) that is the same object as before: each
+ * event costs the same, however long the transcript.
+ *
+ * A fold may start midway through the log (a long session opens at its end): then what
+ * came before is not known, so a tool result whose call is earlier shows nothing, and
+ * whether a turn runs is `undefined` until a message or a turn's end says.
  */
 export class TranscriptFold {
-  private blocks: Item[][] = [];
+  private blocks: TranscriptBlock[] = [];
   private count = 0;
   /** Where each tool call is, by its id, for its result. */
-  private readonly tools = new Map<string, number>();
+  private readonly tools = new Map<string, Place>();
   /** Where the queued user messages are, oldest first. */
-  private queued: number[] = [];
+  private queued: Place[] = [];
   private lastDiff = JSON.stringify({ files: 0, additions: 0, deletions: 0 });
-  turnRunning = false;
+  turnRunning: boolean | undefined;
   lastSeq = 0;
 
-  /** The items so far, block by block (a block the last `add` did not touch is the same array). */
-  get itemBlocks(): readonly (readonly Item[])[] {
+  /** `midway`: the first event added is not the log's first. */
+  constructor(private readonly midway = false) {
+    this.turnRunning = midway ? undefined : false;
+  }
+
+  /** The items so far, block by block (a block the last `add` did not touch is the same object). */
+  get itemBlocks(): readonly TranscriptBlock[] {
     return this.blocks;
   }
 
@@ -107,10 +131,15 @@ export class TranscriptFold {
     const data = (event.data ?? {}) as Record<string, unknown>;
     switch (event.type) {
       case 'message.user': {
-        const queued = this.turnRunning;
-        if (queued) this.queued.push(this.count);
+        const queued = this.turnRunning === true;
         this.turnRunning = true;
-        this.push({ kind: 'user', seq, text: str(data.text), state: queued ? 'queued' : 'sent' });
+        const place = this.push({
+          kind: 'user',
+          seq,
+          text: str(data.text),
+          state: queued ? 'queued' : 'sent',
+        });
+        if (queued) this.queued.push(place);
         break;
       }
       case 'message.assistant':
@@ -118,23 +147,27 @@ export class TranscriptFold {
         break;
       case 'tool.call': {
         const id = str(data.id);
-        this.tools.set(id, this.count);
-        this.push({ kind: 'tool', seq, id, name: str(data.name), input: data.input });
+        this.tools.set(
+          id,
+          this.push({ kind: 'tool', seq, id, name: str(data.name), input: data.input }),
+        );
         break;
       }
       case 'tool.result': {
-        const at = this.tools.get(str(data.id));
-        const call = at === undefined ? undefined : this.at(at);
+        const place = this.tools.get(str(data.id));
+        const call = place && this.at(place);
         const result = { output: str(data.output), isError: data.isError === true };
-        if (at !== undefined && call?.kind === 'tool') this.set(at, { ...call, result });
-        else this.push({ kind: 'tool', seq, id: str(data.id), name: 'tool', input: null, result });
+        if (place && call?.kind === 'tool') this.set(place, { ...call, result });
+        // Its call may be before a midway fold's first event: it shows once that is loaded.
+        else if (!this.midway)
+          this.push({ kind: 'tool', seq, id: str(data.id), name: 'tool', input: null, result });
         break;
       }
       case 'setup.output': {
         const last = this.last();
         const isError = data.stream === 'stderr';
         if (last?.kind === 'setup') {
-          this.set(this.count - 1, {
+          this.set(this.lastPlace(), {
             ...last,
             text: last.text + str(data.text),
             hasErrors: last.hasErrors || isError,
@@ -188,7 +221,7 @@ export class TranscriptFold {
         this.push(turn);
         if (turn.interrupted) this.settleQueued('dropped');
         const next = this.queued.shift();
-        if (next !== undefined) this.setUserState(next, 'sent');
+        if (next) this.setUserState(next, 'sent');
         this.turnRunning = next !== undefined;
         break;
       }
@@ -207,7 +240,7 @@ export class TranscriptFold {
         // Provisioning's sub-steps replace each other on one line.
         const last = this.last();
         if (last?.kind === 'status' && last.status === 'provisioning' && status === 'provisioning')
-          this.set(this.count - 1, item);
+          this.set(this.lastPlace(), item);
         else this.push(item);
         break;
       }
@@ -242,42 +275,54 @@ export class TranscriptFold {
     }
   }
 
-  private at(index: number): Item | undefined {
-    return this.blocks[Math.floor(index / BLOCK_SIZE)]?.[index % BLOCK_SIZE];
+  private at(place: Place): Item | undefined {
+    return this.blocks[place.block]?.items[place.at];
+  }
+
+  private lastPlace(): Place {
+    const block = this.blocks.length - 1;
+    return { block, at: (this.blocks[block]?.items.length ?? 0) - 1 };
   }
 
   private last(): Item | undefined {
-    return this.at(this.count - 1);
+    return this.at(this.lastPlace());
   }
 
-  private push(item: Item): void {
-    const lastBlock = this.blocks.length - 1;
-    const block = this.blocks[lastBlock];
-    if (!block || block.length === BLOCK_SIZE) this.blocks = [...this.blocks, [item]];
-    else this.replaceBlock(lastBlock, [...block, item]);
+  /** Adds an item after the last one, in its seq's block; answers where it went. */
+  private push(item: Item): Place {
+    const key = Math.floor(item.seq / BLOCK_SIZE);
+    const b = this.blocks.length - 1;
+    const block = this.blocks[b];
     this.count += 1;
+    if (block?.key === key) {
+      this.replaceBlock(b, { key, items: [...block.items, item] });
+      return { block: b, at: block.items.length };
+    }
+    this.blocks = [...this.blocks, { key, items: [item] }];
+    return { block: b + 1, at: 0 };
   }
 
-  private set(index: number, item: Item): void {
-    const b = Math.floor(index / BLOCK_SIZE);
-    const block = [...(this.blocks[b] ?? [])];
-    block[index % BLOCK_SIZE] = item;
-    this.replaceBlock(b, block);
+  private set(place: Place, item: Item): void {
+    const block = this.blocks[place.block];
+    if (!block) return;
+    const items = [...block.items];
+    items[place.at] = item;
+    this.replaceBlock(place.block, { key: block.key, items });
   }
 
   /** A new outer array too, so a view that holds the old one sees the change. */
-  private replaceBlock(b: number, block: Item[]): void {
+  private replaceBlock(b: number, block: TranscriptBlock): void {
     this.blocks = this.blocks.slice();
     this.blocks[b] = block;
   }
 
-  private setUserState(index: number, state: UserItem['state']): void {
-    const item = this.at(index);
-    if (item?.kind === 'user') this.set(index, { ...item, state });
+  private setUserState(place: Place, state: UserItem['state']): void {
+    const item = this.at(place);
+    if (item?.kind === 'user') this.set(place, { ...item, state });
   }
 
   private settleQueued(state: UserItem['state']): void {
-    for (const index of this.queued.splice(0)) this.setUserState(index, state);
+    for (const place of this.queued.splice(0)) this.setUserState(place, state);
   }
 }
 
@@ -285,7 +330,11 @@ export class TranscriptFold {
 export function buildTranscript(events: readonly SessionEvent[]): Transcript {
   const fold = new TranscriptFold();
   for (const event of events) fold.add(event);
-  return { items: fold.itemBlocks.flat(), turnRunning: fold.turnRunning, lastSeq: fold.lastSeq };
+  return {
+    items: fold.itemBlocks.flatMap((block) => block.items),
+    turnRunning: fold.turnRunning === true,
+    lastSeq: fold.lastSeq,
+  };
 }
 
 /** An auto-fix wake-up as one transcript line, with what GitHub said. */

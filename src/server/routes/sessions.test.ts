@@ -220,6 +220,69 @@ describe('GET /api/v1/sessions as a live feed', () => {
   });
 });
 
+describe("a session's events, from the end", () => {
+  type Page = { events: { seq: number; data: { text?: string } }[]; lastSeq: number };
+  const texts = (page: Page) => page.events.map((e) => e.data.text);
+
+  it('pages back with `before` and opens a stream at the last `tail` events', async () => {
+    const id = await createSession('a long one');
+    // Settled first (it has no agent, so it fails): nothing of its own lands among ours.
+    const abort = new AbortController();
+    for await (const event of t.log.follow(id, 0, abort.signal)) {
+      if ((event.data as { status?: string }).status === 'failed') break;
+    }
+    abort.abort();
+    const start = await json<Page>(t.request('GET', `/api/v1/sessions/${id}/events`));
+    await t.log.append(
+      id,
+      Array.from({ length: 30 }, (_, k) => ({
+        type: 'message.assistant',
+        data: { text: `r${k}` },
+      })),
+    );
+    const end = start.lastSeq + 30;
+
+    const tail = await json<Page>(t.request('GET', `/api/v1/sessions/${id}/events?tail=10`));
+    expect(texts(tail)).toEqual(Array.from({ length: 10 }, (_, k) => `r${20 + k}`));
+    expect(tail.lastSeq).toBe(end);
+    // The page before it, oldest first, meets it with no gap and no repeat.
+    const earlier = await json<Page>(
+      t.request('GET', `/api/v1/sessions/${id}/events?before=${tail.events[0]?.seq}&limit=12`),
+    );
+    expect(texts(earlier)).toEqual(Array.from({ length: 12 }, (_, k) => `r${8 + k}`));
+    // Back to the very first event, then nothing further back.
+    const first = await json<Page>(
+      t.request('GET', `/api/v1/sessions/${id}/events?before=${earlier.events[0]?.seq}&limit=1000`),
+    );
+    expect(first.events.map((e) => e.seq)).toEqual(
+      Array.from({ length: end - 22 }, (_, k) => k + 1),
+    );
+    const none = await json<Page>(t.request('GET', `/api/v1/sessions/${id}/events?before=1`));
+    expect(none.events).toEqual([]);
+
+    const stream = await openStream(`/api/v1/sessions/${id}/events?tail=3`);
+    const seen = [];
+    for (let k = 0; k < 3; k++) {
+      const frame = await stream.next();
+      seen.push((JSON.parse(frame.data ?? '') as { data: { text: string } }).data.text);
+    }
+    expect(seen).toEqual(['r27', 'r28', 'r29']);
+    await t.log.append(id, [{ type: 'message.assistant', data: { text: 'live' } }]);
+    const live = await stream.next();
+    expect(JSON.parse(live.data ?? '')).toMatchObject({ seq: end + 1, data: { text: 'live' } });
+    await stream.close();
+  });
+
+  it('names a bad `before` or `tail`', async () => {
+    const id = await createSession('bad paging');
+    for (const query of ['before=-1', 'tail=all']) {
+      const res = await t.request('GET', `/api/v1/sessions/${id}/events?${query}`);
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toContain(query.split('=')[0]);
+    }
+  });
+});
+
 describe('live streams per user', () => {
   let limited: TestApp;
   beforeAll(async () => {

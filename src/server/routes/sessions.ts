@@ -199,6 +199,15 @@ const EventsQuery = z.object({
   limit: Count('a number')
     .optional()
     .transform((v) => Math.min(v ?? 500, 1000)),
+  before: Count('a sequence number')
+    .optional()
+    .describe('Only events before this seq: the newest `limit` of them (a page further back)'),
+  tail: Count('a number')
+    .optional()
+    .transform((v) => (v === undefined ? undefined : Math.min(v, 1000)))
+    .describe(
+      'Start with the last `tail` stored events (at most 1000) rather than after `after`: how a viewer opens a long session at its end',
+    ),
 });
 
 /** Whose eyes a session is shown to: its owner, or a viewer it is shared with. */
@@ -561,7 +570,7 @@ export function sessionRoutes(
       tags,
       security,
       description:
-        'A page of events after `after`; with `Accept: text/event-stream`, a live SSE stream (`id:` is the seq; resumes from `Last-Event-ID`).',
+        'A page of events after `after` (or the newest `limit` before `before`, or the last `tail`); with `Accept: text/event-stream`, a live SSE stream from there (`id:` is the seq; resumes from `Last-Event-ID`).',
       request: { params: IdParams, query: EventsQuery },
       responses: {
         200: jsonResponse(
@@ -574,9 +583,14 @@ export function sessionRoutes(
     async (c) => {
       const user = c.get('user');
       const { session } = await access.read(user.id, c.req.valid('param').id);
-      const { after, limit } = c.req.valid('query');
+      const { limit, before, tail, ...query } = c.req.valid('query');
+      const after =
+        tail === undefined ? query.after : Math.max(query.after, session.lastSeq - tail);
       if (!(c.req.header('accept') ?? '').includes('text/event-stream')) {
-        const events = await log.read(session.id, after, limit);
+        const events =
+          before === undefined
+            ? await log.read(session.id, after, limit)
+            : await log.readBefore(session.id, after, before, limit);
         const json = events.map((e) => ({
           seq: e.seq,
           type: e.type,

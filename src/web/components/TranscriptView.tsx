@@ -1,5 +1,5 @@
 import { memo, useEffect, useRef, useState } from 'react';
-import type { Item, Usage } from '../transcript';
+import type { Item, TranscriptBlock, Usage } from '../transcript';
 import { Link } from '../router';
 import { Markdown } from './Markdown';
 
@@ -11,22 +11,80 @@ interface EntryProps {
   user: string;
 }
 
+/** The events before those loaded, and how to load them. */
+export interface Earlier {
+  /** There are events before the first one loaded. */
+  more: boolean;
+  loading: boolean;
+  /** Why the last load failed. */
+  error?: string;
+  /** Loads the page before; `auto`: the reader scrolled to the top rather than pressed. */
+  load: (auto?: boolean) => Promise<void>;
+}
+
 /**
  * The transcript: messages, tool calls, setup and hook output, blocked requests,
  * compactions and turn results. It renders block by block (see TranscriptFold): a block
  * or an item that is the same object as before is skipped, and a block out of view
  * renders nothing, so a new event costs one block's worth, however long the transcript.
+ * A long session opens at its end; earlier events load at the top, on request.
  */
 export function TranscriptView({
   blocks,
+  earlier,
   ...props
-}: EntryProps & { blocks: readonly (readonly Item[])[] }) {
+}: EntryProps & { blocks: readonly TranscriptBlock[]; earlier: Earlier }) {
   return (
     <section className="transcript" aria-label="Transcript">
+      {earlier.more && <ShowEarlier earlier={earlier} />}
       {blocks.map((block, b) => (
-        <Block key={b} items={block} newest={b >= blocks.length - 2} {...props} />
+        <Block
+          key={block.key}
+          id={block.key}
+          items={block.items}
+          newest={b >= blocks.length - 2}
+          {...props}
+        />
       ))}
     </section>
+  );
+}
+
+/**
+ * "Show earlier events" at the top of a transcript that does not start at the session's
+ * start. Scrolling up to it loads them too, as a chat does.
+ */
+function ShowEarlier({ earlier }: { earlier: Earlier }) {
+  const button = useRef<HTMLButtonElement>(null);
+  const latest = useRef(earlier);
+  useEffect(() => {
+    latest.current = earlier;
+  });
+  useEffect(() => {
+    const element = button.current;
+    if (!element) return;
+    const observer = new IntersectionObserver(([entry]) => {
+      if (entry?.isIntersecting) void latest.current.load(true);
+    });
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+  return (
+    <div className="transcript-earlier">
+      <button
+        ref={button}
+        type="button"
+        disabled={earlier.loading}
+        onClick={() => void earlier.load()}
+      >
+        {earlier.loading ? 'Loading earlier events…' : 'Show earlier events'}
+      </button>
+      {earlier.error && (
+        <p className="field-error" role="alert">
+          Could not load earlier events: {earlier.error}
+        </p>
+      )}
+    </div>
   );
 }
 
@@ -41,10 +99,13 @@ const GUESSED_ENTRY_PX = 60;
  * grows) at the cost of what can be seen.
  */
 const Block = memo(function Block({
+  id,
   items,
   newest,
   ...props
 }: EntryProps & {
+  /** The block's key (TranscriptBlock), which the page finds it by. */
+  id: number;
   items: readonly Item[];
   /** One of the last two blocks, which always render: the end of the transcript. */
   newest: boolean;
@@ -70,10 +131,10 @@ const Block = memo(function Block({
   }, []);
   if (!near && !newest) {
     const px = height ?? items.length * GUESSED_ENTRY_PX;
-    return <ol ref={box} className="transcript-block" style={{ height: px }} />;
+    return <ol ref={box} className="transcript-block" data-block={id} style={{ height: px }} />;
   }
   return (
-    <ol ref={box} className="transcript-block">
+    <ol ref={box} className="transcript-block" data-block={id}>
       {items.map((item) => (
         <Entry key={`${item.kind}-${item.seq}`} item={item} {...props} />
       ))}
@@ -83,7 +144,7 @@ const Block = memo(function Block({
 
 const Entry = memo(function Entry({ item, ...props }: EntryProps & { item: Item }) {
   return (
-    <li className={`entry entry-${item.kind}`} data-kind={item.kind}>
+    <li className={`entry entry-${item.kind}`} data-kind={item.kind} data-seq={item.seq}>
       <EntryBody item={item} {...props} />
     </li>
   );

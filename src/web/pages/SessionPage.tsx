@@ -5,49 +5,97 @@ import { ConfirmDelete } from '../components/ConfirmDelete';
 import { PullRequestBadge, PullRequestBar } from '../components/PullRequestBar';
 import { ShareDialog } from '../components/ShareDialog';
 import { DiffStat, StatusBadge } from '../components/StatusBadge';
-import { TranscriptView } from '../components/TranscriptView';
+import { TranscriptView, type Earlier } from '../components/TranscriptView';
 import { useLoad } from '../hooks';
 import { Link, navigate } from '../router';
 import { newer } from '../session-list';
 import { useSessions } from '../sessions';
-import { TranscriptFold, type Item, type SessionEvent } from '../transcript';
+import { TranscriptFold, type SessionEvent, type TranscriptBlock } from '../transcript';
+
+/** Events a session opens with: its end. Earlier ones load a page at a time, on request. */
+const TAIL_EVENTS = 300;
+const EARLIER_EVENTS = 500;
 
 /** What the page shows of the transcript; a new object whenever an event changed it. */
 interface TranscriptState {
   id: string;
-  blocks: readonly (readonly Item[])[];
+  blocks: readonly TranscriptBlock[];
   size: number;
-  turnRunning: boolean;
+  /** Undefined while the events loaded do not say (see TranscriptFold). */
+  turnRunning: boolean | undefined;
+  earlier: Earlier;
 }
 
 /**
- * The session's transcript, live: the stored events first, then each new one as it
- * lands, folded in one at a time (never the whole log again).
+ * The session's transcript, live: its last TAIL_EVENTS stored events first, then each
+ * new one as it lands, folded in one at a time (never the whole log again). Earlier
+ * events load a page at a time (`earlier.load`); the loaded log is then folded again
+ * from its new start, once.
  */
 function useTranscript(id: string): TranscriptState {
   const [state, setState] = useState<TranscriptState | undefined>(undefined);
   useEffect(() => {
     const abort = new AbortController();
-    const fold = new TranscriptFold();
+    /** The events loaded so far, oldest first, with no gap. */
+    const events: SessionEvent[] = [];
+    let fold: TranscriptFold | undefined;
+    let earlier: Omit<Earlier, 'load'> = { more: false, loading: false };
     let frame: number | undefined;
-    void followSse(`/api/v1/sessions/${encodeURIComponent(id)}/events`, {
+    const show = () => {
+      // One render a frame, however many events the frame brought.
+      frame ??= requestAnimationFrame(() => {
+        frame = undefined;
+        setState({
+          id,
+          blocks: fold?.itemBlocks ?? [],
+          size: fold?.size ?? 0,
+          turnRunning: fold?.turnRunning,
+          earlier: { ...earlier, load },
+        });
+      });
+    };
+    const load = async () => {
+      const first = events[0]?.seq;
+      if (earlier.loading || !earlier.more || first === undefined) return;
+      earlier = { more: true, loading: true };
+      show();
+      try {
+        const page = await unwrap(
+          api.GET('/api/v1/sessions/{id}/events', {
+            params: {
+              path: { id },
+              query: { before: String(first), limit: String(EARLIER_EVENTS) },
+            },
+            signal: abort.signal,
+          }),
+        );
+        const older = page.events
+          .filter((event) => event.seq < first)
+          .map((event) => ({ ...event, data: event.data }));
+        events.unshift(...older);
+        const start = events[0]?.seq ?? 1;
+        fold = new TranscriptFold(start > 1);
+        for (const event of events) fold.add(event);
+        earlier = { more: start > 1 && older.length > 0, loading: false };
+      } catch (failure) {
+        if (abort.signal.aborted) return;
+        earlier = { more: true, loading: false, error: asApiError(failure).message };
+      }
+      show();
+    };
+    void followSse(`/api/v1/sessions/${encodeURIComponent(id)}/events?tail=${TAIL_EVENTS}`, {
       signal: abort.signal,
       onMessage: (message) => {
         const event = JSON.parse(message.data) as SessionEvent;
+        if (!fold) {
+          fold = new TranscriptFold(event.seq > 1);
+          earlier = { more: event.seq > 1, loading: false };
+        }
         // A reconnect resumes after the last event seen; anything older is a repeat.
         if (event.seq <= fold.lastSeq) return;
+        events.push(event);
         fold.add(event);
-        // One render a frame, however many events the frame brought (a stored log
-        // arrives as thousands at once).
-        frame ??= requestAnimationFrame(() => {
-          frame = undefined;
-          setState({
-            id,
-            blocks: fold.itemBlocks,
-            size: fold.size,
-            turnRunning: fold.turnRunning,
-          });
-        });
+        show();
       },
     });
     return () => {
@@ -56,7 +104,15 @@ function useTranscript(id: string): TranscriptState {
     };
   }, [id]);
   // Another session's transcript is never shown, even for the frame before this one's.
-  return state?.id === id ? state : { id, blocks: [], size: 0, turnRunning: false };
+  return state?.id === id
+    ? state
+    : {
+        id,
+        blocks: [],
+        size: 0,
+        turnRunning: false,
+        earlier: { more: false, loading: false, load: async () => {} },
+      };
 }
 
 export function SessionPage({ id }: { id: string }) {
@@ -72,8 +128,31 @@ export function SessionPage({ id }: { id: string }) {
   const end = useRef<HTMLDivElement>(null);
 
   // Keep the newest entry in view while the transcript grows, unless the reader has
-  // scrolled up to read something earlier.
+  // scrolled up to read something earlier: then keep what they read where it is on
+  // screen as the transcript changes above it (blocks rendering, earlier events
+  // landing). The page does that itself: CSS scroll anchoring holds on to the header
+  // or the sidebar when those are in view, and is turned off here (styles.css).
   const following = useRef(true);
+  const entries = useRef<HTMLDivElement>(null);
+  /** What is first in view when not following (an entry, or a block yet to render), and where. */
+  const held = useRef<{ selector: string; top: number } | undefined>(undefined);
+  const hold = () => {
+    const shown = entries.current?.querySelectorAll<HTMLElement>(
+      '.transcript-block:empty, .transcript-block > li',
+    );
+    // The first that starts in view: one that starts above it may itself grow as it renders.
+    const inView = Array.from(shown ?? []).filter((e) => {
+      const box = e.getBoundingClientRect();
+      return box.bottom > 0 && box.top < window.innerHeight;
+    });
+    const first = inView.find((e) => e.getBoundingClientRect().top >= 0) ?? inView[0];
+    if (!first) return;
+    const { seq, block } = first.dataset;
+    held.current = {
+      selector: seq === undefined ? `ol[data-block="${block}"]` : `li[data-seq="${seq}"]`,
+      top: first.getBoundingClientRect().top,
+    };
+  };
   useEffect(() => {
     let lastY = window.scrollY;
     // Only a scroll up stops following: the page's own scrolls (and blocks above the
@@ -84,6 +163,7 @@ export function SessionPage({ id }: { id: string }) {
       if (atEnd) following.current = true;
       else if (window.scrollY < lastY) following.current = false;
       lastY = window.scrollY;
+      if (!following.current) hold();
     };
     window.addEventListener('scroll', onScroll, { passive: true });
     return () => window.removeEventListener('scroll', onScroll);
@@ -91,17 +171,32 @@ export function SessionPage({ id }: { id: string }) {
   useEffect(() => {
     if (following.current) end.current?.scrollIntoView({ block: 'end' });
   }, [transcript.size]);
-  // Blocks grow as they render their entries (see TranscriptView): stay at the end.
-  const entries = useRef<HTMLDivElement>(null);
   const loaded = session.data !== undefined;
   useEffect(() => {
     if (!entries.current) return;
     const observer = new ResizeObserver(() => {
-      if (following.current) end.current?.scrollIntoView({ block: 'end' });
+      if (following.current) {
+        end.current?.scrollIntoView({ block: 'end' });
+        return;
+      }
+      const kept = held.current;
+      const element = kept && entries.current?.querySelector(kept.selector);
+      if (kept && element) window.scrollBy(0, element.getBoundingClientRect().top - kept.top);
     });
     observer.observe(entries.current);
     return () => observer.disconnect();
   }, [loaded]);
+
+  // Earlier events: the reader asked, so the page stops following the end.
+  const earlier: Earlier = {
+    ...transcript.earlier,
+    load: async (auto) => {
+      if (auto && following.current) return;
+      following.current = false;
+      hold();
+      await transcript.earlier.load();
+    },
+  };
 
   if (session.error) {
     // A shared session whose repo the viewer cannot read is refused with the reason.
@@ -133,6 +228,8 @@ export function SessionPage({ id }: { id: string }) {
   };
   const path = { params: { path: { id } } };
   const readOnly = s.readOnly;
+  // A transcript opened midway may not show the current turn's start: the status says.
+  const turnRunning = transcript.turnRunning ?? s.status === 'running';
 
   return (
     <section className="page session-page">
@@ -176,7 +273,7 @@ export function SessionPage({ id }: { id: string }) {
             </button>
           )}
           {!readOnly && <CopyTeleport id={id} />}
-          {!readOnly && transcript.turnRunning && (
+          {!readOnly && turnRunning && (
             <button
               type="button"
               onClick={() =>
@@ -210,6 +307,7 @@ export function SessionPage({ id }: { id: string }) {
       <div ref={entries}>
         <TranscriptView
           blocks={transcript.blocks}
+          earlier={earlier}
           sessionId={id}
           agent={s.agentLabel}
           user={readOnly ? (s.owner?.name ?? 'The owner') : 'You'}
@@ -221,7 +319,7 @@ export function SessionPage({ id }: { id: string }) {
           This session is shared with you read-only: you can watch it, not send it messages.
         </p>
       ) : (
-        <FollowUp session={s} turnRunning={transcript.turnRunning} />
+        <FollowUp session={s} turnRunning={turnRunning} />
       )}
       {sharing && (
         <ShareDialog
