@@ -22,6 +22,11 @@ export interface ServerConfig {
   maxBundleBytes: number;
   /** HANGAR_HIBERNATE_SECONDS: idle time before a session's sandbox is stopped. */
   hibernateAfterMs: number;
+  /**
+   * HANGAR_LEASE_SECONDS: a runner's hold on its sessions, renewed at a third of it; a
+   * runner that dies has its sessions taken over by another once it runs out.
+   */
+  leaseMs: number;
   /** HANGAR_SETUP_TIMEOUT_SECONDS: how long an environment's setup script may run. */
   setupTimeoutMs: number;
   /** HANGAR_SETUP_CACHE_DAYS: how long a kept setup result is used before setup runs again. */
@@ -161,6 +166,7 @@ const Env = z.object({
     .refine((mb) => mb >= 1 && mb <= 2047, 'must be from 1 to 2047')
     .default(100),
   HANGAR_HIBERNATE_SECONDS: seconds(1800),
+  HANGAR_LEASE_SECONDS: seconds(30).refine((s) => s >= 3, 'must be at least 3 seconds'),
   HANGAR_MAX_SESSIONS_PER_USER: count(DEFAULT_USER_LIMITS.sessionsPerUser, 'sessions'),
   HANGAR_MAX_SESSIONS_PER_USER_PER_HOUR: count(DEFAULT_USER_LIMITS.sessionsPerHour, 'sessions'),
   HANGAR_MAX_BUNDLE_MB_PER_USER: count(
@@ -207,6 +213,7 @@ export function serverConfigFrom(env: NodeJS.ProcessEnv): ServerConfig {
     logLevel: vars.HANGAR_LOG_LEVEL,
     maxBundleBytes: vars.HANGAR_MAX_BUNDLE_MB * 1024 * 1024,
     hibernateAfterMs: vars.HANGAR_HIBERNATE_SECONDS * 1000,
+    leaseMs: vars.HANGAR_LEASE_SECONDS * 1000,
     setupTimeoutMs: vars.HANGAR_SETUP_TIMEOUT_SECONDS * 1000,
     setupCacheMs: vars.HANGAR_SETUP_CACHE_DAYS * 24 * 3600 * 1000,
     agentsDir: resolve(vars.HANGAR_AGENTS_DIR ?? defaultAgentsDir(dataDirFrom(env))),

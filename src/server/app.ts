@@ -237,7 +237,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         access,
       }),
     );
-    app.route('/api/v1', sessionGitRoutes(access, options.dataDir));
+    app.route('/api/v1', sessionGitRoutes(access, options.dataDir, store.db));
     app.route(
       '/api/v1',
       usageRoutes(store.db, {

@@ -373,6 +373,7 @@ function makeRunner(options: {
     runnerId: runnerIdFor(config.dataDir),
     options: {
       hibernateAfterMs: config.hibernateAfterMs,
+      leaseMs: config.leaseMs,
       setupTimeoutMs: config.setupTimeoutMs,
       maxSessionsPerUser: config.limits.sessionsPerUser,
       outputLimits: config.outputLimits,

@@ -14,11 +14,14 @@ export class EventLog {
     private readonly bus: EventBus = new EventBus(),
   ) {}
 
-  /** Stores events in order and returns them with their seq numbers. */
-  async append(sessionId: string, batch: NewEvent[]): Promise<SessionEvent[]> {
+  /**
+   * Stores events in order and returns them with their seq numbers. `holder`: the
+   * runner appending, refused with LeaseLostError once another runner holds the session.
+   */
+  async append(sessionId: string, batch: NewEvent[], holder?: string): Promise<SessionEvent[]> {
     if (batch.length === 0) return [];
     batch.forEach(checkEvent);
-    const { userId, stored } = await insertEvents(this.db, sessionId, batch);
+    const { userId, stored } = await insertEvents(this.db, sessionId, batch, holder);
     this.bus.publish(sessionId, stored);
     this.bus.announce({ type: 'appended', sessionId, userId, events: stored });
     return stored;

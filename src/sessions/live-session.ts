@@ -4,13 +4,28 @@ import { parseDotenv } from '../environments/dotenv.js';
 import { OutputBoundError, type OutputBound } from '../sandbox/bounded-output.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import { loadEnvironment } from '../store/environments.js';
-import { appendAgentOutput, loadSession, updateSession, type Session } from '../store/sessions.js';
+import { LeaseLostError, lastUserMessage } from '../store/events.js';
+import {
+  appendAgentOutput,
+  claimLease,
+  loadSession,
+  updateSession,
+  type Session,
+} from '../store/sessions.js';
+import { loadSessionFile, saveSessionFile } from '../store/session-files.js';
 import { outputBound, type RunnerDeps, type SessionContext } from './context.js';
 import type { NewEvent } from './events.js';
-import { provision, startSandbox, type Box } from './provision.js';
+import { keepBundleRepo, provision, startSandbox, type Box } from './provision.js';
+import type { Source } from './source.js';
 import type { ProvisioningStep, SessionStatus } from './status.js';
 import { runTurn } from './turn.js';
-import { AGENT_MOUNT, conversationToResume, readDiff, saveConversation } from './workspace.js';
+import {
+  AGENT_MOUNT,
+  conversationToResume,
+  gitInRepo,
+  readDiff,
+  saveConversation,
+} from './workspace.js';
 
 /** How long an interrupted agent has to exit after SIGTERM before its exec is killed. */
 const INTERRUPT_GRACE_MS = 5_000;
@@ -74,9 +89,103 @@ export class LiveSession {
     return this.starting !== undefined || this.box?.turn !== undefined;
   }
 
-  /** Records events after everything queued before them. */
-  append(events: NewEvent[]): Promise<unknown> {
-    return this.chain(() => this.ctx.deps.log.append(this.id, events));
+  /**
+   * Records events after everything queued before them, fenced by this runner's lease
+   * (refused once another runner took the session over); `fenced: false` for what a
+   * user did (their message), which is theirs to record whichever runner holds it.
+   */
+  append(events: NewEvent[], { fenced = true } = {}): Promise<unknown> {
+    const holder = fenced ? this.ctx.runnerId : undefined;
+    return this.chain(() => this.ctx.deps.log.append(this.id, events, holder));
+  }
+
+  /**
+   * Another runner holds the session now (this one's lease ran out: it was stopped,
+   * or cut off from the store). Its sandbox here is stopped and nothing more is
+   * written: the session is the other runner's.
+   */
+  leaseLost(): void {
+    const box = this.box;
+    this.box = undefined;
+    this.queue.length = 0;
+    this.ctx.deps.logger.warn(
+      { session: this.id, runner: this.ctx.runnerId },
+      'lost the lease of this session to another runner; letting it go',
+    );
+    if (!box) return;
+    clearTimeout(box.hibernateTimer);
+    box.turn?.abort.abort();
+    this.inBackground('stopping the sandbox of a session taken over', box.sandbox.stop());
+    this.inBackground('detaching the gateway of a session taken over', box.attachment.detach());
+  }
+
+  /**
+   * Continues a session this runner took from one whose lease ran out. The transcript
+   * says it moved; a turn that was running is recorded as cut, and then run again here
+   * (the user asked for it and is waiting for it), the agent told what happened; an idle
+   * session waits hibernated for its next message. A sandbox whose disk is not on this
+   * host is rebuilt when the session next starts (see `resume`).
+   */
+  async takeOver(session: Session, previousOwner: string | null): Promise<void> {
+    const { deps, runnerId } = this.ctx;
+    const from = previousOwner ?? 'a runner';
+    const moved = `Moved to runner ${runnerId}: ${from} stopped renewing its lease (it stopped, or lost its host or its database connection).`;
+    if (session.status === 'provisioning') {
+      // Nothing of the session is worth keeping yet: it is prepared again from the start.
+      await this.append([
+        {
+          type: 'session.status',
+          data: { status: 'provisioning', reason: `${moved} Preparing it again here.` },
+        },
+      ]);
+      await this.forgetSandbox(session);
+      const fresh = await loadSession(deps.db, this.id);
+      if (fresh) this.track(this.provision(fresh));
+      return;
+    }
+    const cut = session.status === 'running';
+    if (cut) {
+      await this.append([
+        {
+          type: 'turn.result',
+          data: { isError: true, interrupted: true, error: `The turn was cut: ${moved}` },
+        },
+      ]);
+    }
+    await this.stopOldSandbox(session);
+    await updateSession(deps.db, this.id, { status: 'hibernated', subStep: null });
+    const next = cut ? ' The cut turn runs again here.' : ' Your next message continues it here.';
+    await this.append([
+      { type: 'session.status', data: { status: 'hibernated', reason: `${moved}${next}` } },
+    ]);
+    if (!cut) {
+      await updateSession(deps.db, this.id, { leaseOwner: null, leaseExpiresAt: null });
+      return;
+    }
+    const again = await lastUserMessage(deps.db, this.id);
+    const hibernated = await loadSession(deps.db, this.id);
+    if (!hibernated) return;
+    this.queue.push(
+      `(Hangar: your previous turn was cut off because the machine running this session stopped; the session moved to another machine. Check the repository's state, then carry on with this message.)\n\n${again ?? session.prompt}`,
+    );
+    // Within this takeover's `starting`: resumed here, not handed to `deliver`.
+    await this.resume(hibernated);
+  }
+
+  /** The old sandbox, if it is on this host: its processes stopped, its disk kept. */
+  private async stopOldSandbox(session: Session): Promise<void> {
+    if (!session.sandboxId) return;
+    const sandbox = await this.ctx.deps.driver.get(session.sandboxId).catch(() => undefined);
+    await sandbox?.stop().catch(() => undefined);
+  }
+
+  /** A half-made sandbox is destroyed (if on this host) and the session forgets it. */
+  private async forgetSandbox(session: Session): Promise<void> {
+    if (session.sandboxId) {
+      const sandbox = await this.ctx.deps.driver.get(session.sandboxId).catch(() => undefined);
+      await sandbox?.destroy().catch(() => undefined);
+    }
+    await updateSession(this.ctx.deps.db, this.id, { sandboxId: null, subStep: null });
   }
 
   /** Settles when every append queued so far is done (rejects if the last failed). */
@@ -158,7 +267,23 @@ export class LiveSession {
   /** Sandbox, clone, setup script (see `provision`), then the first turn on the task. */
   async provision(session: Session): Promise<void> {
     try {
-      const box = await provision(this.ctx, session, {
+      const box = await this.prepare(session, false);
+      this.beginTurn(box, session.prompt);
+    } catch (error) {
+      this.ctx.deps.logger.warn({ err: error, session: session.id }, 'provisioning failed');
+      await this.fail(messageOf(error));
+    }
+  }
+
+  /**
+   * A new sandbox made ready (see `provision`); `rebuild`: for a session that had one
+   * whose disk is lost, cloning its branch as last pushed.
+   */
+  private prepare(session: Session, rebuild: boolean): Promise<LiveBox> {
+    return provision(
+      this.ctx,
+      session,
+      {
         step: (subStep) => this.setStatus('provisioning', subStep),
         started: (started) => {
           this.box = started;
@@ -167,38 +292,64 @@ export class LiveSession {
           void this.append([{ type: 'setup.output', data: { stream, text } }]);
         },
         drained: () => this.tail,
-      });
-      this.beginTurn(box, session.prompt);
-    } catch (error) {
-      this.ctx.deps.logger.warn({ err: error, session: session.id }, 'provisioning failed');
-      await this.fail(messageOf(error));
-    }
+      },
+      { rebuild },
+    );
   }
 
   /** Starts the stopped sandbox again and takes the next queued message. */
   private async resume(session: Session): Promise<void> {
     const { deps, options } = this.ctx;
     try {
-      await updateSession(deps.db, session.id, {
-        leaseOwner: this.ctx.runnerId,
-        leaseExpiresAt: new Date(Date.now() + options.leaseMs),
-      });
-      const agent = await deps.installAgent(this.ctx.agentOf(session));
-      const env = await loadEnvironment(deps.db, session.environmentId);
-      const box: LiveBox = await startSandbox(
-        deps,
-        session,
-        env,
-        agent.dir,
-        options.outputLimits.repoBytes,
-      );
-      this.box = box;
+      if (!(await claimLease(deps.db, session.id, this.ctx.runnerId, options.leaseMs))) {
+        deps.logger.warn({ session: session.id }, 'another runner holds this session');
+        this.queue.length = 0;
+        return;
+      }
+      const kept =
+        session.sandboxId &&
+        (await deps.driver.get(session.sandboxId).then(
+          () => true,
+          () => false,
+        ));
+      let box: LiveBox;
+      if (kept) {
+        const agent = await deps.installAgent(this.ctx.agentOf(session));
+        const env = await loadEnvironment(deps.db, session.environmentId);
+        box = await startSandbox(deps, session, env, agent.dir, options.outputLimits.repoBytes);
+        this.box = box;
+      } else {
+        box = await this.rebuild(session);
+      }
       const next = this.queue.shift();
       if (next === undefined) await this.afterTurn(box);
       else this.beginTurn(box, next);
     } catch (error) {
       await this.fail(`Could not resume: ${messageOf(error)}`);
     }
+  }
+
+  /**
+   * The session's sandbox is not on this host (its runner's host is gone, or its disk
+   * was lost): a new one is made from what the store keeps — a fresh clone of the
+   * session's branch as last pushed (or of the Hangar-kept repo), the environment's
+   * setup script, and the saved conversation (put back at the next turn). The
+   * transcript says so, and what was lost.
+   */
+  private async rebuild(session: Session): Promise<LiveBox> {
+    const { db } = this.ctx.deps;
+    const status = (await loadSessionFile(db, session.id, 'git-status'))?.toString('utf8');
+    await this.append([
+      {
+        type: 'session.status',
+        data: {
+          status: 'provisioning',
+          reason: rebuildNotice(this.ctx.runnerId, session, status),
+        },
+      },
+    ]);
+    await updateSession(db, session.id, { sandboxId: null });
+    return this.prepare({ ...session, sandboxId: null }, true);
   }
 
   // --- turns ---
@@ -235,6 +386,7 @@ export class LiveSession {
     await this.setStatus('running');
     const agent = this.ctx.agentOf(session);
     const { resumeId, input } = await conversationToResume(box.sandbox, session, agent, text, {
+      db,
       dataDir,
       logger,
     });
@@ -255,9 +407,10 @@ export class LiveSession {
       },
       record: (parsed, newId) =>
         this.chain(async () => {
+          // First the fenced append: a runner that lost the session writes nothing more.
+          await log.append(this.id, parsed.events, this.ctx.runnerId);
           await appendAgentOutput(db, this.id, parsed.raw);
           if (newId) await updateSession(db, this.id, { agentSessionId: newId });
-          await log.append(this.id, parsed.events);
         }),
       drained: () => this.drained(),
       endWithout: (result) => this.append([result]),
@@ -279,6 +432,9 @@ export class LiveSession {
         return;
       }
       logger.warn({ err: error, session: this.id }, 'could not copy the conversation');
+    });
+    await this.keepDurable(box).catch((error: unknown) => {
+      logger.warn({ err: error, session: this.id }, 'could not keep the session in the store');
     });
     // Hibernated or shutting down meanwhile: that path owns the session's status now.
     if (!current()) return;
@@ -315,6 +471,29 @@ export class LiveSession {
     await this.append([{ type: 'diff.updated', data: stats }]);
   }
 
+  /**
+   * What another runner needs to rebuild the session if this one dies: the Hangar-kept
+   * repo of a bundle-sourced session, and the work tree's `git status` (what would be
+   * lost with the disk).
+   */
+  private async keepDurable(box: Box): Promise<void> {
+    const { db, dataDir } = this.ctx.deps;
+    const session = await loadSession(db, this.id);
+    if (!session) return;
+    const status = await gitInRepo(
+      box.sandbox,
+      session,
+      ['status', '--porcelain', '--untracked-files=all'],
+      { ...this.bound('diffBytes', 'git status'), maxBytes: GIT_STATUS_BYTES },
+    );
+    if (status.exitCode === 0) {
+      await saveSessionFile(db, this.id, 'git-status', Buffer.from(status.stdout));
+    }
+    if ((session.source as Source).type === 'bundle') {
+      await keepBundleRepo(db, dataDir, session, this.ctx.options.outputLimits.repoBytes);
+    }
+  }
+
   private async saveConversation(box: Box): Promise<void> {
     const session = await loadSession(this.ctx.deps.db, this.id);
     if (!session) return;
@@ -322,7 +501,7 @@ export class LiveSession {
       box.sandbox,
       session,
       this.ctx.agentOf(session),
-      this.ctx.deps.dataDir,
+      this.ctx.deps,
       this.bound('conversationBytes', "the agent's conversation file"),
     );
   }
@@ -382,10 +561,11 @@ export class LiveSession {
   // --- helpers ---
 
   async setStatus(status: SessionStatus, subStep?: ProvisioningStep): Promise<void> {
-    await updateSession(this.ctx.deps.db, this.id, { status, subStep: subStep ?? null });
+    // The fenced event first: a runner that lost the session changes nothing of it.
     await this.append([
       { type: 'session.status', data: { status, ...(subStep ? { subStep } : {}) } },
     ]);
+    await updateSession(this.ctx.deps.db, this.id, { status, subStep: subStep ?? null });
     // A turn ended: its user's next queued session may start now.
     if (status !== 'provisioning' && status !== 'running') this.ctx.kick();
   }
@@ -396,6 +576,10 @@ export class LiveSession {
     this.tail = next;
     void next
       .catch((error: unknown) => {
+        if (error instanceof LeaseLostError) {
+          this.leaseLost();
+          return;
+        }
         this.ctx.deps.logger.error(
           { err: error, session: this.id },
           'could not record session events',
@@ -430,6 +614,31 @@ export class LiveSession {
   private bound(limit: keyof OutputLimits, what: string): OutputBound {
     return outputBound(this.ctx.options.outputLimits, limit, what);
   }
+}
+
+/** How much of `git status` is kept after each turn, to say what a lost disk lost. */
+const GIT_STATUS_BYTES = 64 * 1024;
+
+/** The transcript's word on a session rebuilt here: where from, and what is gone. */
+export function rebuildNotice(runnerId: string, session: Session, gitStatus?: string): string {
+  const source = session.source as Source;
+  const from =
+    source.type === 'bundle'
+      ? 'the repository Hangar keeps for it, as last pushed'
+      : `a fresh clone of branch ${session.branch ?? source.branch} as last pushed`;
+  const files = (gitStatus ?? '')
+    .split('\n')
+    .map((line) => line.slice(3).trim())
+    .filter((name) => name !== '');
+  const shown =
+    files.slice(0, 20).join(', ') + (files.length > 20 ? ` and ${files.length - 20} more` : '');
+  const lost =
+    gitStatus === undefined
+      ? 'Uncommitted changes and commits not pushed are gone.'
+      : files.length > 0
+        ? `Lost: uncommitted changes to ${shown} (as of the last finished turn), commits not pushed, and whatever the cut turn changed.`
+        : 'Nothing was uncommitted at the end of the last finished turn; commits not pushed and whatever a cut turn changed are gone.';
+  return `Rebuilt on runner ${runnerId}: the sandbox's disk is not here (its runner stopped or its disk was lost). Made again from ${from}, the saved conversation and the environment's setup script. ${lost}`;
 }
 
 function messageOf(error: unknown): string {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { runInBackground } from '../background.js';
 import { bundlePath, gatewaySocketPath, sessionBareRepo } from '../data-dir.js';
@@ -15,6 +15,8 @@ import { parseDotenv } from '../environments/dotenv.js';
 import { sandboxRoot } from '../images/resolve.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import { loadEnvironment, type Environment } from '../store/environments.js';
+import { loadBundleData, loadSessionFile, saveSessionFile } from '../store/session-files.js';
+import type { Db } from '../store/store.js';
 import { updateSession, type Session } from '../store/sessions.js';
 import { outputBound, type RunnerDeps, type SessionContext } from './context.js';
 import type { Source } from './source.js';
@@ -58,6 +60,7 @@ export async function provision(
   ctx: SessionContext,
   session: Session,
   steps: ProvisionSteps,
+  { rebuild = false } = {},
 ): Promise<Box> {
   const { deps, options } = ctx;
   const bound = (what: string) => outputBound(options.outputLimits, 'setupBytes', what);
@@ -71,7 +74,7 @@ export async function provision(
     onGitHub && (await onGitHub.github.resolveRepoAccess(session.userId, onGitHub.ref));
   // The bundle is only needed by the clone: unpack it while the sandbox starts.
   const mirrored =
-    session.source.type === 'bundle' ? mirrorBundle(deps.dataDir, session) : undefined;
+    session.source.type === 'bundle' ? mirrorBundle(deps.db, deps.dataDir, session) : undefined;
   // A new sandbox of an environment with a setup script starts from its setup cache.
   const cached = await claimSetupCache(deps, session, env);
   try {
@@ -85,7 +88,7 @@ export async function provision(
     steps.started(box);
 
     await steps.step('clone');
-    await cloneRepo(box.sandbox, session, bound("the clone's output"));
+    await cloneRepo(box.sandbox, session, bound("the clone's output"), rebuild);
     if (env.setupScript.trim() !== '') {
       await steps.step('setup');
       if (cached.entry) {
@@ -241,11 +244,28 @@ export async function startSandbox(
   }
 }
 
-/** A bundle's branches in a bare repo Hangar keeps: the session clones from and pushes to it. */
-export async function mirrorBundle(dataDir: string, session: Session): Promise<void> {
+/**
+ * A bundle's branches in a bare repo Hangar keeps: the session clones from and pushes to
+ * it. Made from the repo as the session last left it (kept in the store after each
+ * turn), else from the upload; both come from the store when this host has no copy.
+ */
+export async function mirrorBundle(db: Db, dataDir: string, session: Session): Promise<void> {
   const source = session.source as Source & { type: 'bundle' };
   const repoDir = sessionBareRepo(dataDir, session.id);
+  // Still on this host (a rebuild of a sandbox lost alone): as new as the store's copy.
+  if (existsSync(repoDir)) return;
   await mkdir(dirname(repoDir), { recursive: true });
+  const kept = await loadSessionFile(db, session.id, 'kept-repo');
+  let from = bundlePath(dataDir, source.bundleId);
+  if (kept) {
+    from = join(dirname(repoDir), 'kept-repo.bundle');
+    await writeFile(from, kept, { mode: 0o600 });
+  } else if (!existsSync(from)) {
+    const data = await loadBundleData(db, source.bundleId);
+    if (!data) throw new Error(`The bundle ${source.bundleId} is gone from the store.`);
+    await mkdir(dirname(from), { recursive: true, mode: 0o700 });
+    await writeFile(from, data, { mode: 0o600 });
+  }
   const cloned = await runGit([
     'clone',
     '--bare',
@@ -254,10 +274,39 @@ export async function mirrorBundle(dataDir: string, session: Session): Promise<v
     // the clone itself, as a second git process is on the path to the session's start.
     '--config',
     'http.receivepack=true',
-    bundlePath(dataDir, source.bundleId),
+    from,
     repoDir,
   ]);
+  if (kept) await rm(from, { force: true });
   if (cloned.code !== 0) throw new Error(`Could not unpack the bundle: ${cloned.stderr.trim()}`);
+}
+
+/**
+ * Keeps the Hangar-kept repo of a bundle-sourced session in the store (as a git bundle
+ * of all its refs, at most `maxBytes`), so another runner can rebuild the session.
+ */
+export async function keepBundleRepo(
+  db: Db,
+  dataDir: string,
+  session: Session,
+  maxBytes: number,
+): Promise<void> {
+  const repoDir = sessionBareRepo(dataDir, session.id);
+  if (!existsSync(repoDir)) return;
+  const file = join(dirname(repoDir), 'kept-repo.bundle');
+  try {
+    const made = await runGit(['-C', repoDir, 'bundle', 'create', '--quiet', file, '--all']);
+    if (made.code !== 0) throw new Error(`git bundle create failed: ${made.stderr.trim()}`);
+    const { size } = await stat(file);
+    if (size > maxBytes) {
+      throw new Error(
+        `the session's repository (${size} bytes) is larger than HANGAR_MAX_REPO_MB allows to keep`,
+      );
+    }
+    await saveSessionFile(db, session.id, 'kept-repo', await readFile(file));
+  } finally {
+    await rm(file, { force: true });
+  }
 }
 
 /** The configured GitHub and the session's repo on it, when its source is there. */

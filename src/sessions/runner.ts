@@ -10,6 +10,7 @@ import { deleteUnusedBundles } from '../store/bundles.js';
 import { heartbeat, removeRunner } from '../store/runners.js';
 import { packageVersion } from '../version.js';
 import {
+  claimExpired,
   claimQueued,
   deleteSessionRow,
   loadSession,
@@ -29,6 +30,9 @@ import {
 import { LiveSession } from './live-session.js';
 import type { Source } from './source.js';
 import { gitInRepo } from './workspace.js';
+
+/** At most this many sessions are taken over from dead runners per lease tick. */
+const TAKEOVER_BATCH = 20;
 
 /** How often unused bundles past their time are looked for. */
 const BUNDLE_SWEEP_MS = 10 * 60_000;
@@ -58,6 +62,7 @@ export class Runner {
   private leaseTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
   private polling = false;
+  private takingOver = false;
   /** A kick that came while polling: poll once more when done, since a slot may have freed. */
   private kickedWhilePolling = false;
   private stopped = false;
@@ -82,11 +87,8 @@ export class Runner {
     await this.recover();
     await this.beat();
     this.leaseTimer = setInterval(() => {
-      const ids = [...this.sessions.values()].filter((s) => s.leased).map((s) => s.id);
-      this.inBackground(
-        'renewing leases',
-        renewLeases(this.deps.db, this.id, ids, this.options.leaseMs),
-      );
+      this.inBackground('renewing leases', this.renewLeases());
+      this.inBackground('taking over sessions of runners that stopped', this.takeOver());
       this.inBackground('announcing this runner', this.beat());
     }, this.options.leaseMs / 3);
     const sweep = () => this.inBackground('sweeping unused bundles', this.sweepBundles());
@@ -166,7 +168,9 @@ export class Runner {
         `Session ${session.id} failed (${session.failureReason ?? 'no reason recorded'}): start a new one.`,
       );
     }
-    await this.session(session.id).append([{ type: 'message.user', data: { text } }]);
+    await this.session(session.id).append([{ type: 'message.user', data: { text } }], {
+      fenced: false,
+    });
     return this.session(session.id).deliver(session, text);
   }
 
@@ -243,6 +247,46 @@ export class Runner {
     await Promise.all(ids.map((id) => rm(bundlePath(this.deps.dataDir, id), { force: true })));
   }
 
+  /** Renews the leases of the sessions this runner works on; lets go of those it lost. */
+  private async renewLeases(): Promise<void> {
+    const leased = [...this.sessions.values()].filter((s) => s.leased);
+    const ids = leased.map((s) => s.id);
+    const held = new Set(await renewLeases(this.deps.db, this.id, ids, this.options.leaseMs));
+    for (const live of leased) if (!held.has(live.id) && live.leased) live.leaseLost();
+  }
+
+  /**
+   * Takes the sessions of runners whose leases ran out (killed, host gone) and continues
+   * them here (see `LiveSession.takeOver`). Runs on every lease tick, so a session is
+   * moved within a lease and a third of its dead runner's last renewal.
+   */
+  private async takeOver(): Promise<void> {
+    if (this.stopped || this.takingOver) return;
+    // Like queued sessions, taken ones stop at this runner's capacity; the rest wait
+    // for another runner, or for a turn here to end.
+    const room = Math.min(TAKEOVER_BATCH, this.options.capacity - this.activeCount());
+    if (room <= 0) return;
+    this.takingOver = true;
+    try {
+      const taken = await claimExpired(this.deps.db, this.id, this.options.leaseMs, room);
+      for (const { session, previousOwner } of taken) {
+        this.deps.logger.warn(
+          { session: session.id, from: previousOwner },
+          'taking over a session whose runner stopped renewing its lease',
+        );
+        const live = this.session(session.id);
+        live.track(
+          live.takeOver(session, previousOwner).catch((error: unknown) => {
+            this.deps.logger.error({ err: error, session: session.id }, 'taking over failed');
+            return live.fail(`Could not move the session to this runner: ${String(error)}`);
+          }),
+        );
+      }
+    } finally {
+      this.takingOver = false;
+    }
+  }
+
   private inBackground(what: string, work: Promise<unknown>): void {
     runInBackground(what, work, { logger: this.deps.logger });
   }
@@ -300,7 +344,7 @@ export class Runner {
 
   /** After a crash: nothing stays stuck, and an interrupted turn is said to be one. */
   private async recover(): Promise<void> {
-    for (const session of await orphanedSessions(this.deps.db, this.id, new Date())) {
+    for (const session of await orphanedSessions(this.deps.db, this.id)) {
       if (session.status === 'provisioning') {
         await this.session(session.id).fail(
           'Hangar restarted while this session was being prepared; start a new session.',

@@ -8,6 +8,8 @@ import { isAgentSessionId } from '../ids.js';
 import { BoundedRead, type OutputBound } from '../sandbox/bounded-output.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import type { Session } from '../store/sessions.js';
+import { loadSessionFile, saveSessionFile } from '../store/session-files.js';
+import type { Db } from '../store/store.js';
 import type { Source } from './source.js';
 import { OutputBatcher } from './streams.js';
 
@@ -37,7 +39,10 @@ export const ENV_FILE = `${HOME}/.hangar/session-env`;
 /** How long each read after a turn (diff, conversation) may take. */
 const AFTER_TURN_TIMEOUT_MS = 5 * 60_000;
 
-/** `sh -c CLONE_SCRIPT clone <from branch> <url> <dir> <session branch>` */
+/**
+ * `sh -c CLONE_SCRIPT clone <from branch> <url> <dir> <session branch> [rebuild]`;
+ * `rebuild`: the session branch as last pushed, when the remote has it.
+ */
 const CLONE_SCRIPT = `set -e
 mkdir -p "$HOME/.hangar"
 # The repo's settings go in with the clone (--config): one git process each saved.
@@ -47,7 +52,11 @@ git clone --quiet --branch "$1" \\
   "$2" "$3"
 cd "$3"
 # -B: a session on an existing PR works on the branch it cloned.
-git checkout --quiet -B "$4"`;
+if [ "$5" = rebuild ] && git rev-parse --quiet --verify "refs/remotes/origin/$4" >/dev/null; then
+  git checkout --quiet -B "$4" "origin/$4"
+else
+  git checkout --quiet -B "$4"
+fi`;
 
 /** The key the git proxy knows a session's repo by: `host/owner/repo`, or Hangar's own. */
 export function repoKey(session: Pick<Session, 'id' | 'source' | 'repoName'>): string {
@@ -75,6 +84,7 @@ export async function cloneRepo(
   sandbox: Sandbox,
   session: Session,
   bound: OutputBound,
+  rebuild = false,
 ): Promise<void> {
   const source = session.source as Source;
   const branch = session.branch ?? 'hangar/session';
@@ -91,6 +101,7 @@ export async function cloneRepo(
       gitProxyUrl(sandbox.gateway ?? '', repoKey(session)),
       repoDir(session),
       branch,
+      ...(rebuild ? ['rebuild'] : []),
     ],
     {
       cwd: HOME,
@@ -221,7 +232,7 @@ export async function conversationToResume(
   session: Session,
   agent: Agent,
   text: string,
-  host: { dataDir: string; logger: Logger },
+  host: { db: Db; dataDir: string; logger: Logger },
 ): Promise<{ resumeId: string | null; input: string }> {
   const id = session.agentSessionId;
   // A stored id that is not a UUID is never passed on as an argument or a path.
@@ -229,9 +240,10 @@ export async function conversationToResume(
   const { conversation } = agent;
   const found = await sandbox.exec(conversation.existsCommand(id, AGENT_MOUNT));
   if (found.exitCode === 0) return { resumeId: id, input: text };
-  const saved = await readFile(conversationFile(host.dataDir, session.id), 'utf8').catch(
-    () => undefined,
-  );
+  // This host's copy, else the store's (the session may have moved here from another runner).
+  const saved =
+    (await readFile(conversationFile(host.dataDir, session.id)).catch(() => undefined)) ??
+    (await loadSessionFile(host.db, session.id, 'conversation'));
   if (saved !== undefined) {
     const file = conversation.path(HOME, repoDir(session), id);
     const put = await sandbox.exec(
@@ -257,16 +269,18 @@ export function lostConversationInput(task: string, text: string): string {
 }
 
 /**
- * Copies the agent's conversation out of the sandbox after each turn, so teleport can
- * hand it to the agent on a person's machine even while the sandbox is stopped.
+ * Copies the agent's conversation out of the sandbox after each turn, to the host and
+ * to the store, so teleport can hand it to the agent on a person's machine even while
+ * the sandbox is stopped, and another runner can resume it if this one dies.
  */
 export async function saveConversation(
   sandbox: Sandbox,
   session: Session,
   agent: Agent,
-  dataDir: string,
+  host: { db: Db; dataDir: string },
   bound: OutputBound,
 ): Promise<void> {
+  const { dataDir } = host;
   if (!session.agentSessionId || !isAgentSessionId(session.agentSessionId)) return;
   // The file is the sandbox's: it may be a symlink to /dev/zero or a FIFO. Hence a bound,
   // a time limit, and a write straight to disk that keeps the last copy until it is whole.
@@ -286,6 +300,9 @@ export async function saveConversation(
     throw new Error(`no conversation file (exit ${result.exitCode})`);
   }
   await file.save();
+  // Read back whole: it is within the bound just applied.
+  const saved = await readFile(conversationFile(dataDir, session.id));
+  await saveSessionFile(host.db, session.id, 'conversation', saved);
 }
 
 /** Runs git in the session's repo with bounded output (cut, not failed, past `bound`). */

@@ -23,7 +23,12 @@ describe(`bundles (${process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'})`, (
   it('lets only one of two uploads at once take the last bytes of a quota', async () => {
     const user = await createUser(store.db, { name: 'alice', isAdmin: false });
     const upload = () =>
-      insertBundle(store.db, { id: newId('bun'), userId: user.id, sizeBytes: 600, refs }, 1000);
+      insertBundle(
+        store.db,
+        { id: newId('bun'), userId: user.id, sizeBytes: 600, refs },
+        Buffer.alloc(600),
+        1000,
+      );
     const results = await Promise.allSettled(Array.from({ length: 20 }, upload));
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     for (const result of results.filter((r) => r.status === 'rejected')) {
@@ -39,7 +44,12 @@ describe(`bundles (${process.env.TEST_DATABASE_URL ? 'postgres' : 'pglite'})`, (
     const used = newId('bun');
     const unused = newId('bun');
     for (const id of [used, unused])
-      await insertBundle(store.db, { id, userId: user.id, sizeBytes: 10, refs }, 1000);
+      await insertBundle(
+        store.db,
+        { id, userId: user.id, sizeBytes: 10, refs },
+        Buffer.alloc(10),
+        1000,
+      );
     await insertSession(store.db, {
       id: newId('ses'),
       userId: user.id,

@@ -1,6 +1,6 @@
 import { and, eq, lt, sql, type SQL } from 'drizzle-orm';
 import { UserLimitError } from '../errors.js';
-import { bundles, sessions, users } from './schema.js';
+import { bundleData, bundles, sessions, users } from './schema.js';
 import type { Db } from './store.js';
 
 export type Bundle = typeof bundles.$inferSelect;
@@ -40,12 +40,14 @@ export function bundleQuotaError(used: number, quota: number, adding: number): U
 }
 
 /**
- * Records an uploaded bundle if it fits the user's quota. The user's row lock makes the
- * sum and the insert one step, so two uploads at once cannot both take the last bytes.
+ * Records an uploaded bundle if it fits the user's quota, with its bytes (`data`), so
+ * a runner on any host can clone it. The user's row lock makes the sum and the insert
+ * one step, so two uploads at once cannot both take the last bytes.
  */
 export async function insertBundle(
   db: Db,
   values: typeof bundles.$inferInsert,
+  data: Buffer,
   quotaBytes: number,
 ): Promise<void> {
   await db.transaction(async (tx) => {
@@ -54,6 +56,7 @@ export async function insertBundle(
     if (used + values.sizeBytes > quotaBytes)
       throw bundleQuotaError(used, quotaBytes, values.sizeBytes);
     await tx.insert(bundles).values(values);
+    await tx.insert(bundleData).values({ bundleId: values.id, data });
   });
 }
 

@@ -1,18 +1,39 @@
-import { and, asc, desc, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { HangarError } from '../errors.js';
 import type { NewEvent, SessionEvent } from '../sessions/events.js';
 import { events, sessions } from './schema.js';
 import type { Db } from './store.js';
 
 /**
+ * A runner's append to a session another runner took over (its lease ran out): refused,
+ * so a runner that was stopped or cut off cannot write into the new holder's log.
+ */
+export class LeaseLostError extends HangarError {
+  constructor(sessionId: string, holder: string) {
+    super(
+      'lease_lost',
+      409,
+      `Session ${sessionId} is no longer held by ${holder}: another runner took it over.`,
+    );
+  }
+}
+
+/**
  * Stores `batch` after the session's last event, in one transaction: the session
  * row's lock numbers them without gaps. Answers them stored, with the session's user.
+ * `holder`: a runner's append, fenced by its lease: refused (LeaseLostError) if another
+ * runner holds the session now, in the same statement that numbers the events.
  */
 export async function insertEvents(
   db: Db,
   sessionId: string,
   batch: NewEvent[],
+  holder?: string,
 ): Promise<{ userId: string; stored: SessionEvent[] }> {
   const { userId, rows } = await db.transaction(async (tx) => {
+    const held = holder
+      ? or(eq(sessions.leaseOwner, holder), isNull(sessions.leaseOwner))
+      : undefined;
     const [row] = await tx
       .update(sessions)
       .set({
@@ -20,8 +41,15 @@ export async function insertEvents(
         updatedAt: new Date(),
         version: sql`${sessions.version} + 1`,
       })
-      .where(eq(sessions.id, sessionId))
+      .where(and(eq(sessions.id, sessionId), held))
       .returning({ lastSeq: sessions.lastSeq, userId: sessions.userId });
+    if (!row && holder) {
+      const [exists] = await tx
+        .select({ id: sessions.id })
+        .from(sessions)
+        .where(eq(sessions.id, sessionId));
+      if (exists) throw new LeaseLostError(sessionId, holder);
+    }
     if (!row) throw new Error(`no session ${sessionId}`);
     const first = row.lastSeq - batch.length + 1;
     const inserted = await tx
@@ -77,4 +105,16 @@ export async function readEventsBefore(
 
 function toEvent(row: typeof events.$inferSelect): SessionEvent {
   return { ...row, type: row.type, data: row.data } as SessionEvent;
+}
+
+/** The text of the session's last user message, if it has one. */
+export async function lastUserMessage(db: Db, sessionId: string): Promise<string | undefined> {
+  const [row] = await db
+    .select({ data: events.data })
+    .from(events)
+    .where(and(eq(events.sessionId, sessionId), eq(events.type, 'message.user')))
+    .orderBy(desc(events.seq))
+    .limit(1);
+  const text = (row?.data as { text?: unknown } | undefined)?.text;
+  return typeof text === 'string' ? text : undefined;
 }

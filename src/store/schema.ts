@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import {
   type AnyPgColumn,
   bigint,
+  customType,
   boolean,
   index,
   integer,
@@ -472,4 +473,42 @@ export const sessionCommands = pgTable(
     doneAt: ts('done_at'),
   },
   (t) => [index('session_commands_open').on(t.doneAt, t.createdAt)],
+);
+
+/** Binary data as a Node Buffer (PostgreSQL `bytea`). */
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
+
+/**
+ * An uploaded bundle's bytes, kept in the store so a runner on any host can clone
+ * from it (the file in the API node's data dir is only that node's copy).
+ */
+export const bundleData = pgTable('bundle_data', {
+  bundleId: text('bundle_id')
+    .primaryKey()
+    .references(() => bundles.id, { onDelete: 'cascade' }),
+  data: bytea('data').notNull(),
+});
+
+/** What a session needs to be rebuilt on another runner, saved after each turn. */
+export const sessionFileNames = ['conversation', 'kept-repo', 'git-status'] as const;
+
+/**
+ * A session's durable files: the agent's conversation, the Hangar-kept repo of a
+ * bundle-sourced session (as a git bundle) and the work tree's last `git status`.
+ * Each is bounded by the operator's limits before it is stored.
+ */
+export const sessionFiles = pgTable(
+  'session_files',
+  {
+    sessionId: text('session_id')
+      .notNull()
+      .references(() => sessions.id, { onDelete: 'cascade' }),
+    name: text('name', { enum: sessionFileNames }).notNull(),
+    data: bytea('data').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.sessionId, t.name] })],
 );

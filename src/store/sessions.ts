@@ -1,4 +1,4 @@
-import { and, desc, eq, getTableColumns, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, desc, eq, getTableColumns, inArray, isNull, or, sql } from 'drizzle-orm';
 import { NotFoundError } from '../errors.js';
 import { isAgentSessionId } from '../ids.js';
 import type { SessionStatus } from '../sessions/status.js';
@@ -198,25 +198,94 @@ export async function markWaiting(
   return rowsOf<{ id: string; detail: string }>(rows);
 }
 
-/** Extends the lease on every session `owner` holds. */
+/** Extends the lease on every session `owner` still holds; answers those it does. */
 export async function renewLeases(
   db: Db,
   owner: string,
   ids: string[],
   leaseMs: number,
-): Promise<void> {
-  if (ids.length === 0) return;
-  await db
+): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const renewed = await db
     .update(sessions)
     .set({ leaseExpiresAt: new Date(Date.now() + leaseMs) })
-    .where(and(eq(sessions.leaseOwner, owner), inArray(sessions.id, ids)));
+    .where(and(eq(sessions.leaseOwner, owner), inArray(sessions.id, ids)))
+    .returning({ id: sessions.id });
+  return renewed.map((row) => row.id);
 }
 
 /**
- * Sessions a runner was working on when it stopped without cleaning up: held by
- * `owner` (this host, restarted) or with a lease that ran out.
+ * Takes the lease of session `id` for `owner` if no other runner holds it (none does,
+ * or its lease ran out). The row lock makes two runners' claims one after the other.
  */
-export async function orphanedSessions(db: Db, owner: string, now: Date): Promise<Session[]> {
+export async function claimLease(
+  db: Db,
+  id: string,
+  owner: string,
+  leaseMs: number,
+): Promise<boolean> {
+  const claimed = await db.execute(sql`
+    update ${sessions}
+       set lease_owner = ${owner},
+           lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval
+     where id = ${id}
+       and (lease_owner is null or lease_owner = ${owner} or lease_expires_at < now())
+    returning id`);
+  return rowsOf(claimed).length > 0;
+}
+
+/** A session taken from a runner whose lease ran out, with that runner's name. */
+export interface TakenSession {
+  session: Session;
+  previousOwner: string | null;
+}
+
+/**
+ * Takes over at most `limit` live sessions whose lease ran out: the runner holding
+ * them stopped renewing (killed, host gone). `SKIP LOCKED`: two runners looking at
+ * once never take the same one; the update is the claim, so a late renewal by the old
+ * holder (which checks the owner) finds it gone.
+ */
+export async function claimExpired(
+  db: Db,
+  owner: string,
+  leaseMs: number,
+  limit: number,
+): Promise<TakenSession[]> {
+  if (limit <= 0) return [];
+  const taken = rowsOf<{ id: string; previous_owner: string | null }>(
+    await db.execute(sql`
+      with expired as (
+        select id, lease_owner from ${sessions}
+         where status in ('provisioning', 'running', 'idle')
+           and lease_owner is distinct from ${owner}
+           and (lease_expires_at is null or lease_expires_at < now())
+         order by lease_expires_at nulls first
+         for update skip locked
+         limit ${limit})
+      update ${sessions} s
+         set lease_owner = ${owner},
+             lease_expires_at = now() + ${`${leaseMs} milliseconds`}::interval,
+             updated_at = now(),
+             version = s.version + 1
+        from expired
+       where s.id = expired.id
+      returning s.id, expired.lease_owner as previous_owner`),
+  );
+  const found: TakenSession[] = [];
+  for (const row of taken) {
+    const session = await loadSession(db, row.id);
+    if (session) found.push({ session, previousOwner: row.previous_owner });
+  }
+  return found;
+}
+
+/**
+ * Sessions this runner was working on when it stopped without cleaning up: held by
+ * `owner` (this host, restarted), or by no one. Those another runner held are taken
+ * over with a claim when its lease runs out (`claimExpired`).
+ */
+export async function orphanedSessions(db: Db, owner: string): Promise<Session[]> {
   const live: SessionStatus[] = ['provisioning', 'running', 'idle'];
   return db
     .select()
@@ -224,11 +293,7 @@ export async function orphanedSessions(db: Db, owner: string, now: Date): Promis
     .where(
       and(
         inArray(sessions.status, live),
-        or(
-          eq(sessions.leaseOwner, owner),
-          isNull(sessions.leaseExpiresAt),
-          lt(sessions.leaseExpiresAt, now),
-        ),
+        or(eq(sessions.leaseOwner, owner), isNull(sessions.leaseOwner)),
       ),
     );
 }

@@ -1,4 +1,4 @@
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -121,7 +121,9 @@ export function bundleRoutes(db: Db, dataDir: string, limits: BundleLimits) {
           throw new ValidationError('the request has no body: send the bundle file', 'bundle');
         const refs = await verifyBundle(partial, dir);
         // Counted first (the quota is checked again there), then moved into place.
-        await insertBundle(db, { id, userId, sizeBytes: size, refs }, quotaBytes);
+        // At most HANGAR_MAX_BUNDLE_MB, read back whole: the store keeps it for every runner.
+        const data = await readFile(partial);
+        await insertBundle(db, { id, userId, sizeBytes: size, refs }, data, quotaBytes);
         await rename(partial, bundlePath(dataDir, id));
         return c.json({ id, sizeBytes: size, refs }, 201);
       } finally {

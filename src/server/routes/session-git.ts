@@ -9,6 +9,8 @@ import { HangarError, NotFoundError } from '../../errors.js';
 import { DEFAULT_GIT_PROCESS_LIMITS, limitedGitArgs } from '../../git/repo-limits.js';
 import { isAgentSessionId, isId } from '../../ids.js';
 import { conversationFile, sessionBareRepo } from '../../data-dir.js';
+import { loadSessionFile } from '../../store/session-files.js';
+import type { Db } from '../../store/store.js';
 import type { SessionAccess } from '../session-access.js';
 import { errorResponses, IdParams, jsonResponse, router } from '../context.js';
 
@@ -17,7 +19,7 @@ import { errorResponses, IdParams, jsonResponse, router } from '../context.js';
  * session) the session's repo over read-only smart HTTP at `/sessions/:id/git/`,
  * authenticated with the same bearer token as the rest of the API.
  */
-export function sessionGitRoutes(access: SessionAccess, dataDir: string) {
+export function sessionGitRoutes(access: SessionAccess, dataDir: string, db: Db) {
   const app = router();
 
   app.openapi(
@@ -51,7 +53,11 @@ export function sessionGitRoutes(access: SessionAccess, dataDir: string) {
           "The agent's conversation id is not a UUID: it is not handed over.",
         );
       }
-      if (!session.agentSessionId || !existsSync(file)) {
+      // This node's copy if it has one, else the store's (the runner may be on another host).
+      const jsonl = existsSync(file)
+        ? await readFile(file)
+        : await loadSessionFile(db, session.id, 'conversation');
+      if (!session.agentSessionId || !jsonl) {
         throw new HangarError(
           'not_ready',
           409,
@@ -62,7 +68,7 @@ export function sessionGitRoutes(access: SessionAccess, dataDir: string) {
         {
           agentSessionId: session.agentSessionId,
           sandboxRepoPath: `/home/user/${session.repoName}`,
-          jsonl: await readFile(file, 'utf8'),
+          jsonl: jsonl.toString('utf8'),
         },
         200,
       );

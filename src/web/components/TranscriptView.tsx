@@ -318,6 +318,13 @@ const PROVISIONING: Record<string, string> = {
 };
 
 function statusLine(item: Extract<Item, { kind: 'status' }>, agent: string): string {
+  const line = statusText(item, agent);
+  // A reason on any other status says why it changed, e.g. a session moved to another runner.
+  const said = item.status === 'failed' || item.status === 'queued';
+  return item.reason && !said ? `${line} — ${item.reason}` : line;
+}
+
+function statusText(item: Extract<Item, { kind: 'status' }>, agent: string): string {
   switch (item.status) {
     case 'provisioning':
       if (item.subStep === 'agent') return `Starting ${agent}`;

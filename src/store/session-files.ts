@@ -1,0 +1,44 @@
+import { and, eq, sql } from 'drizzle-orm';
+import { bundleData, sessionFiles, type sessionFileNames } from './schema.js';
+import type { Db } from './store.js';
+
+/** One of a session's durable files (see `sessionFiles`). */
+export type SessionFileName = (typeof sessionFileNames)[number];
+
+/** Keeps `data` as the session's file `name`, replacing the last copy. */
+export async function saveSessionFile(
+  db: Db,
+  sessionId: string,
+  name: SessionFileName,
+  data: Buffer,
+): Promise<void> {
+  await db
+    .insert(sessionFiles)
+    .values({ sessionId, name, data })
+    .onConflictDoUpdate({
+      target: [sessionFiles.sessionId, sessionFiles.name],
+      set: { data, updatedAt: sql`now()` },
+    });
+}
+
+/** The session's file `name` as last saved, if any. */
+export async function loadSessionFile(
+  db: Db,
+  sessionId: string,
+  name: SessionFileName,
+): Promise<Buffer | undefined> {
+  const [row] = await db
+    .select({ data: sessionFiles.data })
+    .from(sessionFiles)
+    .where(and(eq(sessionFiles.sessionId, sessionId), eq(sessionFiles.name, name)));
+  return row?.data;
+}
+
+/** An uploaded bundle's bytes, as kept in the store. */
+export async function loadBundleData(db: Db, bundleId: string): Promise<Buffer | undefined> {
+  const [row] = await db
+    .select({ data: bundleData.data })
+    .from(bundleData)
+    .where(eq(bundleData.bundleId, bundleId));
+  return row?.data;
+}
