@@ -195,7 +195,12 @@ export class LiveSession {
 
   /** Provisions or resumes in the background; `starting` until it is over. */
   track(work: Promise<void>): void {
-    const tracked = work.finally(() => {
+    // Its failures are recorded in the session's log; one that cannot be (the store
+    // closing under it) is logged here rather than left unhandled.
+    const logged = work.catch((error: unknown) => {
+      this.ctx.deps.logger.error({ err: error, session: this.id }, 'session work failed');
+    });
+    const tracked = logged.finally(() => {
       if (this.starting === tracked) this.starting = undefined;
       this.releaseIfQuiet();
     });
