@@ -70,7 +70,8 @@ export class EventLog {
     let wake: (() => void) | undefined;
     // Subscribed before reading, so an append during the read is still handed over.
     const unsubscribe = this.bus.subscribe(sessionId, (stored) => {
-      if (pending.length >= MAX_PENDING) {
+      // An empty batch says the log changed elsewhere (another process): read it.
+      if (stored.length === 0 || pending.length >= MAX_PENDING) {
         pending.length = 0;
         behind = true;
       } else {
@@ -137,6 +138,10 @@ const ALL_SESSIONS = Symbol('all sessions');
 export class EventBus {
   protected readonly emitter = new EventEmitter().setMaxListeners(0);
 
+  /**
+   * Hands `stored` to the session's followers; an empty list tells them the log changed
+   * where they could not see it (another process), so they read it again.
+   */
   publish(sessionId: string, stored: SessionEvent[]): void {
     this.emitter.emit(sessionId, stored);
   }

@@ -28,7 +28,8 @@ interface Notice {
 /**
  * The event bus of a cluster: changes made in this process wake its followers at once
  * (as `EventBus` does) and are announced to the other processes by PostgreSQL NOTIFY;
- * theirs arrive through `listener`. A follower re-reads the log after every wake-up, so
+ * theirs arrive through `listener` and wake followers with an empty batch, on which they
+ * read the log again (events published here are handed over as they are), so
  * a missed or repeated notification loses or doubles nothing; after the listener
  * reconnects, every follower here is woken and every session changed meanwhile is
  * announced as `changed`.
