@@ -8,11 +8,9 @@
 // the gateway through a socat TCP relay, as inside a sandbox (a Node relay when
 // socat is missing).
 import { Buffer } from 'node:buffer';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import console from 'node:console';
-import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -21,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout } from 'node:timers/promises';
 import { URL } from 'node:url';
+import { arg, child, generateRepo, gitEnv } from './lib/generated-repo.js';
 
 const dist = new URL('../dist/gateway/', import.meta.url);
 const role = process.argv[2];
@@ -72,62 +71,6 @@ if (role === '--upstream') {
   await main();
 }
 
-function arg(name, fallback) {
-  const index = process.argv.indexOf(name);
-  return index === -1 ? fallback : process.argv[index + 1];
-}
-
-async function child(args) {
-  const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, ...args], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const [message] = await once(proc, 'message');
-  return { proc, message };
-}
-
-function gitEnv(home) {
-  return {
-    PATH: process.env.PATH,
-    HOME: home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_AUTHOR_NAME: 'Bench',
-    GIT_AUTHOR_EMAIL: 'bench@hangar.test',
-    GIT_COMMITTER_NAME: 'Bench',
-    GIT_COMMITTER_EMAIL: 'bench@hangar.test',
-  };
-}
-
-/** A repo of text files (base64 of random bytes: about as compressible as code). */
-function generateRepo(root, home, sizeMb) {
-  const work = join(root, 'work');
-  const bare = join(root, 'upstream', 'bench.git');
-  const env = gitEnv(home);
-  const git = (args, cwd = root) => execFileSync('git', args, { cwd, env, stdio: 'pipe' });
-  git(['init', '-q', '-b', 'main', work]);
-  const commits = 20;
-  const filesPerCommit = 10;
-  const fileBytes = Math.round(((sizeMb * 1024 * 1024) / (commits * filesPerCommit)) * 1.33);
-  for (let c = 0; c < commits; c++) {
-    mkdirSync(join(work, `src${c}`), { recursive: true });
-    for (let f = 0; f < filesPerCommit; f++) {
-      const text = randomBytes(Math.ceil(fileBytes * 0.75))
-        .toString('base64')
-        .replace(/(.{76})/g, '$1\n');
-      writeFileSync(join(work, `src${c}`, `file${f}.txt`), text);
-    }
-    git(['add', '.'], work);
-    git(['commit', '-q', '-m', `commit ${c}`], work);
-  }
-  git(['clone', '-q', '--bare', work, bare]);
-  git(['repack', '-a', '-d', '-q'], bare);
-  const packDir = join(bare, 'objects', 'pack');
-  const packBytes = readdirSync(packDir)
-    .filter((name) => name.endsWith('.pack'))
-    .reduce((sum, name) => sum + statSync(join(packDir, name)).size, 0);
-  return packBytes;
-}
-
 function timeClone(url, target, home) {
   rmSync(target, { recursive: true, force: true });
   const started = performance.now();
@@ -151,11 +94,11 @@ async function main() {
   const children = [];
   let relay;
   try {
-    const packBytes = generateRepo(root, home, sizeMb);
-    const upstream = await child(['--upstream', join(root, 'upstream')]);
+    const packBytes = generateRepo(root, home, sizeMb, 10);
+    const upstream = await child(import.meta.url, ['--upstream', join(root, 'upstream')]);
     children.push(upstream.proc);
     const socketPath = join(root, 'gateway.sock');
-    const gateway = await child([
+    const gateway = await child(import.meta.url, [
       '--gateway',
       socketPath,
       `http://127.0.0.1:${upstream.message}/bench.git`,
@@ -175,7 +118,7 @@ async function main() {
       await setTimeout(300);
       relayKind = 'socat relay';
     } else {
-      const nodeRelay = await child(['--relay', socketPath]);
+      const nodeRelay = await child(import.meta.url, ['--relay', socketPath]);
       children.push(nodeRelay.proc);
       relayPort = nodeRelay.message;
       relayKind = 'Node relay';

@@ -11,11 +11,10 @@
 // through a Node TCP relay, as inside a sandbox. Each clone is a full clone with a
 // checkout, as a session's is.
 import { Buffer } from 'node:buffer';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import console from 'node:console';
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -24,6 +23,7 @@ import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { setTimeout } from 'node:timers';
 import { URL } from 'node:url';
+import { arg, child, generateRepo, gitEnv } from './lib/generated-repo.js';
 
 const dist = new URL('../dist/gateway/', import.meta.url);
 const role = process.argv[2];
@@ -118,62 +118,6 @@ function relay(socketPath) {
   );
 }
 
-function arg(name, fallback) {
-  const index = process.argv.indexOf(name);
-  return index === -1 ? fallback : process.argv[index + 1];
-}
-
-async function child(args) {
-  const proc = spawn(process.execPath, [new URL(import.meta.url).pathname, ...args], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const [message] = await once(proc, 'message');
-  return { proc, message };
-}
-
-function gitEnv(home) {
-  return {
-    PATH: process.env.PATH,
-    HOME: home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_AUTHOR_NAME: 'Bench',
-    GIT_AUTHOR_EMAIL: 'bench@hangar.test',
-    GIT_COMMITTER_NAME: 'Bench',
-    GIT_COMMITTER_EMAIL: 'bench@hangar.test',
-  };
-}
-
-/** A repo of text files (base64 of random bytes: about as compressible as code). */
-function generateRepo(root, home, sizeMb) {
-  const work = join(root, 'work');
-  const bare = join(root, 'upstream', 'bench.git');
-  const env = gitEnv(home);
-  const git = (args, cwd = root) => execFileSync('git', args, { cwd, env, stdio: 'pipe' });
-  git(['init', '-q', '-b', 'main', work]);
-  const commits = 20;
-  const filesPerCommit = 20;
-  const fileBytes = Math.round(((sizeMb * 1024 * 1024) / (commits * filesPerCommit)) * 1.33);
-  for (let c = 0; c < commits; c++) {
-    mkdirSync(join(work, `src${c}`), { recursive: true });
-    for (let f = 0; f < filesPerCommit; f++) {
-      const text = randomBytes(Math.ceil(fileBytes * 0.75))
-        .toString('base64')
-        .replace(/(.{76})/g, '$1\n');
-      writeFileSync(join(work, `src${c}`, `file${f}.txt`), text);
-    }
-    git(['add', '.'], work);
-    git(['commit', '-q', '-m', `commit ${c}`], work);
-  }
-  git(['clone', '-q', '--bare', work, bare]);
-  git(['repack', '-a', '-d', '-q'], bare);
-  rmSync(work, { recursive: true, force: true });
-  const packDir = join(bare, 'objects', 'pack');
-  return readdirSync(packDir)
-    .filter((name) => name.endsWith('.pack'))
-    .reduce((sum, name) => sum + statSync(join(packDir, name)).size, 0);
-}
-
 /** A session's clone: full, with a checkout; resolves with its wall time in ms. */
 async function timeClone(url, target, home) {
   rmSync(target, { recursive: true, force: true });
@@ -206,13 +150,22 @@ async function main() {
   mkdirSync(join(root, 'upstream'), { recursive: true });
   const children = [];
   try {
-    const packBytes = generateRepo(root, home, sizeMb);
-    const upstream = await child(['--upstream', join(root, 'upstream'), String(rate)]);
+    const packBytes = generateRepo(root, home, sizeMb, 20);
+    const upstream = await child(import.meta.url, [
+      '--upstream',
+      join(root, 'upstream'),
+      String(rate),
+    ]);
     children.push(upstream.proc);
     const upstreamUrl = `http://127.0.0.1:${upstream.message}/bench.git`;
-    const plain = await child(['--gateway', mkdtempSync(join(root, 'gw-')), upstreamUrl, 'off']);
+    const plain = await child(import.meta.url, [
+      '--gateway',
+      mkdtempSync(join(root, 'gw-')),
+      upstreamUrl,
+      'off',
+    ]);
     children.push(plain.proc);
-    const mirrored = await child([
+    const mirrored = await child(import.meta.url, [
       '--gateway',
       mkdtempSync(join(root, 'gw-')),
       upstreamUrl,
