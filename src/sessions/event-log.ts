@@ -17,11 +17,17 @@ export class EventLog {
   /**
    * Stores events in order and returns them with their seq numbers. `holder`: the
    * runner appending, refused with LeaseLostError once another runner holds the session.
+   * `row`: the session's new status, set in the same statement as the events are numbered.
    */
-  async append(sessionId: string, batch: NewEvent[], holder?: string): Promise<SessionEvent[]> {
+  async append(
+    sessionId: string,
+    batch: NewEvent[],
+    holder?: string,
+    row?: Parameters<typeof insertEvents>[4],
+  ): Promise<SessionEvent[]> {
     if (batch.length === 0) return [];
     batch.forEach(checkEvent);
-    const { userId, stored } = await insertEvents(this.db, sessionId, batch, holder);
+    const { userId, stored } = await insertEvents(this.db, sessionId, batch, holder, row);
     this.bus.publish(sessionId, stored);
     this.bus.announce({ type: 'appended', sessionId, userId, events: stored });
     return stored;

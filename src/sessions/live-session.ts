@@ -566,11 +566,18 @@ export class LiveSession {
   // --- helpers ---
 
   async setStatus(status: SessionStatus, subStep?: ProvisioningStep): Promise<void> {
-    // The fenced event first: a runner that lost the session changes nothing of it.
-    await this.append([
-      { type: 'session.status', data: { status, ...(subStep ? { subStep } : {}) } },
-    ]);
-    await updateSession(this.ctx.deps.db, this.id, { status, subStep: subStep ?? null });
+    // The event and the row in one fenced statement: a runner that lost the session
+    // changes nothing of it, and whoever hears of the event reads the new status.
+    const event: NewEvent = {
+      type: 'session.status',
+      data: { status, ...(subStep ? { subStep } : {}) },
+    };
+    await this.chain(() =>
+      this.ctx.deps.log.append(this.id, [event], this.ctx.runnerId, {
+        status,
+        subStep: subStep ?? null,
+      }),
+    );
     // A turn ended: its user's next queued session may start now.
     if (status !== 'provisioning' && status !== 'running') this.ctx.kick();
   }

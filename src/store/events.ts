@@ -23,35 +23,39 @@ export class LeaseLostError extends HangarError {
  * row's lock numbers them without gaps. Answers them stored, with the session's user.
  * `holder`: a runner's append, fenced by its lease: refused (LeaseLostError) if another
  * runner holds the session now, in the same statement that numbers the events.
+ * `row`: columns of the session set in that statement too (a status and its event are
+ * one change: whoever hears of the event reads the row with its new status).
  */
 export async function insertEvents(
   db: Db,
   sessionId: string,
   batch: NewEvent[],
   holder?: string,
+  row?: Pick<Partial<typeof sessions.$inferInsert>, 'status' | 'subStep'>,
 ): Promise<{ userId: string; stored: SessionEvent[] }> {
   const { userId, rows } = await db.transaction(async (tx) => {
     const held = holder
       ? or(eq(sessions.leaseOwner, holder), isNull(sessions.leaseOwner))
       : undefined;
-    const [row] = await tx
+    const [updated] = await tx
       .update(sessions)
       .set({
+        ...row,
         lastSeq: sql`${sessions.lastSeq} + ${batch.length}`,
         updatedAt: new Date(),
         version: sql`${sessions.version} + 1`,
       })
       .where(and(eq(sessions.id, sessionId), held))
       .returning({ lastSeq: sessions.lastSeq, userId: sessions.userId });
-    if (!row && holder) {
+    if (!updated && holder) {
       const [exists] = await tx
         .select({ id: sessions.id })
         .from(sessions)
         .where(eq(sessions.id, sessionId));
       if (exists) throw new LeaseLostError(sessionId, holder);
     }
-    if (!row) throw new Error(`no session ${sessionId}`);
-    const first = row.lastSeq - batch.length + 1;
+    if (!updated) throw new Error(`no session ${sessionId}`);
+    const first = updated.lastSeq - batch.length + 1;
     const inserted = await tx
       .insert(events)
       .values(
@@ -63,7 +67,7 @@ export async function insertEvents(
         })),
       )
       .returning();
-    return { userId: row.userId, rows: inserted };
+    return { userId: updated.userId, rows: inserted };
   });
   return { userId, stored: rows.map(toEvent) };
 }
