@@ -313,18 +313,29 @@ export class DockerSandbox implements Sandbox {
   /** Kills an exec's process and everything it started (found on the host by parentage). */
   private async killExec(execId: string): Promise<void> {
     let pid = 0;
+    let container = '';
     for (let tries = 0; tries < 50 && pid === 0; tries++) {
       const info = await this.host.api
-        .call<{ Pid?: number; Running?: boolean }>('GET', `/exec/${execId}/json`)
+        .call<{
+          Pid?: number;
+          Running?: boolean;
+          ContainerID?: string;
+        }>('GET', `/exec/${execId}/json`)
         .catch(() => undefined);
-      if (info?.Running === false && info.Pid === 0) return;
+      // Ended: nothing to kill, and the pid the engine still reports may be another
+      // process's by now.
+      if (info?.Running === false) return;
       pid = info?.Pid ?? 0;
+      container = info?.ContainerID ?? '';
       if (pid === 0) await sleep(20);
     }
-    if (pid === 0) return;
+    if (pid === 0 || !/^[0-9a-f]{64}$/.test(container)) return;
     // Twice: a child forked while the first round was sent is caught by the second.
+    // Only processes in this container's cgroup: host pids are reused (pid_max may be
+    // 32768), and a pid read a moment ago may name a process of the host or of another
+    // sandbox by now.
     for (let round = 0; round < 2; round++) {
-      for (const target of [pid, ...descendants(pid)]) {
+      for (const target of [pid, ...descendants(pid)].filter((p) => inContainer(p, container))) {
         try {
           process.kill(target, 'SIGKILL');
         } catch {
@@ -433,6 +444,15 @@ function oomKills(id: string, parent: string | undefined): number {
     }
   }
   return 0;
+}
+
+/** Whether host pid `pid` runs in the container `id` (its cgroup path names the id). */
+function inContainer(pid: number, id: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cgroup`, 'utf8').includes(id);
+  } catch {
+    return false;
+  }
 }
 
 /** Host pids whose parent chain leads to `pid`. */
