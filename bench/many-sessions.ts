@@ -15,9 +15,9 @@
  *   (as root; --postgres under scripts/with-postgres, which gives TEST_DATABASE_URL)
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -31,6 +31,7 @@ import { insertEvents } from '../src/store/events.js';
 import { users } from '../src/store/schema.js';
 import { insertSession } from '../src/store/sessions.js';
 import { parseSse } from '../src/sse.js';
+import { makeRepo } from '../test/e2e/stack.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -301,6 +302,7 @@ async function main(): Promise<void> {
 
   const model = await startModelServer({ script: { replies: [] } });
   const root = mkdtempSync(join(tmpdir(), 'hangar-bench-many-'));
+  const cleanUp: string[] = [];
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     HANGAR_DATA_DIR: join(root, 'data'),
@@ -386,15 +388,8 @@ async function main(): Promise<void> {
     );
 
     // Live sessions: real ones through the API, real sandboxes, idle after one turn.
-    const repo = join(root, 'repo');
-    execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-    writeFileSync(join(repo, 'README.md'), '# bench\n');
-    execFileSync('git', ['add', '.'], { cwd: repo });
-    execFileSync(
-      'git',
-      ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-m', 'init'],
-      { cwd: repo },
-    );
+    const repo = makeRepo('repo', { 'README.md': '# bench\n' });
+    cleanUp.push(dirname(repo));
     execFileSync('git', ['bundle', 'create', '-q', `${repo}.bundle`, '--all'], { cwd: repo });
     // A warm-up session installs the agent and fills the pool: its memory is not counted.
     const warm = await startLive(call, repo, 'warm up');
@@ -509,7 +504,7 @@ async function main(): Promise<void> {
     child.send({ type: 'close' } satisfies ToClient);
     await server.close();
     await model.close();
-    rmSync(root, { recursive: true, force: true });
+    for (const dir of [root, ...cleanUp]) rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -7,7 +7,7 @@
  *   npm run build && npx tsx bench/session-start.ts [runs]   (as root: sandboxes need it)
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startModelServer, type ModelServer } from '../fixtures/model-server.js';
@@ -15,6 +15,7 @@ import { CLAUDE_CODE } from '../src/agents/claude-code/package.js';
 import { STREAM_JSON_ARGS, userMessageLine } from '../src/agents/claude-code/stream.js';
 import { ensureAgent } from '../src/agents/install.js';
 import { isolatedEnv, startServe } from '../test/e2e/hangar.js';
+import { makeRepo } from '../test/e2e/stack.js';
 
 const RUNS = Number(process.argv[2] ?? 20);
 const agentsDir = process.env.HANGAR_AGENTS_DIR ?? join(tmpdir(), 'hangar-test-agents');
@@ -138,15 +139,7 @@ async function viaHangar(model: ModelServer, repo: string): Promise<number[]> {
 }
 
 const model = await startModelServer({ script });
-const repo = join(mkdtempSync(join(tmpdir(), 'hangar-bench-')), 'repo');
-execFileSync('git', ['init', '-q', '-b', 'main', repo]);
-writeFileSync(join(repo, 'README.md'), '# bench\n');
-execFileSync('git', ['add', '.'], { cwd: repo });
-execFileSync(
-  'git',
-  ['-c', 'user.name=b', '-c', 'user.email=b@example.com', 'commit', '-q', '-m', 'init'],
-  { cwd: repo },
-);
+const repo = makeRepo('repo', { 'README.md': '# bench\n' });
 const claude = (await ensureAgent(agentsDir, CLAUDE_CODE)).bin;
 
 const bareTimes = await bare(model, claude, repo);
