@@ -20,6 +20,7 @@ export interface SessionJson {
 export interface EventJson {
   seq: number;
   type: string;
+  createdAt: string;
   data: {
     status?: string;
     subStep?: string;
