@@ -54,3 +54,11 @@ export function conversationFile(dataDir: string, sessionId: string): string {
 export function gatewaySocketPath(dataDir: string, sessionId: string): string {
   return join(sessionDir(dataDir, sessionId), 'gateway.sock');
 }
+
+/**
+ * Where an API node keeps read-only copies of a bundle-sourced session's repo, made
+ * from the store for teleport when the session's runner is another host.
+ */
+export function keptRepoCopies(dataDir: string, sessionId: string): string {
+  return join(dataDir, 'kept-repos', sessionId);
+}

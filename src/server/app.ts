@@ -216,6 +216,7 @@ export function createApp(options: AppOptions): OpenAPIHono<AppEnv> {
         github,
         pullRequests,
         access,
+        dataDir: options.dataDir,
       }),
     );
     app.route(

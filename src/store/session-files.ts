@@ -34,6 +34,19 @@ export async function loadSessionFile(
   return row?.data;
 }
 
+/** When the session's file `name` was last saved, without reading it; undefined if never. */
+export async function sessionFileSavedAt(
+  db: Db,
+  sessionId: string,
+  name: SessionFileName,
+): Promise<Date | undefined> {
+  const [row] = await db
+    .select({ updatedAt: sessionFiles.updatedAt })
+    .from(sessionFiles)
+    .where(and(eq(sessionFiles.sessionId, sessionId), eq(sessionFiles.name, name)));
+  return row?.updatedAt;
+}
+
 /** An uploaded bundle's bytes, as kept in the store. */
 export async function loadBundleData(db: Db, bundleId: string): Promise<Buffer | undefined> {
   const [row] = await db

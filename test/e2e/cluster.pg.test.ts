@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bashCall, say, startModelServer, type ModelServer } from '../../fixtures/model-server.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { Cluster, type RunnerProcess } from './cluster.js';
 import { startGitHost, type GitHost } from './git-host.js';
 import { isolatedEnv, runHangar } from './hangar.js';
-import { makeRepo, type EventJson, type SessionJson, type Stack } from './stack.js';
+import { git, makeRepo, type EventJson, type SessionJson, type Stack } from './stack.js';
 
 /**
  * Several processes on one PostgreSQL are one Hangar: 2 API nodes (`hangar serve
@@ -202,6 +204,39 @@ describe('2 API nodes and 2 runners on one PostgreSQL', { timeout: 300_000 }, ()
     const deleted = await b.api<{ deleted: string }>('DELETE', `/sessions/${id}`);
     expect(deleted).toEqual({ status: 200, json: { deleted: id } });
     expect((await a.api('GET', `/sessions/${id}`)).status).toBe(404);
+  });
+
+  it('`hangar teleport` through an API node without the repo brings back a bundle session', async () => {
+    model.scriptFor('cluster bundle task', {
+      replies: [
+        {
+          content: [
+            bashCall(
+              'echo hi > hi.txt && git add hi.txt && git commit -qm hi && git push -q origin HEAD',
+            ),
+          ],
+        },
+        say('Pushed hi.'),
+      ],
+    });
+    const repo = makeRepo('bundled', { 'README.md': '# bundled\n' });
+    const { status, json } = await a.api<{ id: string }>('POST', '/sessions', {
+      prompt: 'cluster bundle task',
+      source: { type: 'bundle', bundleId: await a.uploadBundle(repo), name: 'bundled' },
+    });
+    expect(status, JSON.stringify(json)).toBe(201);
+    await a.waitForTurns(json.id, 1);
+    // B runs no sessions: the branch comes from the repo the store keeps after each turn.
+    const result = await runHangar(
+      ['teleport', json.id],
+      { ...isolatedEnv(), HANGAR_SERVER: b.server.url, HANGAR_TOKEN: b.token },
+      undefined,
+      repo,
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(git(repo, 'log', '-1', '--format=%s')).toBe('hi');
+    expect(readFileSync(join(repo, 'hi.txt'), 'utf8')).toBe('hi\n');
+    expect(result.stdout).toMatch(/claude --resume [0-9a-f-]{36}/);
   });
 
   it('spreads 10 sessions over both runners; kill -9 of runner 2 mid-turn moves them to runner 1, nothing lost or doubled', async () => {

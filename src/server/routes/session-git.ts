@@ -8,7 +8,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { HangarError, NotFoundError } from '../../errors.js';
 import { DEFAULT_GIT_PROCESS_LIMITS, limitedGitArgs } from '../../git/repo-limits.js';
 import { isAgentSessionId, isId } from '../../ids.js';
-import { conversationFile, sessionBareRepo } from '../../data-dir.js';
+import { conversationFile } from '../../data-dir.js';
+import { teleportRepo } from '../../sessions/kept-repo.js';
 import { loadSessionFile } from '../../store/session-files.js';
 import type { Db } from '../../store/store.js';
 import type { SessionAccess } from '../session-access.js';
@@ -53,10 +54,11 @@ export function sessionGitRoutes(access: SessionAccess, dataDir: string, db: Db)
           "The agent's conversation id is not a UUID: it is not handed over.",
         );
       }
-      // This node's copy if it has one, else the store's (the runner may be on another host).
-      const jsonl = existsSync(file)
-        ? await readFile(file)
-        : await loadSessionFile(db, session.id, 'conversation');
+      // The store's, saved after each turn wherever it ran (the session may have moved
+      // off this host since); else this host's copy, from before the store kept one.
+      const jsonl =
+        (await loadSessionFile(db, session.id, 'conversation')) ??
+        (existsSync(file) ? await readFile(file) : undefined);
       if (!session.agentSessionId || !jsonl) {
         throw new HangarError(
           'not_ready',
@@ -77,7 +79,7 @@ export function sessionGitRoutes(access: SessionAccess, dataDir: string, db: Db)
 
   // Smart HTTP, upload-pack only (git's "http-protocol" doc): clients fetch, never push.
   app.get('/sessions/:id/git/info/refs', async (c) => {
-    const repo = await bareRepoOf(access, dataDir, c.get('user').id, c.req.param('id'));
+    const repo = await bareRepoOf(access, db, dataDir, c.get('user').id, c.req.param('id'));
     if (c.req.query('service') !== 'git-upload-pack') throw readOnly();
     const protocol = c.req.header('git-protocol');
     const advert = uploadPack(repo, ['--advertise-refs'], protocol, undefined);
@@ -92,7 +94,7 @@ export function sessionGitRoutes(access: SessionAccess, dataDir: string, db: Db)
   });
 
   app.post('/sessions/:id/git/git-upload-pack', async (c) => {
-    const repo = await bareRepoOf(access, dataDir, c.get('user').id, c.req.param('id'));
+    const repo = await bareRepoOf(access, db, dataDir, c.get('user').id, c.req.param('id'));
     const raw = c.req.raw.body
       ? Readable.fromWeb(c.req.raw.body as WebReadableStream<Uint8Array>)
       : Readable.from([]);
@@ -114,6 +116,7 @@ export function sessionGitRoutes(access: SessionAccess, dataDir: string, db: Db)
 
 async function bareRepoOf(
   access: SessionAccess,
+  db: Db,
   dataDir: string,
   userId: string,
   id: string,
@@ -121,10 +124,17 @@ async function bareRepoOf(
   // Outside the OpenAPI routes, so the id's shape is checked here, before the query.
   if (!isId(id)) throw new NotFoundError('bundle-sourced session repository for session', id);
   const session = await access.write(userId, id, 'teleport it');
-  const repo = sessionBareRepo(dataDir, session.id);
-  if ((session.source as { type: string }).type !== 'bundle' || !existsSync(repo)) {
-    throw new NotFoundError('bundle-sourced session repository for session', id);
-  }
+  const repo =
+    (session.source as { type: string }).type === 'bundle'
+      ? await teleportRepo(db, dataDir, session.id).catch((error: unknown) => {
+          throw new HangarError(
+            'repo_unavailable',
+            409,
+            error instanceof Error ? error.message : String(error),
+          );
+        })
+      : undefined;
+  if (!repo) throw new NotFoundError('bundle-sourced session repository for session', id);
   return repo;
 }
 

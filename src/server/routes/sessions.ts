@@ -8,6 +8,7 @@ import { checkTokenBudget, createSession } from '../../sessions/create.js';
 import type { WindowLimits } from '../../sessions/usage-limits.js';
 import type { EventLog, SessionChange } from '../../sessions/event-log.js';
 import type { SessionCommands } from '../../sessions/commands.js';
+import { removeKeptRepoCopies } from '../../sessions/kept-repo.js';
 import {
   getSession,
   listSessions,
@@ -383,6 +384,8 @@ export interface SessionRouteOptions {
   pullRequests?: PullRequests | undefined;
   /** Who may read or change a session (owner, viewer of a shared one). */
   access: SessionAccess;
+  /** This node's data dir: copies of a session's repo made here go when it is deleted. */
+  dataDir: string;
 }
 
 /** `/sessions`: tasks for an agent, their live event log, follow-ups and diff. */
@@ -721,6 +724,7 @@ export function sessionRoutes(
     async (c) => {
       const session = await owned(c, c.req.valid('param').id, 'delete it');
       await runner.delete(session);
+      await removeKeptRepoCopies(options.dataDir, session.id);
       return c.json({ deleted: session.id }, 200);
     },
   );
