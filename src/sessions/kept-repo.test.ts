@@ -43,18 +43,24 @@ function workRepo(): { dir: string; commit: (text: string) => Buffer } {
   };
 }
 
+/** A bundle-sourced session of a new user named `name`; answers its id. */
+async function bundleSession(name: string): Promise<string> {
+  const user = await createUser(store.db, { name, isAdmin: false });
+  const env = await createEnvironment(store.db, user.id, { name: 'e', ...DEFAULT_SETTINGS });
+  const id = newId('ses');
+  await insertSession(store.db, {
+    id,
+    userId: user.id,
+    environmentId: env.id,
+    title: 't',
+    source: { type: 'bundle', bundleId: newId('bun'), branch: 'work', name: 'repo' },
+  });
+  return id;
+}
+
 describe('teleport from a node without the session repo', () => {
   it('serves a copy of the repo the store keeps, made again when the store has a newer one', async () => {
-    const user = await createUser(store.db, { name: 'kept', isAdmin: false });
-    const env = await createEnvironment(store.db, user.id, { name: 'e', ...DEFAULT_SETTINGS });
-    const id = newId('ses');
-    await insertSession(store.db, {
-      id,
-      userId: user.id,
-      environmentId: env.id,
-      title: 't',
-      source: { type: 'bundle', bundleId: newId('bun'), branch: 'work', name: 'repo' },
-    });
+    const id = await bundleSession('kept');
     const dataDir = mkdtempSync(join(tmpdir(), 'hangar-api-node-'));
     expect(await teleportRepo(store.db, dataDir, id), 'nothing kept yet').toBeUndefined();
 
@@ -78,16 +84,7 @@ describe('teleport from a node without the session repo', () => {
   });
 
   it('refuses a kept repo that is not a git bundle, saying so', async () => {
-    const user = await createUser(store.db, { name: 'broken', isAdmin: false });
-    const env = await createEnvironment(store.db, user.id, { name: 'e', ...DEFAULT_SETTINGS });
-    const id = newId('ses');
-    await insertSession(store.db, {
-      id,
-      userId: user.id,
-      environmentId: env.id,
-      title: 't',
-      source: { type: 'bundle', bundleId: newId('bun'), branch: 'work', name: 'repo' },
-    });
+    const id = await bundleSession('broken');
     await saveSessionFile(store.db, id, 'kept-repo', Buffer.from('not a bundle'));
     const dataDir = mkdtempSync(join(tmpdir(), 'hangar-api-node-'));
     await expect(teleportRepo(store.db, dataDir, id)).rejects.toThrow(
