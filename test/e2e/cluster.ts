@@ -1,22 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ModelServer } from '../../fixtures/model-server.js';
 import { createTestDatabase } from '../../src/store/test-store.js';
 import { testAgentsDir } from './agents.js';
 import { GIT_HOST_PIN } from './git-host.js';
-import { HANGAR_BIN, isolatedEnv, startServe } from './hangar.js';
+import { isolatedEnv, startHangar, startServe, type HangarProcess } from './hangar.js';
 import { REAL_KEY, REAL_OPENAI_KEY, Stack } from './stack.js';
 
 /** A `hangar runner` process. */
-export interface RunnerProcess {
+export interface RunnerProcess extends HangarProcess {
   /** Its id, as session leases and `hangar runners` name it. */
   id: string;
   env: NodeJS.ProcessEnv;
-  child: ChildProcess;
-  output(): { stdout: string; stderr: string };
-  /** Sends `signal` (default SIGTERM) and waits for the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /**
@@ -99,36 +94,12 @@ export class Cluster {
 }
 
 /** Starts `hangar runner` with `env` and waits for its banner, which names its id. */
-export function startRunner(env: NodeJS.ProcessEnv): Promise<RunnerProcess> {
-  const child = spawn(process.execPath, [HANGAR_BIN, 'runner'], { env, stdio: 'pipe' });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`hangar runner did not start:\n${stderr}`));
-    }, 60_000);
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /Hangar runner (\S+) is running/.exec(stderr);
-      if (!match?.[1]) return;
-      clearTimeout(timer);
-      resolve({
-        id: match[1],
-        env,
-        child,
-        output: () => ({ stdout, stderr }),
-        stop: (signal = 'SIGTERM') => {
-          child.kill(signal);
-          return exited;
-        },
-      });
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`hangar runner exited with ${code}:\n${stderr}`));
-    });
-  });
+export async function startRunner(env: NodeJS.ProcessEnv): Promise<RunnerProcess> {
+  const { match, ...started } = await startHangar(
+    ['runner'],
+    env,
+    /Hangar runner (\S+) is running/,
+    60_000,
+  );
+  return { id: match[1] ?? '', env, ...started };
 }

@@ -63,49 +63,70 @@ export function runHangar(
   });
 }
 
-export interface Serving {
-  url: string;
+/** A long-running `hangar` process (`serve`, `runner`). */
+export interface HangarProcess {
   child: ChildProcess;
   output(): { stdout: string; stderr: string };
-  /** Sends SIGTERM and waits for the exit code. */
-  stop(): Promise<number | null>;
+  /** Sends `signal` (default SIGTERM) and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface Serving extends HangarProcess {
+  url: string;
 }
 
 /** Starts `hangar serve` (with `args`, e.g. `--no-runner`) on a free port and waits until it prints its URL. */
 export async function startServe(env: NodeJS.ProcessEnv, args: string[] = []): Promise<Serving> {
   await seedStore(env);
-  const child = spawn(process.execPath, [HANGAR_BIN, 'serve', '--port', '0', ...args], {
+  // The banner's last line names the URL again: wait for all of it.
+  const { match, ...started } = await startHangar(
+    ['serve', '--port', '0', ...args],
     env,
-    stdio: 'pipe',
-  });
+    /running at (http:\/\/\S+)[\s\S]*Log in: .*\n/,
+    30_000,
+  );
+  return { url: match[1] ?? '', ...started };
+}
+
+/**
+ * Starts `hangar ARGS…` with `env` and waits until its stderr matches `banner` (answered
+ * with the match); fails with its stderr if it exits first or is not up in `timeoutMs`.
+ */
+export function startHangar(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  banner: RegExp,
+  timeoutMs: number,
+): Promise<HangarProcess & { match: RegExpExecArray }> {
+  const child = spawn(process.execPath, [HANGAR_BIN, ...args], { env, stdio: 'pipe' });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const what = `hangar ${args[0] ?? ''}`;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`hangar serve did not start:\n${stderr}`));
-    }, 30_000);
+      reject(new Error(`${what} did not start:\n${stderr}`));
+    }, timeoutMs);
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
-      // The banner's last line names the URL again: wait for all of it.
-      const match = /running at (http:\/\/\S+)[\s\S]*Log in: .*\n/.exec(stderr);
-      if (!match?.[1]) return;
+      const match = banner.exec(stderr);
+      if (!match) return;
       clearTimeout(timer);
       resolve({
-        url: match[1],
+        match,
         child,
         output: () => ({ stdout, stderr }),
-        stop: () => {
-          child.kill('SIGTERM');
+        stop: (signal = 'SIGTERM') => {
+          child.kill(signal);
           return exited;
         },
       });
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`hangar serve exited with ${code}:\n${stderr}`));
+      reject(new Error(`${what} exited with ${code}:\n${stderr}`));
     });
   });
 }
