@@ -10,6 +10,7 @@ import {
   limitedGitArgs,
   pushConfigEnv,
 } from './repo-limits.js';
+import { runGit } from './run-git.js';
 
 describe('limitedGitArgs', () => {
   it('runs git under the rlimits it names', () => {
@@ -37,6 +38,35 @@ describe('limitedGitArgs', () => {
     const tiny = { ...DEFAULT_GIT_PROCESS_LIMITS, fileBytes: 4096 };
     const killed = spawnSync('sh', limitedGitArgs(args, tiny));
     expect(killed.status === 0 && killed.signal === null).toBe(false);
+  });
+});
+
+describe('runGit with limits', () => {
+  it('runs git under them: a bundle larger than fileBytes is not written', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hangar-rlimit-'));
+    execFileSync('git', ['init', '-q', dir]);
+    writeFileSync(join(dir, 'noise'), randomBytes(256 * 1024));
+    execFileSync('git', ['-C', dir, 'add', 'noise']);
+    execFileSync('git', [
+      '-C',
+      dir,
+      '-c',
+      'user.name=t',
+      '-c',
+      'user.email=t@t',
+      'commit',
+      '-qm',
+      'n',
+    ]);
+    const bundle = (fileBytes: number) =>
+      runGit(['-C', dir, 'bundle', 'create', '-q', join(dir, `${fileBytes}.bundle`), '--all'], {
+        limits: { ...DEFAULT_GIT_PROCESS_LIMITS, fileBytes },
+      }).then(
+        (result) => result.code,
+        () => 'killed',
+      );
+    expect(await bundle(DEFAULT_GIT_PROCESS_LIMITS.fileBytes)).toBe(0);
+    expect(await bundle(4096)).not.toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { limitedGitArgs, type GitProcessLimits } from './repo-limits.js';
 
 export interface GitResult {
   code: number;
@@ -12,12 +13,20 @@ export interface GitResult {
  */
 export function runGit(
   args: string[],
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    /** For a repo whose objects came from a sandbox or a user: run under these rlimits. */
+    limits?: GitProcessLimits;
+  } = {},
 ): Promise<GitResult> {
+  const [command, argv] = options.limits
+    ? ['sh', limitedGitArgs(args, options.limits)]
+    : ['git', args];
   return new Promise((resolve, reject) => {
     execFile(
-      'git',
-      args,
+      command,
+      argv,
       {
         cwd: options.cwd,
         maxBuffer: 64 * 1024 * 1024,

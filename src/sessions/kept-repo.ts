@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keptRepoCopies, sessionBareRepo } from '../data-dir.js';
+import { DEFAULT_GIT_PROCESS_LIMITS } from '../git/repo-limits.js';
 import { runGit } from '../git/run-git.js';
 import { loadSessionFile, sessionFileSavedAt } from '../store/session-files.js';
 import type { Db } from '../store/store.js';
@@ -36,7 +37,9 @@ export async function teleportRepo(
   const made = join(dir, `${randomUUID()}.tmp`);
   try {
     await writeFile(bundle, data, { mode: 0o600 });
-    const cloned = await runGit(['clone', '--bare', '--quiet', bundle, made]);
+    const cloned = await runGit(['clone', '--bare', '--quiet', bundle, made], {
+      limits: DEFAULT_GIT_PROCESS_LIMITS,
+    });
     if (cloned.code !== 0) {
       throw new Error(`Could not unpack the session's kept repository: ${cloned.stderr.trim()}`);
     }

@@ -10,6 +10,7 @@ import type { GitHubApi } from '../gateway/github-api.js';
 import type { RepoAccess } from '../github/github.js';
 import { parseGitHubRepo } from '../github/repo-ref.js';
 import { sessionUpstream } from '../github/session-upstream.js';
+import { DEFAULT_GIT_PROCESS_LIMITS } from '../git/repo-limits.js';
 import { runGit } from '../git/run-git.js';
 import { parseDotenv } from '../environments/dotenv.js';
 import { sandboxRoot } from '../images/resolve.js';
@@ -266,17 +267,20 @@ export async function mirrorBundle(db: Db, dataDir: string, session: Session): P
     await mkdir(dirname(from), { recursive: true, mode: 0o700 });
     await writeFile(from, data, { mode: 0o600 });
   }
-  const cloned = await runGit([
-    'clone',
-    '--bare',
-    '--quiet',
-    // Pushes over smart HTTP need this on a bare repo served by git http-backend; set by
-    // the clone itself, as a second git process is on the path to the session's start.
-    '--config',
-    'http.receivepack=true',
-    from,
-    repoDir,
-  ]);
+  const cloned = await runGit(
+    [
+      'clone',
+      '--bare',
+      '--quiet',
+      // Pushes over smart HTTP need this on a bare repo served by git http-backend; set by
+      // the clone itself, as a second git process is on the path to the session's start.
+      '--config',
+      'http.receivepack=true',
+      from,
+      repoDir,
+    ],
+    { limits: DEFAULT_GIT_PROCESS_LIMITS },
+  );
   if (kept) await rm(from, { force: true });
   if (cloned.code !== 0) throw new Error(`Could not unpack the bundle: ${cloned.stderr.trim()}`);
 }
@@ -295,7 +299,10 @@ export async function keepBundleRepo(
   if (!existsSync(repoDir)) return;
   const file = join(dirname(repoDir), 'kept-repo.bundle');
   try {
-    const made = await runGit(['-C', repoDir, 'bundle', 'create', '--quiet', file, '--all']);
+    // The repo's objects came from the sandbox's pushes: git runs under rlimits.
+    const made = await runGit(['-C', repoDir, 'bundle', 'create', '--quiet', file, '--all'], {
+      limits: DEFAULT_GIT_PROCESS_LIMITS,
+    });
     if (made.code !== 0) throw new Error(`git bundle create failed: ${made.stderr.trim()}`);
     const { size } = await stat(file);
     if (size > maxBytes) {

@@ -86,7 +86,7 @@ describe('hangar --remote and hangar teleport', { timeout: 300_000 }, () => {
     });
     const started = await startSession(repo, '--remote', '--wait', 'add a greeting file');
     id = started.id;
-    expect(started.stdout, 'the agent gave its scripted last answer').toContain(
+    expect(started.stderr, 'the agent gave its scripted last answer').toContain(
       'Greeting added and pushed.',
     );
     expect(started.stdout).toContain(`hangar teleport ${id}`);
