@@ -4,7 +4,7 @@ import { parseDotenv } from '../environments/dotenv.js';
 import { OutputBoundError, type OutputBound } from '../sandbox/bounded-output.js';
 import type { Sandbox } from '../sandbox/driver.js';
 import { loadEnvironment } from '../store/environments.js';
-import { LeaseLostError, lastUserMessage } from '../store/events.js';
+import { LeaseLostError, lastUserMessage, type SessionRowChange } from '../store/events.js';
 import {
   appendAgentOutput,
   claimLease,
@@ -363,25 +363,34 @@ export class LiveSession {
     clearTimeout(box.hibernateTimer);
     const turn: Turn = { abort: new AbortController(), done: Promise.resolve() };
     turn.done = this.takeTurn(box, turn, text)
-      .catch(async (error: unknown) => {
-        const { logger } = this.ctx.deps;
-        if (error instanceof OutputBoundError) {
-          // The sandbox passed a bound: its session ends here, with the reason; nothing else does.
-          logger.warn({ session: this.id, reason: error.message }, 'output bound hit');
-          await this.append([
-            { type: 'turn.result', data: { isError: true, error: error.message } },
-          ]);
-          await this.fail(error.message);
-          return;
-        }
-        logger.error({ err: error, session: this.id }, 'turn failed');
-        await this.append([{ type: 'turn.result', data: { isError: true } }]);
-      })
+      .catch((error: unknown) => this.turnFailed(error))
       .finally(() => {
         if (box.turn === turn) box.turn = undefined;
         this.inBackground('the work after a turn', this.afterTurn(box));
       });
     box.turn = turn;
+  }
+
+  /**
+   * Records why a turn failed. Never rejects: nothing awaits a turn that ends by itself,
+   * and a record that cannot be made is dealt with where it is chained (logged, or the
+   * session let go when another runner took it over: a runner woken from a freeze).
+   */
+  private async turnFailed(error: unknown): Promise<void> {
+    const { logger } = this.ctx.deps;
+    // Another runner holds the session: nothing more of this turn is written.
+    if (error instanceof LeaseLostError) return;
+    if (error instanceof OutputBoundError) {
+      // The sandbox passed a bound: its session ends here, with the reason; nothing else does.
+      logger.warn({ session: this.id, reason: error.message }, 'output bound hit');
+      await this.append([
+        { type: 'turn.result', data: { isError: true, error: error.message } },
+      ]).catch(() => undefined);
+      await this.fail(error.message);
+      return;
+    }
+    logger.error({ err: error, session: this.id }, 'turn failed');
+    await this.append([{ type: 'turn.result', data: { isError: true } }]).catch(() => undefined);
   }
 
   private async takeTurn(box: LiveBox, turn: Turn, text: string): Promise<void> {
@@ -467,13 +476,15 @@ export class LiveSession {
       { ...session, baseCommit: session.baseCommit },
       (what) => this.bound('diffBytes', what),
     );
-    await updateSession(db, this.id, {
+    // Fenced with its event: a runner that lost the session leaves the new holder's diff be.
+    const row = {
       diff,
       diffFiles: stats.files,
       additions: stats.additions,
       deletions: stats.deletions,
-    });
-    await this.append([{ type: 'diff.updated', data: stats }]);
+    };
+    const event: NewEvent = { type: 'diff.updated', data: stats };
+    await this.chain(() => this.ctx.deps.log.append(this.id, [event], this.ctx.runnerId, row));
   }
 
   /**
@@ -549,14 +560,23 @@ export class LiveSession {
         await box.sandbox.stop().catch(() => undefined);
         await box.attachment.detach().catch(() => undefined);
       }
-      await updateSession(this.ctx.deps.db, this.id, {
+      // Fenced, the row with its event: a runner that lost the session fails only its
+      // own sandbox, never the session another runner now holds. A refused or failed
+      // record is dealt with where it is chained (see `chain`).
+      const event: NewEvent = { type: 'session.status', data: { status: 'failed', reason } };
+      const row: SessionRowChange = {
         status: 'failed',
         subStep: null,
         failureReason: reason,
         leaseOwner: null,
-      });
-      await this.append([{ type: 'session.status', data: { status: 'failed', reason } }]);
-      this.ctx.kick();
+      };
+      const failed = await this.chain(() =>
+        this.ctx.deps.log.append(this.id, [event], this.ctx.runnerId, row),
+      ).then(
+        () => true,
+        () => false,
+      );
+      if (failed) this.ctx.kick();
     } finally {
       this.ending = false;
       this.releaseIfQuiet();

@@ -18,6 +18,19 @@ export class LeaseLostError extends HangarError {
   }
 }
 
+/** Columns of a session a runner changes together with the events that say so. */
+export type SessionRowChange = Pick<
+  Partial<typeof sessions.$inferInsert>,
+  | 'status'
+  | 'subStep'
+  | 'failureReason'
+  | 'leaseOwner'
+  | 'diff'
+  | 'diffFiles'
+  | 'additions'
+  | 'deletions'
+>;
+
 /**
  * Stores `batch` after the session's last event, in one transaction: the session
  * row's lock numbers them without gaps. Answers them stored, with the session's user.
@@ -31,7 +44,7 @@ export async function insertEvents(
   sessionId: string,
   batch: NewEvent[],
   holder?: string,
-  row?: Pick<Partial<typeof sessions.$inferInsert>, 'status' | 'subStep'>,
+  row?: SessionRowChange,
 ): Promise<{ userId: string; stored: SessionEvent[] }> {
   const { userId, rows } = await db.transaction(async (tx) => {
     const held = holder
