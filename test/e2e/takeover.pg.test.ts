@@ -248,6 +248,61 @@ describe('a runner that dies loses nothing (PostgreSQL)', () => {
     expect(runningSandboxes(zombie)).toEqual([]);
     expect(await leaseOwner(heir, id)).toBe(heirId);
   }, 300_000);
+
+  it('keeps a runner frozen while preparing a session from failing it once another took it over', async () => {
+    const task = 'zombie setup task: just answer';
+    const upstream = await startGitHost(makeRepo('gated', { 'README.md': '# gated\n' }), 'gated');
+    onTestFinished(() => upstream.close());
+    const pair = await twoNodes(model, baseUrl);
+    const [zombie, heir] = [pair.first, pair.second];
+    nodes.push(zombie, heir);
+    model.scriptFor(task, { replies: [say('prepared and answered')] });
+    // The setup script waits until the test makes a branch `go` on the git host.
+    const setupScript =
+      'echo waiting\n' +
+      "for i in $(seq 1500); do git -c safe.directory='*' -C /home/user/gated ls-remote origin | grep -q refs/heads/go && break; sleep 0.2; done\n";
+    const environmentId = await zombie.createEnvironment({ name: 'gated', setupScript });
+    const created = await zombie.api<{ id: string }>('POST', '/sessions', {
+      prompt: task,
+      source: { type: 'git', url: upstream.url },
+      environmentId,
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const id = created.json.id;
+    await zombie.waitForEvents(id, (all) =>
+      all.some((e) => e.type === 'setup.output' && String(e.data.text).includes('waiting')),
+    );
+
+    await heir.restart();
+    zombie.server.child.kill('SIGSTOP');
+    git(upstream.bare, 'update-ref', 'refs/heads/go', 'refs/heads/main');
+    const prepared = await heir.waitForEvents(
+      id,
+      (all) =>
+        all.some((e) => e.type === 'message.assistant' && e.data.text === 'prepared and answered'),
+      180_000,
+    );
+    const reasons = prepared.map((e) => e.data.reason ?? '');
+    expect(reasons.some((r) => /^Moved to runner .*Preparing it again here/.test(r))).toBe(true);
+    await heir.waitForStatus(id, ['idle']);
+    const before = await heir.events(id);
+
+    // Woken, its setup sees `go` (or its sandbox is stopped under it): its provisioning
+    // ends there, and is not the session's end.
+    zombie.server.child.kill('SIGCONT');
+    await waitUntil(
+      'the woken runner lets the session go',
+      () => saysItLetGo(zombie, id) !== undefined,
+    );
+    await waitUntil('its provisioning ends', () =>
+      alive(zombie).server.output().stdout.includes('"msg":"provisioning failed"'),
+    );
+    await waitUntil('its sandbox is stopped', () => runningSandboxes(alive(zombie)).length === 0);
+    expect(await heir.events(id)).toEqual(before);
+    const session = await zombie.session(id);
+    expect([session.status, session.failureReason]).toEqual(['idle', null]);
+    expect(await leaseOwner(heir, id)).toBe(saysWho(before));
+  }, 300_000);
 });
 
 /** What the zombie's agent says: the heir's script never does. */
@@ -290,6 +345,12 @@ function saysItLetGo(node: Stack, id: string): string | undefined {
     if (logged.session === id) return logged.runner;
   }
   return undefined;
+}
+
+/** The runner a session moved to, as its log says. */
+function saysWho(events: EventJson[]): string | undefined {
+  const reasons = events.map((e) => e.data.reason ?? '');
+  return reasons.map((r) => /^Moved to runner (\S+):/.exec(r)?.[1]).find(Boolean);
 }
 
 /** The runner holding session `id`'s lease, as the store has it. */
