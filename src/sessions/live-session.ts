@@ -503,10 +503,12 @@ export class LiveSession {
       { ...this.bound('diffBytes', 'git status'), maxBytes: GIT_STATUS_BYTES },
     );
     if (status.exitCode === 0) {
-      await saveSessionFile(db, this.id, 'git-status', Buffer.from(status.stdout));
+      const gitStatus = Buffer.from(status.stdout);
+      await saveSessionFile(db, this.id, 'git-status', gitStatus, this.ctx.runnerId);
     }
     if ((session.source as Source).type === 'bundle') {
-      await keepBundleRepo(db, dataDir, session, this.ctx.options.outputLimits.repoBytes);
+      const { repoBytes } = this.ctx.options.outputLimits;
+      await keepBundleRepo(db, dataDir, session, repoBytes, this.ctx.runnerId);
     }
   }
 
@@ -517,7 +519,7 @@ export class LiveSession {
       box.sandbox,
       session,
       this.ctx.agentOf(session),
-      this.ctx.deps,
+      { ...this.ctx.deps, holder: this.ctx.runnerId },
       this.bound('conversationBytes', "the agent's conversation file"),
     );
   }

@@ -294,6 +294,8 @@ export async function keepBundleRepo(
   dataDir: string,
   session: Session,
   maxBytes: number,
+  /** The runner keeping it: refused once another runner holds the session. */
+  holder?: string,
 ): Promise<void> {
   const repoDir = sessionBareRepo(dataDir, session.id);
   if (!existsSync(repoDir)) return;
@@ -310,7 +312,7 @@ export async function keepBundleRepo(
         `the session's repository (${size} bytes) is larger than HANGAR_MAX_REPO_MB allows to keep`,
       );
     }
-    await saveSessionFile(db, session.id, 'kept-repo', await readFile(file));
+    await saveSessionFile(db, session.id, 'kept-repo', await readFile(file), holder);
   } finally {
     await rm(file, { force: true });
   }

@@ -277,7 +277,8 @@ export async function saveConversation(
   sandbox: Sandbox,
   session: Session,
   agent: Agent,
-  host: { db: Db; dataDir: string },
+  /** `holder`: the runner saving it, refused once another runner holds the session. */
+  host: { db: Db; dataDir: string; holder?: string },
   bound: OutputBound,
 ): Promise<void> {
   const { dataDir } = host;
@@ -302,7 +303,7 @@ export async function saveConversation(
   await file.save();
   // Read back whole: it is within the bound just applied.
   const saved = await readFile(conversationFile(dataDir, session.id));
-  await saveSessionFile(host.db, session.id, 'conversation', saved);
+  await saveSessionFile(host.db, session.id, 'conversation', saved, host.holder);
 }
 
 /** Runs git in the session's repo with bounded output (cut, not failed, past `bound`). */
