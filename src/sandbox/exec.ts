@@ -105,7 +105,10 @@ export function execIn(
   // that opened /proc/<pid>/fd/1) may still hold the pipes, and the host must stop
   // reading now — not when that process chooses to exit.
   const onAbort = () => {
-    killCommandGroup(child.pid);
+    // Only while Node has not reaped the chain: once it has, its pid is free for any new
+    // process (pid_max may be 32768), and the "children" read through it would be another
+    // sandbox's command, killed in its place. A chain that ended left no group to kill.
+    if (child.exitCode === null && child.signalCode === null) killCommandGroup(child.pid);
     child.kill('SIGKILL');
     stdout.destroy();
     stderr.destroy();

@@ -73,7 +73,8 @@ export async function startGatewayRelay(options: RelayOptions): Promise<ChildPro
 
 /** Kills the relay and the per-connection copies socat forked (its process group). */
 export function stopRelay(child: ChildProcess): void {
-  if (child.pid === undefined) return;
+  // Once reaped, its pid (and so the group id) may be a new process's: never signalled.
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   try {
     process.kill(-child.pid, 'SIGKILL');
   } catch {
