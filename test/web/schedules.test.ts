@@ -84,7 +84,13 @@ describe('the Schedules page', { timeout: 180_000 }, () => {
         await page.reload();
         await card.waitFor();
       }
-      await lastRun.getByRole('link', { name: 'session', exact: true }).waitFor();
+      await lastRun
+        .getByRole('link', { name: 'session', exact: true })
+        .waitFor()
+        .catch(async (error: unknown) => {
+          // Say what the run came to instead (skipped, failed: why).
+          throw new Error(`${String(error)}\nThe last run reads: ${await lastRun.textContent()}`);
+        });
       await shot(page, 'ran');
 
       await card.getByRole('button', { name: 'Pause', exact: true }).click();
