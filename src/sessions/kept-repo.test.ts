@@ -87,8 +87,8 @@ describe('teleport from a node without the session repo', () => {
     const id = await bundleSession('broken');
     await saveSessionFile(store.db, id, 'kept-repo', Buffer.from('not a bundle'));
     const dataDir = mkdtempSync(join(tmpdir(), 'hangar-api-node-'));
-    await expect(teleportRepo(store.db, dataDir, id)).rejects.toThrow(
-      /Could not unpack the session's kept repository/,
-    );
+    const refused = teleportRepo(store.db, dataDir, id);
+    await expect(refused).rejects.toThrow(/Could not unpack the session's kept repository/);
+    await expect(refused, 'no host path in what the caller reads').rejects.not.toThrow(dataDir);
   });
 });

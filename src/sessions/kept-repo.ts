@@ -41,7 +41,9 @@ export async function teleportRepo(
       limits: DEFAULT_GIT_PROCESS_LIMITS,
     });
     if (cloned.code !== 0) {
-      throw new Error(`Could not unpack the session's kept repository: ${cloned.stderr.trim()}`);
+      // git's words, without this host's paths: they reach the API's caller.
+      const why = cloned.stderr.trim().split(dir).join('<kept copy>');
+      throw new Error(`Could not unpack the session's kept repository: ${why}`);
     }
     await rename(made, copy).catch((error: unknown) => {
       if (!existsSync(copy)) throw error;
