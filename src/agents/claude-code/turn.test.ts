@@ -61,7 +61,7 @@ describe('claudeCodeTurn', () => {
     expect(argv.slice(-4)).toEqual(['--resume', id, '--model', 'claude-sonnet-4-5']);
   });
 
-  it('turns off what phones home and names the env file for hooks', () => {
+  it('turns off what phones home, names the env file for hooks and flushes the transcript', () => {
     expect(claudeCodeTurn(spec).env).toEqual({
       CLAUDE_CODE_REMOTE: 'true',
       CLAUDE_ENV_FILE: '/home/user/.hangar/session-env',
@@ -69,6 +69,7 @@ describe('claudeCodeTurn', () => {
       DISABLE_ERROR_REPORTING: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_AUTOUPDATER: '1',
+      CLAUDE_CODE_EAGER_FLUSH: '1',
     });
   });
 });

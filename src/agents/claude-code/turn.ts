@@ -27,6 +27,9 @@ export function claudeCodeTurn(spec: TurnSpec): AgentTurn {
       DISABLE_ERROR_REPORTING: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
       DISABLE_AUTOUPDATER: '1',
+      // The transcript written as each message is recorded, not on a timer: Hangar copies
+      // it out as soon as the turn's process ends, and a runner may die mid-turn.
+      CLAUDE_CODE_EAGER_FLUSH: '1',
     },
     stdin: userMessageLine(spec.input),
   };
