@@ -31,6 +31,11 @@ export type SessionRowChange = Pick<
   | 'deletions'
 >;
 
+/** A session runner `holder` may still write for: its lease, or no one's (the fence). */
+export function heldBy(holder: string) {
+  return or(eq(sessions.leaseOwner, holder), isNull(sessions.leaseOwner));
+}
+
 /**
  * Stores `batch` after the session's last event, in one transaction: the session
  * row's lock numbers them without gaps. Answers them stored, with the session's user.
@@ -47,9 +52,7 @@ export async function insertEvents(
   row?: SessionRowChange,
 ): Promise<{ userId: string; stored: SessionEvent[] }> {
   const { userId, rows } = await db.transaction(async (tx) => {
-    const held = holder
-      ? or(eq(sessions.leaseOwner, holder), isNull(sessions.leaseOwner))
-      : undefined;
+    const held = holder ? heldBy(holder) : undefined;
     const [updated] = await tx
       .update(sessions)
       .set({

@@ -1,5 +1,5 @@
-import { and, eq, isNull, or, sql } from 'drizzle-orm';
-import { LeaseLostError } from './events.js';
+import { and, eq, sql } from 'drizzle-orm';
+import { heldBy, LeaseLostError } from './events.js';
 import { bundleData, sessionFiles, sessions, type sessionFileNames } from './schema.js';
 import type { Db } from './store.js';
 
@@ -25,12 +25,7 @@ export async function saveSessionFile(
       const [held] = await tx
         .select({ id: sessions.id })
         .from(sessions)
-        .where(
-          and(
-            eq(sessions.id, sessionId),
-            or(eq(sessions.leaseOwner, holder), isNull(sessions.leaseOwner)),
-          ),
-        )
+        .where(and(eq(sessions.id, sessionId), heldBy(holder)))
         .for('update');
       if (!held) throw new LeaseLostError(sessionId, holder);
     }
